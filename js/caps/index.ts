@@ -1,0 +1,173 @@
+// The capability contract: the only door a task has to the world, handed to its `main` at start.
+//
+// Three providers implement it: the C natives in bindings/ (firmware), and host/node (Node.js).
+// A capability the task's manifest entry does not grant still appears here, but every call
+// throws a CapabilityError naming it: never a silent no-op.
+//
+// Keep in sync with: bindings/caps.c (grant names, error codes), host/node/caps.ts.
+
+/** Capability names as written in a manifest's `grants` list. */
+export type CapName = 'log' | 'console' | 'net' | 'timer' | 'channel' | 'task' | 'image';
+
+export const CAP_NAMES: readonly CapName[] = ['log', 'console', 'net', 'timer', 'channel', 'task', 'image'];
+
+/** Stable error codes a capability call can throw (as `CapError.code`). */
+export type CapErrorCode =
+  | 'ECAP' // capability not granted to this task (thrown as CapabilityError)
+  | 'Busy' // a bounded queue or table is full; try later
+  | 'TooBig' // the message or request is over a named bound
+  | 'Invalid' // bad argument
+  | 'NotFound' // no such socket, task, entry, endpoint
+  | 'Closed' // the peer or socket is gone
+  | 'Io'; // the platform refused (address in use, ...)
+
+/** Shape of every error a capability throws; `name` is 'CapabilityError' or 'CapError'. */
+export interface CapErrorShape {
+  name: 'CapabilityError' | 'CapError';
+  code: CapErrorCode;
+  message: string;
+  cap: CapName;
+}
+
+export function isCapError(e: unknown): e is CapErrorShape {
+  return typeof e === 'object' && e !== null && typeof (e as CapErrorShape).code === 'string' &&
+    ((e as CapErrorShape).name === 'CapError' || (e as CapErrorShape).name === 'CapabilityError');
+}
+
+export interface LogCap {
+  /** Appends one line to the firmware log, prefixed with the task name by the provider. */
+  write(line: string): void;
+}
+
+/** The UART (recovery) console: raw bytes in, text out. Line discipline lives in js/console. */
+export interface ConsoleCap {
+  write(text: string): void;
+  /** Registers the one input handler of this task; a later call replaces it. */
+  onInput(handler: (bytes: Uint8Array) => void): void;
+}
+
+export type ListenerId = number;
+export type SocketId = number;
+
+export interface ListenOptions {
+  /** Address to bind; loopback unless the firmware was started with --bind. */
+  host: string;
+  port: number;
+}
+
+/** One handler set per listener, shared by every connection it accepts. */
+export interface ListenHandlers {
+  onAccept(sock: SocketId, peer: string): void;
+  onData(sock: SocketId, bytes: Uint8Array): void;
+  /** The peer closed, the connection failed, or close() was called; the id is dead after this. */
+  onClose(sock: SocketId): void;
+}
+
+export interface NetCap {
+  /** Throws CapError Io (e.g. address in use) or Busy (listener table full). */
+  listen(opts: ListenOptions, handlers: ListenHandlers): ListenerId;
+  /** Queues bytes; throws Busy when the socket's bounded send buffer cannot take them all. */
+  write(sock: SocketId, bytes: Uint8Array): void;
+  /** Bytes queued and not yet sent. */
+  pending(sock: SocketId): number;
+  /** Closes after queued bytes are flushed (bounded linger); onClose follows. */
+  close(sock: SocketId): void;
+  closeListener(listener: ListenerId): void;
+}
+
+export interface TimerCap {
+  /** Monotonic milliseconds since firmware start. */
+  nowMs(): number;
+  /** Wall clock, Unix epoch milliseconds. */
+  wallMs(): number;
+  setTimeout(fn: () => void, ms: number): number;
+  setInterval(fn: () => void, ms: number): number;
+  clear(id: number): void;
+}
+
+export type ChannelMessage = Uint8Array | string;
+
+/**
+ * Bounded, copying message queues between tasks. A spawned task's endpoint 0 leads to the
+ * task that spawned it; the spawner gets its endpoint number back from task.spawn().
+ */
+export interface ChannelCap {
+  /** Throws Busy when the peer's queue is full, TooBig over the message bound, Closed if the peer is gone. */
+  send(ep: number, msg: ChannelMessage): void;
+  onMessage(handler: (ep: number, msg: ChannelMessage) => void): void;
+}
+
+export type TaskState = 'running' | 'faulted' | 'exited';
+/** Why a task stopped: memory quota, CPU slice overrun, stack overflow, failed start, or killed. */
+export type TaskFault = 'quota' | 'cpu' | 'stack' | 'load' | 'killed';
+
+export interface TaskSpawnOptions {
+  /** The manifest task entry to run: bundle, arena, grants and CPU slice all come from there. */
+  task: string;
+  /** Instance label shown in task lists and logs (e.g. `worker-3`); defaults to `task`. */
+  label?: string;
+  /** JSON-serialisable value handed to the new task's main as `config.args`. */
+  args?: unknown;
+}
+
+export interface TaskInfo {
+  id: number;
+  label: string;
+  task: string;
+  state: TaskState;
+  fault: TaskFault | null;
+  detail: string;
+  arenaBytes: number;
+  arenaUsedBytes: number;
+  arenaPeakBytes: number;
+  cpuMs: number;
+}
+
+export interface TaskCap {
+  /** Throws NotFound for an unknown manifest task, Busy when the task table is full, Io when the arena cannot be had. */
+  spawn(opts: TaskSpawnOptions): { id: number; ep: number };
+  /** Stops the task and frees its whole arena at once. Throws NotFound for an unknown id. */
+  kill(id: number): void;
+  list(): TaskInfo[];
+  /** Called when a task faults (quota, cpu, stack); the task is stopped but holds its arena until kill(). */
+  onFault(handler: (id: number, fault: TaskFault, detail: string) => void): void;
+}
+
+export interface ImageEntry {
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+/** Read-only view of the boot image the firmware verified at start. */
+export interface ImageCap {
+  list(): ImageEntry[];
+  /** Throws NotFound for an unknown entry. */
+  read(name: string): Uint8Array;
+  /** The image's manifest.json, parsed. */
+  manifest(): unknown;
+}
+
+export interface Caps {
+  log: LogCap;
+  console: ConsoleCap;
+  net: NetCap;
+  timer: TimerCap;
+  channel: ChannelCap;
+  task: TaskCap;
+  image: ImageCap;
+}
+
+/** What every task's `main` receives besides its caps. */
+export interface TaskConfig {
+  /** This task's id and label. */
+  id: number;
+  label: string;
+  /** The manifest entry name. */
+  task: string;
+  /** Values the spawner passed (task.spawn args), or the firmware's boot settings for root-task. */
+  args: unknown;
+}
+
+/** Every bundle's default export. */
+export type TaskMain = (caps: Caps, config: TaskConfig) => void;
