@@ -12,8 +12,9 @@ version=$(lock_value version)
 want_sha=$(lock_value sha256)
 subdir=$(lock_value subdir)
 
-# Already unpacked from the same pinned file: nothing to do.
-if [ -f "$dest/.lock-sha256" ] && [ "$(cat "$dest/.lock-sha256")" = "$want_sha" ]; then
+# The stamp names the pinned file and every patch, so a new patch re-unpacks a clean drop.
+stamp="$want_sha $(cat "$here"/patches/*.patch 2>/dev/null | sha256sum | cut -d' ' -f1)"
+if [ -f "$dest/.stamp" ] && [ "$(cat "$dest/.stamp")" = "$stamp" ]; then
   exit 0
 fi
 
@@ -56,10 +57,10 @@ src="$work/$crate-$version/$subdir"
 rm -rf "$dest"
 mkdir -p "$dest"
 cp -R "$src/." "$dest/"
-# Our patches, applied in name order; none is needed for the pinned drop today.
+# Our patches, applied in name order; each says why it exists.
 for p in "$here"/patches/*.patch; do
   [ -f "$p" ] || continue
-  patch -d "$dest" -p1 --quiet <"$p"
+  patch -d "$dest" -p1 --quiet --forward <"$p" || { echo "engine/fetch.sh: patch $(basename "$p") does not apply" >&2; exit 1; }
 done
-echo "$want_sha" >"$dest/.lock-sha256"
+echo "$stamp" >"$dest/.stamp"
 echo "engine/fetch.sh: unpacked $crate $version ($subdir) into engine/quickjs-ng" >&2
