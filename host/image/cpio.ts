@@ -81,14 +81,15 @@ function ascii(s: string): Uint8Array {
 
 function headerBytes(h: Header): Uint8Array {
   let s = CPIO_MAGIC;
-  for (const f of FIELDS) s += h[f].toString(16).padStart(FIELD_HEX_DIGITS, '0');
+  for (const f of FIELDS) s += h[f].toString(16).toUpperCase().padStart(FIELD_HEX_DIGITS, '0');
   return ascii(s);
 }
 
 /**
  * Writes a newc archive: the entries in the order given, then TRAILER!!!, then NUL to a
  * 512-byte boundary. Every field but mode, nlink, filesize and namesize is 0, so the same
- * inputs always give the same bytes.
+ * inputs always give the same bytes. Hex digits are upper case, as GNU cpio and the Linux
+ * kernel's gen_init_cpio write them (the reader takes either case).
  */
 export function writeCpio(entries: readonly CpioInput[], what = 'image'): Uint8Array {
   if (entries.length + 1 > IMAGE_ENTRIES_MAX) {
