@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -153,6 +153,11 @@ test('cli: a structurally corrupt image gives exit 1 and a clear message from in
     const missing = run('verify', join(dir, 'nope.img'));
     assert.equal(missing.code, 1);
     assert.match(missing.err, /^cohimg verify: cannot read image .*nope\.img: ENOENT/);
+    truncateSync(img, 16 * 1024 * 1024 + 512); // sparse: over IMAGE_BYTES_MAX before anything is read
+    const big = run('inspect', img, '--json');
+    assert.equal(big.code, 1);
+    assert.equal(JSON.parse(big.out).problems[0].code, 'cpio-bound');
+    assert.match(big.err, /is 16777728 bytes, over the 16777216-byte limit/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { IMAGE_BYTES_MAX } from './cpio.js';
-import { ImageError } from './errors.js';
+import { ImageError, type ImageErrorCode } from './errors.js';
 import { buildImage, checkBundles, openImage, type BundleSource } from './image.js';
 import { MANIFEST_ENTRY_NAME, parseManifestBytes, type ManifestTemplate } from './manifest.js';
 import { isHex64, sha256Hex } from './qbc.js';
@@ -88,11 +88,11 @@ function options<T extends Record<string, { type: 'string' | 'boolean' }>>(args:
   return r;
 }
 
-function readBounded(path: string, maxBytes: number, what: string): Uint8Array {
+function readBounded(path: string, maxBytes: number, what: string, overCode: ImageErrorCode = 'io'): Uint8Array {
   try {
     const st = statSync(path);
     if (!st.isFile()) throw new ImageError('io', `${what} ${path} is not a regular file`);
-    if (st.size > maxBytes) throw new ImageError('io', `${what} ${path} is ${st.size} bytes, over the ${maxBytes}-byte limit`);
+    if (st.size > maxBytes) throw new ImageError(overCode, `${what} ${path} is ${st.size} bytes, over the ${maxBytes}-byte limit`);
     return new Uint8Array(readFileSync(path));
   } catch (e) {
     if (e instanceof ImageError) throw e;
@@ -213,7 +213,7 @@ function inspect(args: string[], io: Io): number {
   const json = values.json === true;
   let img;
   try {
-    img = openImage(readBounded(path, IMAGE_BYTES_MAX, 'image'), path);
+    img = openImage(readBounded(path, IMAGE_BYTES_MAX, 'image', 'cpio-bound'), path);
   } catch (e) {
     if (json && e instanceof ImageError) {
       io.out(JSON.stringify({ image: path, ok: false, problems: [{ code: e.code, message: e.message }] }, null, 2) + '\n');
@@ -269,7 +269,7 @@ function inspect(args: string[], io: Io): number {
 function verify(args: string[], io: Io): number {
   const { positionals } = options(args, {}, 1);
   const path = positionals[0];
-  const img = openImage(readBounded(path, IMAGE_BYTES_MAX, 'image'), path);
+  const img = openImage(readBounded(path, IMAGE_BYTES_MAX, 'image', 'cpio-bound'), path);
   const problems = checkBundles(img).flatMap((c) => c.problems);
   for (const p of problems) io.err(`cohimg verify: ${p.message}\n`);
   if (problems.length > 0) return 1;
