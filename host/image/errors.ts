@@ -1,0 +1,37 @@
+// The image tool's one error type: a stable code a test or script can match, and a message naming the file or field.
+
+/**
+ * Stable codes, one per refusal. Keep the same names when the firmware loader (bindings/image.c)
+ * grows its own codes, so a log line and the test that provokes it read alike.
+ */
+export type ImageErrorCode =
+  | 'cpio-header' // bad magic, non-hex field, or a field that must be a fixed value is not
+  | 'cpio-truncated' // the archive ends inside a header, name, data or padding
+  | 'cpio-padding' // a padding byte is not NUL
+  | 'cpio-name' // empty, too long, not NUL-terminated, or holds a NUL
+  | 'cpio-duplicate' // the same entry name twice
+  | 'cpio-trailer' // no TRAILER!!! entry
+  | 'cpio-trailing' // bytes after the trailer other than NUL padding to a 512-byte boundary
+  | 'cpio-bound' // over IMAGE_ENTRIES_MAX or IMAGE_BYTES_MAX
+  | 'qbc' // a .qbc header or payload is refused
+  | 'manifest' // manifest.json (or a template) is not valid JSON or breaks a field rule
+  | 'image-order' // entries are not manifest.json, then bundles in manifest order
+  | 'image-unlisted' // an entry the manifest does not list
+  | 'image-missing' // a bundle the manifest lists is absent
+  | 'image-hash' // a bundle's size or sha256 differs from its manifest entry
+  | 'image-engine' // bundles disagree on the engine, or disagree with the manifest / cohc
+  | 'io'; // a file could not be read, written, or a tool could not be run
+
+export class ImageError extends Error {
+  override readonly name = 'ImageError';
+  constructor(
+    readonly code: ImageErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function isImageError(e: unknown): e is ImageError {
+  return e instanceof ImageError;
+}

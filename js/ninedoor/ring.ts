@@ -1,0 +1,84 @@
+// A worker's telemetry ring (spec §10.1): absolute offsets, append at `next`, oldest bytes dropped on wrap, stale cursors refused.
+import { utf8Decode } from '../bytes/utf8.js';
+import { NineError } from '../secure9p/errors.js';
+import { OFFSET_AT_END } from '../secure9p/limits.js';
+import { RING_BYTES_PER_WORKER, RING_REWIND_BYTES_MAX } from './limits.js';
+
+const NEWLINE = 0x0a;
+
+export class TelemetryRing {
+  /** Absolute offset of the oldest retained byte. */
+  private baseOffset = 0;
+  private readonly bytes: Uint8Array;
+  private used = 0;
+
+  constructor(
+    private readonly log: (line: string) => void,
+    private readonly capacityBytes: number = RING_BYTES_PER_WORKER,
+  ) {
+    this.bytes = new Uint8Array(capacityBytes);
+  }
+
+  base(): number {
+    return this.baseOffset;
+  }
+
+  /** Absolute offset one past the newest byte: where the next append lands. */
+  next(): number {
+    return this.baseOffset + this.used;
+  }
+
+  /**
+   * Appends one record. The offset must be `next` or u64 max ("at end"); the record must be
+   * UTF-8 and is stored newline-terminated (spec §17.10). Returns the bytes the writer sent.
+   */
+  append(offset: bigint, data: Uint8Array): number | NineError {
+    if (offset !== OFFSET_AT_END && offset !== BigInt(this.next())) {
+      return new NineError('Invalid', `telemetry offset ${offset} is not the end ${this.next()}`);
+    }
+    if (utf8Decode(data) === null) return new NineError('Invalid', 'telemetry record is not UTF-8');
+    const terminated = data.length > 0 && data[data.length - 1] === NEWLINE;
+    const recordBytes = data.length + (terminated ? 0 : 1);
+    if (recordBytes > this.capacityBytes) {
+      this.log(`[audit] telemetry quota reject bytes=${recordBytes} quota=${this.capacityBytes}`);
+      return new NineError('TooBig', `telemetry record of ${recordBytes} bytes exceeds ${this.capacityBytes}`);
+    }
+    const overflow = this.used + recordBytes - this.capacityBytes;
+    if (overflow > 0) {
+      this.bytes.copyWithin(0, overflow, this.used);
+      this.used -= overflow;
+      this.baseOffset += overflow;
+      this.log(`[audit] telemetry ring wrap dropped_bytes=${overflow} new_base=${this.baseOffset}`);
+    }
+    this.bytes.set(data, this.used);
+    this.used += data.length;
+    if (!terminated) this.bytes[this.used++] = NEWLINE;
+    return data.length;
+  }
+
+  /** Bytes from an absolute offset; below `base` is stale (Invalid), at or past `next` is empty. */
+  read(offset: bigint, count: number): Uint8Array | NineError {
+    if (offset < BigInt(this.baseOffset)) {
+      return new NineError('Invalid', `telemetry cursor stale requested=${offset} rewind_to=${this.baseOffset}`);
+    }
+    if (offset >= BigInt(this.next())) return new Uint8Array(0);
+    const start = Number(offset) - this.baseOffset;
+    return this.bytes.slice(start, Math.min(this.used, start + count));
+  }
+}
+
+/** One reader's position (one per open fid): going back is allowed up to RING_REWIND_BYTES_MAX before the last read. */
+export class RingCursor {
+  private lastReadOffset: number | null = null;
+
+  constructor(private readonly ring: TelemetryRing) {}
+
+  read(offset: bigint, count: number): Uint8Array | NineError {
+    if (this.lastReadOffset !== null && offset < BigInt(this.lastReadOffset - RING_REWIND_BYTES_MAX)) {
+      return new NineError('Invalid', `telemetry cursor rewind exceeds ${RING_REWIND_BYTES_MAX} bytes requested=${offset} last=${this.lastReadOffset}`);
+    }
+    const data = this.ring.read(offset, count);
+    if (!(data instanceof NineError)) this.lastReadOffset = Number(offset);
+    return data;
+  }
+}

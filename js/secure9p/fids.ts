@@ -1,0 +1,75 @@
+// The per-session fid table: bounded, with clunked numbers retired so a reuse is caught (spec §5.3).
+import { NineError } from './errors.js';
+import { FIDS_PER_SESSION_MAX, RETIRED_FIDS_MAX } from './limits.js';
+
+export class FidTable<E> {
+  private readonly live = new Map<number, E>();
+  /** Numbers reserved by an operation still in progress (an async walk or attach). */
+  private readonly pending = new Set<number>();
+  /** Insertion-ordered, so the oldest retirement is the first forgotten past RETIRED_FIDS_MAX. */
+  private readonly retired = new Set<number>();
+
+  get(fid: number): E | NineError {
+    const e = this.live.get(fid);
+    if (e !== undefined) return e;
+    if (this.retired.has(fid)) return new NineError('Closed', `fid ${fid} already clunked`);
+    return new NineError('Closed', `unknown fid ${fid}`);
+  }
+
+  /** Claims a number for a new fid; the caller must later bind() or release() it. */
+  reserve(fid: number): NineError | null {
+    if (this.live.has(fid) || this.pending.has(fid)) return new NineError('Busy', `fid ${fid} in use`);
+    if (this.retired.has(fid)) return new NineError('Invalid', `fid ${fid} was clunked and is retired for this session`);
+    if (this.live.size + this.pending.size >= FIDS_PER_SESSION_MAX) return new NineError('Busy', `fid table full (${FIDS_PER_SESSION_MAX})`);
+    this.pending.add(fid);
+    return null;
+  }
+
+  bind(fid: number, entry: E): void {
+    this.pending.delete(fid);
+    this.live.set(fid, entry);
+  }
+
+  release(fid: number): void {
+    this.pending.delete(fid);
+  }
+
+  /** Replaces a live fid's entry in place (a walk with newfid = fid). */
+  replace(fid: number, entry: E): void {
+    if (this.live.has(fid)) this.live.set(fid, entry);
+  }
+
+  /** Removes and retires a fid; unknown or already clunked → Closed. */
+  clunk(fid: number): E | NineError {
+    const e = this.get(fid);
+    if (e instanceof NineError) return e;
+    this.live.delete(fid);
+    this.retired.add(fid);
+    if (this.retired.size > RETIRED_FIDS_MAX) {
+      const oldest = this.retired.values().next().value as number;
+      this.retired.delete(oldest);
+    }
+    return e;
+  }
+
+  isRetired(fid: number): boolean {
+    return this.retired.has(fid);
+  }
+
+  /** Empties the table (Tversion reset); returns the entries so their open files can be closed. */
+  clear(): E[] {
+    const all = [...this.live.values()];
+    this.live.clear();
+    this.pending.clear();
+    this.retired.clear();
+    return all;
+  }
+
+  liveFids(): number[] {
+    return [...this.live.keys()].sort((a, b) => a - b);
+  }
+
+  size(): number {
+    return this.live.size;
+  }
+}

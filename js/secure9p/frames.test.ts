@@ -1,0 +1,50 @@
+// Tests for the TCP frame splitter: whole frames out, oversize skipped with its tag, short sizes fatal.
+import { test, equal, deepEqual, ok } from '../testkit/index.js';
+import { encodeMessage } from './codec.js';
+import { FrameSplitter, type FrameEvent } from './frames.js';
+
+const a = encodeMessage({ kind: 'Tclunk', tag: 1, fid: 7 });
+const b = encodeMessage({ kind: 'Twalk', tag: 2, fid: 0, newfid: 1, names: ['proc', 'boot'] });
+
+function frames(ev: FrameEvent[]): Uint8Array[] {
+  return ev.filter((e) => e.kind === 'frame').map((e) => (e as { bytes: Uint8Array }).bytes);
+}
+
+test('frames: two frames in one chunk come out whole and in order', () => {
+  const s = new FrameSplitter();
+  const chunk = new Uint8Array([...a, ...b]);
+  deepEqual(frames(s.push(chunk)), [a, b]);
+  equal(s.buffered(), 0);
+});
+
+test('frames: byte-at-a-time delivery yields the same frames', () => {
+  const s = new FrameSplitter();
+  const out: Uint8Array[] = [];
+  for (const byte of [...a, ...b]) out.push(...frames(s.push(new Uint8Array([byte]))));
+  deepEqual(out, [a, b]);
+});
+
+test('frames: a declared size over msize is skipped with its tag and the stream resyncs', () => {
+  const s = new FrameSplitter(512);
+  const big = encodeMessage({ kind: 'Twrite', tag: 9, fid: 1, offset: 0n, data: new Uint8Array(600) });
+  const ev = s.push(new Uint8Array([...big, ...a]));
+  equal(ev.length, 2);
+  deepEqual(ev[0], { kind: 'oversize', tag: 9, type: 118, declaredBytes: big.length });
+  deepEqual(ev[1], { kind: 'frame', bytes: a });
+});
+
+test('frames: a declared size below 7 is fatal and later bytes are ignored', () => {
+  const s = new FrameSplitter();
+  const ev = s.push(new Uint8Array([6, 0, 0, 0, 100, 0, 0, ...a]));
+  equal(ev.length, 1);
+  equal(ev[0].kind, 'fatal');
+  ok(ev[0].kind === 'fatal' && ev[0].reason.includes('declared frame size 6'));
+  equal(s.push(a).length, 0);
+});
+
+test('frames: setMsize lowers the bound', () => {
+  const s = new FrameSplitter();
+  s.setMsize(16);
+  const ev = s.push(b);
+  equal(ev[0].kind, 'oversize');
+});

@@ -1,0 +1,82 @@
+// Cuts a TCP byte stream into whole 9P frames using the size prefix, holding at most one msize of bytes.
+import { HEADER_BYTES, MSIZE_MAX_BYTES } from './limits.js';
+
+export type FrameEvent =
+  /** One whole frame, ready for decodeFrame. */
+  | { kind: 'frame'; bytes: Uint8Array }
+  /**
+   * A frame declared larger than msize: its bytes are skipped (spec §15: TooBig, session kept);
+   * `tag` lets the server answer Rlerror EMSGSIZE.
+   */
+  | { kind: 'oversize'; tag: number; type: number; declaredBytes: number }
+  /** A declared size below the 7-byte header: the stream cannot be resynchronised; close it. */
+  | { kind: 'fatal'; reason: string };
+
+export class FrameSplitter {
+  private readonly buf: Uint8Array;
+  private have = 0;
+  /** Bytes of an oversize frame still to be thrown away. */
+  private skipBytes = 0;
+  private dead = false;
+
+  constructor(private msizeBytes: number = MSIZE_MAX_BYTES) {
+    // One buffer of the largest msize for the connection's life: no growth, ever.
+    this.buf = new Uint8Array(MSIZE_MAX_BYTES);
+    this.msizeBytes = Math.min(msizeBytes, MSIZE_MAX_BYTES);
+  }
+
+  /** Lowers (never raises past MSIZE_MAX_BYTES) the bound once Tversion has been answered. */
+  setMsize(msizeBytes: number): void {
+    this.msizeBytes = Math.min(msizeBytes, MSIZE_MAX_BYTES);
+  }
+
+  /** Bytes held waiting for the rest of a frame. */
+  buffered(): number {
+    return this.have;
+  }
+
+  /** Feeds a chunk; returns the events it completes, in stream order. */
+  push(chunk: Uint8Array): FrameEvent[] {
+    const out: FrameEvent[] = [];
+    if (this.dead) return out;
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.skipBytes > 0) {
+        const n = Math.min(this.skipBytes, chunk.length - i);
+        this.skipBytes -= n;
+        i += n;
+        continue;
+      }
+      // Fill the header first, then exactly the declared size: never more than msize bytes.
+      const want = this.have < HEADER_BYTES ? HEADER_BYTES : this.declared();
+      const n = Math.min(want - this.have, chunk.length - i);
+      this.buf.set(chunk.subarray(i, i + n), this.have);
+      this.have += n;
+      i += n;
+      if (this.have === HEADER_BYTES) {
+        const size = this.declared();
+        if (size < HEADER_BYTES) {
+          this.dead = true;
+          this.have = 0;
+          out.push({ kind: 'fatal', reason: `declared frame size ${size} is below the ${HEADER_BYTES}-byte header` });
+          return out;
+        }
+        if (size > this.msizeBytes) {
+          out.push({ kind: 'oversize', tag: this.buf[5] | (this.buf[6] << 8), type: this.buf[4], declaredBytes: size });
+          this.skipBytes = size - HEADER_BYTES;
+          this.have = 0;
+          continue;
+        }
+      }
+      if (this.have >= HEADER_BYTES && this.have === this.declared()) {
+        out.push({ kind: 'frame', bytes: this.buf.slice(0, this.have) });
+        this.have = 0;
+      }
+    }
+    return out;
+  }
+
+  private declared(): number {
+    return (this.buf[0] | (this.buf[1] << 8) | (this.buf[2] << 16) | (this.buf[3] << 24)) >>> 0;
+  }
+}

@@ -1,0 +1,34 @@
+// Walk-name rules (spec §5.3): what one path component may be before any provider sees it.
+import { utf8Decode, utf8Length } from '../bytes/utf8.js';
+import { NAME_BYTES_MAX, WALK_NAMES_MAX } from './limits.js';
+
+/** Why a name was refused, or null when it is acceptable. Works on raw bytes so bad UTF-8 is caught. */
+export function nameBytesProblem(b: Uint8Array): string | null {
+  if (b.length === 0) return 'empty name';
+  if (b.length > NAME_BYTES_MAX) return `name longer than ${NAME_BYTES_MAX} bytes`;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] === 0) return 'name contains NUL';
+    if (b[i] === 0x2f) return "name contains '/'";
+  }
+  if (b.length === 1 && b[0] === 0x2e) return "name is '.'";
+  if (b.length === 2 && b[0] === 0x2e && b[1] === 0x2e) return "name is '..'";
+  if (utf8Decode(b) === null) return 'name is not valid UTF-8';
+  return null;
+}
+
+/** The same check for a JS string (encoder side and providers). */
+export function nameProblem(name: string): string | null {
+  if (name.length === 0) return 'empty name';
+  if (name.includes('\0')) return 'name contains NUL';
+  if (name.includes('/')) return "name contains '/'";
+  if (name === '.') return "name is '.'";
+  if (name === '..') return "name is '..'";
+  // Lone surrogates cannot be encoded faithfully, so they count as bad UTF-8.
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(name)) return 'name is not valid UTF-8';
+  if (utf8Length(name) > NAME_BYTES_MAX) return `name longer than ${NAME_BYTES_MAX} bytes`;
+  return null;
+}
+
+export function walkCountProblem(n: number): string | null {
+  return n > WALK_NAMES_MAX ? `walk of ${n} names exceeds ${WALK_NAMES_MAX}` : null;
+}

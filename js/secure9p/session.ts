@@ -1,0 +1,483 @@
+// The Secure9P session engine: one client's state machine, transport-agnostic (whole frames in, frames out via send).
+import { decodeRequest, direntBytes, encodeMessage } from './codec.js';
+import { EncodeError, Errno, NineError } from './errors.js';
+import { FidTable } from './fids.js';
+import type { Access, Answer, AttachGrant, DirEntry, FileServer, NodeAttr, OpenFile, Principal } from './fileserver.js';
+import {
+  IO_HEADER_BYTES, MSIZE_MAX_BYTES, MSIZE_MIN_BYTES, NAME_BYTES_MAX, NOFID, RREAD_HEADER_BYTES,
+} from './limits.js';
+import type {
+  Dirent, Qid, Reply, Request, Tattach, Tclunk, Tgetattr, Tlopen, Tread, Treaddir, Trefused, Tstatfs, Tversion, Twalk, Twrite,
+} from './messages.js';
+import { DirentType, GETATTR_BASIC, OpenFlag, QidType, type RefusedRequestName } from './opcodes.js';
+import { resolvePrincipal, type AttachPolicy } from './principal.js';
+import { TagWindow } from './tags.js';
+import { utf8Encode, utf8Length } from '../bytes/utf8.js';
+
+/** The version we speak; any offer starting with it (e.g. `9P2000.L.Google.7`) gets exactly this back. */
+export const VERSION_9P2000L = '9P2000.L';
+export const VERSION_UNKNOWN = 'unknown';
+/** f_type Linux reports for a 9P mount (V9FS_MAGIC). */
+const V9FS_MAGIC = 0x01021997;
+const BLOCK_BYTES = 4096;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+
+export interface SessionOptions<N> {
+  fs: FileServer<N>;
+  /** Delivers one reply frame to the client. */
+  send(frame: Uint8Array): void;
+  /** The stream cannot go on (unreadable header): the transport should drop the connection. */
+  close?(reason: string): void;
+  /** Log sink for revocations and, with `trace`, every frame (lib9p's chatty9p). */
+  log?(line: string): void;
+  trace?: boolean;
+  /** Wall clock, Unix ms: ticket expiry is measured against issued_at_ms. */
+  nowMs(): number;
+  attach: AttachPolicy;
+  /** A cap on ops for this session regardless of ticket; null/absent = unbounded. */
+  opsMax?: number | null;
+  /** Called once when the session is revoked (NineDoor removes the worker, releases leases). */
+  onRevoke?(reason: string, who: Principal | null): void;
+}
+
+interface OpenState {
+  access: Access;
+  file: OpenFile;
+  /** Directory snapshot taken at open, so Treaddir offsets stay stable while it is read. */
+  listing: DirEntry[] | null;
+}
+
+interface FidEntry<N> {
+  node: N;
+  qid: Qid;
+  who: Principal;
+  open: OpenState | null;
+}
+
+type Maybe<T> = T | Promise<T>;
+type Outcome = Reply | NineError;
+
+function isPromise<T>(v: Maybe<T>): v is Promise<T> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** Applies f now for a plain value, later for a promise: handlers may answer either way. */
+function chain<T, R>(v: Maybe<T>, f: (x: T) => Maybe<R>): Maybe<R> {
+  return isPromise(v) ? v.then(f) : f(v);
+}
+
+const isDir = (q: Qid) => (q.type & QidType.DIR) !== 0;
+
+/** Refused requests: namespace mutations are EPERM; features we lack are EOPNOTSUPP (spec §0). */
+const REFUSAL: Readonly<Record<RefusedRequestName, number>> = {
+  Tlcreate: Errno.EPERM, Tsymlink: Errno.EPERM, Tmknod: Errno.EPERM, Trename: Errno.EPERM, Tsetattr: Errno.EPERM,
+  Tlink: Errno.EPERM, Tmkdir: Errno.EPERM, Trenameat: Errno.EPERM, Tunlinkat: Errno.EPERM, Tremove: Errno.EPERM,
+  Treadlink: Errno.EOPNOTSUPP, Txattrwalk: Errno.EOPNOTSUPP, Txattrcreate: Errno.EOPNOTSUPP, Tfsync: Errno.EOPNOTSUPP,
+  Tlock: Errno.EOPNOTSUPP, Tgetlock: Errno.EOPNOTSUPP,
+};
+
+export class Session<N> {
+  private msizeBytes = MSIZE_MAX_BYTES;
+  private versioned = false;
+  /** Bumped by Tversion: replies to requests from before the reset are dropped. */
+  private generation = 0;
+  private readonly fids = new FidTable<FidEntry<N>>();
+  private readonly tags = new TagWindow();
+  /** Ops left; never raised, so a new Tversion or attach cannot refill it. */
+  private opsLeft: number | null;
+  private expiresAtMs: number | null = null;
+  private revoked: string | null = null;
+  private principal: Principal | null = null;
+
+  constructor(private readonly o: SessionOptions<N>) {
+    this.opsLeft = o.opsMax ?? null;
+  }
+
+  // ---- what transports and NineDoor call ----
+
+  /** Handles one whole frame; replies go out through `send`, now or when an async handler answers. */
+  handleFrame(bytes: Uint8Array): void {
+    const d = decodeRequest(bytes, this.msizeBytes);
+    if (!d.ok) {
+      if (d.error.tag === null) {
+        this.trace(`9p <- undecodable: ${d.error.message}`);
+        this.o.close?.(d.error.message);
+        return;
+      }
+      this.trace(`9p <- type=${d.error.type} tag=${d.error.tag} undecodable`);
+      this.reply(d.error.tag, new NineError(d.error.code, d.error.message));
+      return;
+    }
+    const m = d.message;
+    this.trace(`9p <- ${m.kind === 'Trefused' ? m.name : m.kind} tag=${m.tag}`);
+    if (this.revoked !== null) return this.reply(m.tag, this.closed());
+    if (m.kind === 'Tversion') return this.reply(m.tag, this.version(m));
+    const refused = this.tags.admit(m.tag);
+    if (refused !== null) return this.reply(m.tag, refused);
+    const gen = this.generation;
+    if (m.kind === 'Tflush') {
+      // Answer after the flushed request's own reply, so the client never sees it after Rflush.
+      if (m.oldtag === m.tag || !this.tags.waitFor(m.oldtag, m.tag)) this.finish(m.tag, { kind: 'Rflush', tag: m.tag }, gen);
+      return;
+    }
+    let out: Maybe<Outcome>;
+    try {
+      out = this.dispatch(m);
+    } catch (e) {
+      out = this.bug(e);
+    }
+    if (isPromise(out)) out.then((r) => this.finish(m.tag, r, gen), (e) => this.finish(m.tag, this.bug(e), gen));
+    else this.finish(m.tag, out, gen);
+  }
+
+  /** For stream transports: the splitter skipped a frame declared larger than msize (spec §15: TooBig, session kept). */
+  refuseOversize(tag: number, declaredBytes: number): void {
+    this.reply(tag, new NineError('TooBig', `frame of ${declaredBytes} bytes exceeds msize ${this.msizeBytes}`));
+  }
+
+  /** Ends the session for `reason`; every later request gets Closed (EBADF). */
+  revoke(reason: string): void {
+    if (this.revoked !== null) return;
+    this.revoked = reason;
+    const who = this.principal;
+    this.o.log?.(`revoked ${who?.identity ?? who?.role ?? 'session'}: ${reason}`);
+    for (const e of this.fids.clear()) this.closeOpen(e);
+    this.o.onRevoke?.(reason, who);
+  }
+
+  msize(): number {
+    return this.msizeBytes;
+  }
+  revokedReason(): string | null {
+    return this.revoked;
+  }
+  opsRemaining(): number | null {
+    return this.opsLeft;
+  }
+  liveFids(): number[] {
+    return this.fids.liveFids();
+  }
+  tagsInFlight(): number {
+    return this.tags.size();
+  }
+  who(): Principal | null {
+    return this.principal;
+  }
+
+  // ---- plumbing ----
+
+  private trace(line: string): void {
+    if (this.o.trace) this.o.log?.(line);
+  }
+
+  private closed(): NineError {
+    return new NineError('Closed', this.revoked ?? 'session closed');
+  }
+
+  private bug(e: unknown): NineError {
+    this.o.log?.(`9p internal error: ${e instanceof Error ? e.message : String(e)}`);
+    return new NineError('Invalid', 'internal server error', Errno.EIO);
+  }
+
+  private finish(tag: number, r: Outcome, gen: number): void {
+    if (gen !== this.generation) return;
+    this.reply(tag, r);
+    for (const flushTag of this.tags.complete(tag)) {
+      this.tags.complete(flushTag);
+      this.reply(flushTag, { kind: 'Rflush', tag: flushTag });
+    }
+  }
+
+  private reply(tag: number, r: Outcome): void {
+    const msg: Reply = r instanceof NineError ? { kind: 'Rlerror', tag, ecode: r.errno } : r;
+    if (r instanceof NineError) this.trace(`9p -> Rlerror tag=${tag} ecode=${r.errno} ${r.code}: ${r.message}`);
+    else this.trace(`9p -> ${msg.kind} tag=${tag}`);
+    let frame: Uint8Array;
+    try {
+      frame = encodeMessage(msg, this.msizeBytes);
+    } catch (e) {
+      if (!(e instanceof EncodeError)) throw e;
+      frame = encodeMessage({ kind: 'Rlerror', tag, ecode: this.bug(e).errno });
+    }
+    this.o.send(frame);
+  }
+
+  private closeOpen(e: FidEntry<N>): void {
+    try {
+      e.open?.file.close?.();
+    } catch (err) {
+      this.bug(err);
+    }
+  }
+
+  /** Ttl check for every request after attach; revocation is the spec's answer (§8.5). */
+  private expired(): NineError | null {
+    if (this.expiresAtMs !== null && this.o.nowMs() >= this.expiresAtMs) {
+      this.revoke('ticket ttl expired');
+      return this.closed();
+    }
+    return null;
+  }
+
+  /** Walk, open, read and write each cost one op; asking with none left revokes (spec §8.5). */
+  private charge(): NineError | null {
+    if (this.opsLeft === null) return null;
+    if (this.opsLeft <= 0) {
+      this.revoke('operation budget exhausted');
+      return this.closed();
+    }
+    this.opsLeft--;
+    return null;
+  }
+
+  private dispatch(m: Request): Maybe<Outcome> {
+    if (!this.versioned) return new NineError('Invalid', 'Tversion required first');
+    if (m.kind === 'Tauth') return new NineError('NotFound', 'no auth fid: tickets travel in aname');
+    const late = this.expired();
+    if (late !== null) return late;
+    switch (m.kind) {
+      case 'Tattach': return this.attach(m);
+      case 'Twalk': return this.walk(m);
+      case 'Tlopen': return this.open(m);
+      case 'Tread': return this.read(m);
+      case 'Twrite': return this.write(m);
+      case 'Tclunk': return this.clunk(m);
+      case 'Tgetattr': return this.getattr(m);
+      case 'Treaddir': return this.readdir(m);
+      case 'Tstatfs': return this.statfs(m);
+      case 'Trefused': return this.refuse(m);
+      default: return new NineError('Invalid', `unexpected ${m.kind}`);
+    }
+  }
+
+  // ---- the messages ----
+
+  private version(m: Tversion): Outcome {
+    if (m.msize < MSIZE_MIN_BYTES) return new NineError('Invalid', `msize ${m.msize} below ${MSIZE_MIN_BYTES}`);
+    // A new Tversion aborts everything in progress and starts the session over (9P semantics).
+    this.generation++;
+    this.tags.clear();
+    for (const e of this.fids.clear()) this.closeOpen(e);
+    this.msizeBytes = Math.min(m.msize, MSIZE_MAX_BYTES);
+    this.versioned = m.version.startsWith(VERSION_9P2000L);
+    return { kind: 'Rversion', tag: m.tag, msize: this.msizeBytes, version: this.versioned ? VERSION_9P2000L : VERSION_UNKNOWN };
+  }
+
+  private attach(m: Tattach): Maybe<Outcome> {
+    if (m.afid !== NOFID) return new NineError('Invalid', 'no auth fid: tickets travel in aname');
+    const held = this.fids.reserve(m.fid);
+    if (held !== null) return held;
+    const who = resolvePrincipal(m.uname, m.aname, this.o.attach, this.o.nowMs());
+    if (who instanceof NineError) {
+      this.fids.release(m.fid);
+      return who;
+    }
+    return chain(this.call(() => this.o.fs.attach(who, m.aname)), (g: AttachGrant<N> | NineError): Outcome => {
+      if (g instanceof NineError) {
+        this.fids.release(m.fid);
+        return g;
+      }
+      const qid = this.o.fs.qid(g.root);
+      this.fids.bind(m.fid, { node: g.root, qid, who, open: null });
+      this.principal ??= who;
+      this.limitBudget(who, g);
+      return { kind: 'Rattach', tag: m.tag, qid };
+    });
+  }
+
+  /** Session budget = minimum of what it had, the ticket's and the record's (spec §8.5); never raised. */
+  private limitBudget(who: Principal, g: AttachGrant<N>): void {
+    const caps: number[] = [];
+    if (who.claims?.ops != null) caps.push(Number(who.claims.ops));
+    if (g.opsMax != null) caps.push(g.opsMax);
+    for (const c of caps) this.opsLeft = this.opsLeft === null ? c : Math.min(this.opsLeft, c);
+    const ends: number[] = [];
+    const c = who.claims;
+    if (c !== null && c.ttlS !== null) ends.push(Number(c.issuedAtMs + c.ttlS * 1000n));
+    if (g.expiresAtMs != null) ends.push(g.expiresAtMs);
+    for (const e of ends) this.expiresAtMs = this.expiresAtMs === null ? e : Math.min(this.expiresAtMs, e);
+  }
+
+  /** Runs a handler, turning a throw into EIO so a provider bug never kills the session. */
+  private call<T>(f: () => Answer<T>): Maybe<T | NineError> {
+    try {
+      const a = f();
+      return isPromise(a) ? a.catch((e: unknown) => this.bug(e)) : a;
+    } catch (e) {
+      return this.bug(e);
+    }
+  }
+
+  private walk(m: Twalk): Maybe<Outcome> {
+    const spent = this.charge();
+    if (spent !== null) return spent;
+    const from = this.fids.get(m.fid);
+    if (from instanceof NineError) return from;
+    if (from.open !== null) return new NineError('Invalid', `fid ${m.fid} is open; walk from an unopened fid`);
+    const inPlace = m.newfid === m.fid;
+    if (!inPlace) {
+      const held = this.fids.reserve(m.newfid);
+      if (held !== null) return held;
+    }
+    const qids: Qid[] = [];
+    const done = (node: N, qid: Qid): Outcome => {
+      const entry: FidEntry<N> = { node, qid, who: from.who, open: null };
+      if (inPlace) this.fids.replace(m.fid, entry);
+      else this.fids.bind(m.newfid, entry);
+      return { kind: 'Rwalk', tag: m.tag, qids };
+    };
+    const fail = (err: NineError): Outcome => {
+      if (!inPlace) this.fids.release(m.newfid);
+      // 9P: a walk failing after its first step answers with the qids it got; newfid stays unbound.
+      if (qids.length > 0 && err.code === 'NotFound') return { kind: 'Rwalk', tag: m.tag, qids };
+      return err;
+    };
+    const step = (node: N, qid: Qid, i: number): Maybe<Outcome> => {
+      if (i === m.names.length) return done(node, qid);
+      if (!isDir(qid)) return fail(new NineError('NotFound', `${m.names[i - 1] ?? 'start'} is not a directory`, Errno.ENOTDIR));
+      return chain(this.call(() => this.o.fs.walk(node, m.names[i], from.who)), (next: N | NineError) => {
+        if (next instanceof NineError) return fail(next);
+        const q = this.o.fs.qid(next);
+        qids.push(q);
+        return step(next, q, i + 1);
+      });
+    };
+    return step(from.node, from.qid, 0);
+  }
+
+  private open(m: Tlopen): Maybe<Outcome> {
+    const spent = this.charge();
+    if (spent !== null) return spent;
+    const e = this.fids.get(m.fid);
+    if (e instanceof NineError) return e;
+    if (e.open !== null) return new NineError('Invalid', `fid ${m.fid} already open`);
+    const mode = m.flags & OpenFlag.ACCMODE;
+    const access: Access = mode === OpenFlag.WRONLY ? 'write' : mode === OpenFlag.RDWR ? 'read-write' : 'read';
+    const dir = isDir(e.qid);
+    if (access !== 'read') {
+      if (dir) return new NineError('Permission', 'directories are never writable');
+      if ((e.qid.type & QidType.APPEND) === 0) return new NineError('Permission', 'write-open needs an append-only node (qid 0x40)');
+    }
+    return chain(this.call(() => this.o.fs.open(e.node, access, e.who)), (file: OpenFile | NineError) => {
+      if (file instanceof NineError) return file;
+      const opened = (listing: DirEntry[] | null): Outcome => {
+        e.open = { access, file, listing };
+        return { kind: 'Rlopen', tag: m.tag, qid: e.qid, iounit: this.msizeBytes - IO_HEADER_BYTES };
+      };
+      if (!dir) return opened(null);
+      return chain(this.call(() => this.o.fs.list(e.node, e.who)), (l: DirEntry[] | NineError) => {
+        if (l instanceof NineError) {
+          file.close?.();
+          return l;
+        }
+        return opened(l);
+      });
+    });
+  }
+
+  private read(m: Tread): Maybe<Outcome> {
+    const spent = this.charge();
+    if (spent !== null) return spent;
+    const e = this.fids.get(m.fid);
+    if (e instanceof NineError) return e;
+    if (e.open === null) return new NineError('Invalid', `fid ${m.fid} is not open`);
+    if (e.open.access === 'write') return new NineError('Permission', `fid ${m.fid} is not open for reading`);
+    const count = Math.min(m.count, this.msizeBytes - RREAD_HEADER_BYTES);
+    const open = e.open;
+    if (open.listing !== null) {
+      // Spec §5.3: a directory read gives child names, newline-separated, with a trailing newline.
+      const text = open.listing.map((d) => d.name + '\n').join('');
+      const all = utf8Encode(text);
+      const start = m.offset > BigInt(all.length) ? all.length : Number(m.offset);
+      return { kind: 'Rread', tag: m.tag, data: all.subarray(start, start + count) };
+    }
+    const reader = open.file.read;
+    if (reader === undefined) return new NineError('Permission', 'node is not readable');
+    return chain(this.call(() => reader.call(open.file, m.offset, count)), (data: Uint8Array | NineError): Outcome => {
+      if (data instanceof NineError) return data;
+      return { kind: 'Rread', tag: m.tag, data: data.length > count ? data.subarray(0, count) : data };
+    });
+  }
+
+  private write(m: Twrite): Maybe<Outcome> {
+    const spent = this.charge();
+    if (spent !== null) return spent;
+    const e = this.fids.get(m.fid);
+    if (e instanceof NineError) return e;
+    if (e.open === null) return new NineError('Invalid', `fid ${m.fid} is not open`);
+    if (e.open.access === 'read') {
+      if ((e.qid.type & QidType.APPEND) === 0) return new NineError('Permission', 'read-only node');
+      return new NineError('Permission', `fid ${m.fid} is not open for writing`);
+    }
+    const open = e.open;
+    const writer = open.file.write;
+    if (writer === undefined) return new NineError('Permission', 'read-only node');
+    return chain(this.call(() => writer.call(open.file, m.offset, m.data)), (n: number | NineError): Outcome => {
+      if (n instanceof NineError) return n;
+      return { kind: 'Rwrite', tag: m.tag, count: Math.min(n, m.data.length) };
+    });
+  }
+
+  private clunk(m: Tclunk): Outcome {
+    const e = this.fids.clunk(m.fid);
+    if (e instanceof NineError) return e;
+    this.closeOpen(e);
+    return { kind: 'Rclunk', tag: m.tag };
+  }
+
+  private getattr(m: Tgetattr): Maybe<Outcome> {
+    const e = this.fids.get(m.fid);
+    if (e instanceof NineError) return e;
+    return chain(this.call(() => this.o.fs.getattr(e.node, e.who)), (a: NodeAttr | NineError): Outcome => {
+      if (a instanceof NineError) return a;
+      const dir = isDir(e.qid);
+      const ms = a.mtimeMs ?? 0;
+      const sec = BigInt(Math.floor(ms / 1000));
+      const nsec = BigInt((ms % 1000) * 1_000_000);
+      return {
+        kind: 'Rgetattr', tag: m.tag, valid: GETATTR_BASIC, qid: e.qid, mode: (dir ? S_IFDIR : S_IFREG) | (a.perm & 0o7777),
+        uid: 0, gid: 0, nlink: dir ? 2n : 1n, rdev: 0n, size: a.size, blksize: BigInt(BLOCK_BYTES), blocks: (a.size + 511n) / 512n,
+        atimeSec: sec, atimeNsec: nsec, mtimeSec: sec, mtimeNsec: nsec, ctimeSec: sec, ctimeNsec: nsec, btimeSec: 0n, btimeNsec: 0n,
+        gen: 0n, dataVersion: 0n,
+      };
+    });
+  }
+
+  private readdir(m: Treaddir): Outcome {
+    const spent = this.charge();
+    if (spent !== null) return spent;
+    const e = this.fids.get(m.fid);
+    if (e instanceof NineError) return e;
+    if (e.open === null || e.open.listing === null) return new NineError('Invalid', `fid ${m.fid} is not an open directory`);
+    const listing = e.open.listing;
+    const room = Math.min(m.count, this.msizeBytes - RREAD_HEADER_BYTES);
+    const entries: Dirent[] = [];
+    let used = 0;
+    // The offset is an entry index: each dirent carries the index of the one after it.
+    for (let i = m.offset > BigInt(listing.length) ? listing.length : Number(m.offset); i < listing.length; i++) {
+      const d = listing[i];
+      const n = direntBytes(utf8Length(d.name));
+      if (used + n > room) break;
+      used += n;
+      entries.push({ qid: d.qid, offset: BigInt(i + 1), type: isDir(d.qid) ? DirentType.DIR : DirentType.REG, name: d.name });
+    }
+    return { kind: 'Rreaddir', tag: m.tag, entries };
+  }
+
+  private statfs(m: Tstatfs): Outcome {
+    const e = this.fids.get(m.fid);
+    if (e instanceof NineError) return e;
+    return {
+      kind: 'Rstatfs', tag: m.tag, type: V9FS_MAGIC, bsize: BLOCK_BYTES, blocks: 0n, bfree: 0n, bavail: 0n, files: 0n, ffree: 0n,
+      fsid: 0n, namelen: NAME_BYTES_MAX,
+    };
+  }
+
+  private refuse(m: Trefused): Outcome {
+    const errno = REFUSAL[m.name];
+    return errno === Errno.EPERM
+      ? new NineError('Permission', `${m.name} refused: the namespace is not mutable by clients`)
+      : new NineError('Invalid', `${m.name} not supported`, errno);
+  }
+}
