@@ -125,7 +125,7 @@ test('cli: verify passes a good image and fails one with a flipped byte in any b
     assert.equal(r.code, 1);
     assert.equal(r.out, '');
     assert.match(r.err, new RegExp(`^cohimg verify: ${img}: worker-heart\\.qbc: sha256 [0-9a-f]{64} differs from the manifest's [0-9a-f]{64}$`, 'm'));
-    assert.match(r.err, /worker-heart\.qbc: payload SHA-256 does not match payload_sha256 in the header/);
+    assert.match(r.err, /worker-heart\.qbc: SHA-256 of header and payload does not match the sha256 field/);
     assert.doesNotMatch(r.err, /root-task/);
     const i = run('inspect', img);
     assert.equal(i.code, 1);

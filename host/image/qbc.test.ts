@@ -17,8 +17,8 @@ function handMade(payload: Uint8Array): Uint8Array {
   for (let i = 0; i < 32; i++) b[32 + i] = i; // engine_fingerprint 000102...1f
   dv.setUint32(64, payload.length, true);
   dv.setUint32(68, 0, true); // reserved
-  b.set(createHash('sha256').update(payload).digest(), 72);
   b.set(payload, 104);
+  b.set(createHash('sha256').update(b.subarray(0, 72)).update(payload).digest(), 72); // header 0..71 + payload
   return b;
 }
 
@@ -40,7 +40,7 @@ test('qbc: a header laid out by hand from the doc parses to its fields', () => {
     engineVersion: '0.15.1',
     engineFingerprint: '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
     payloadBytes: payload.length,
-    payloadSha256: createHash('sha256').update(payload).digest('hex'),
+    payloadSha256: createHash('sha256').update(handMade(payload).subarray(0, 72)).update(payload).digest('hex'),
   });
 });
 
@@ -117,9 +117,9 @@ test('qbc: refuses a payload whose SHA-256 differs from the header', () => {
   for (let i = 104; i < b.length; i++) {
     const bad = b.slice();
     bad[i] ^= 0x01;
-    refused(bad, /payload SHA-256 does not match payload_sha256/);
+    refused(bad, /SHA-256 of header and payload does not match/);
   }
   const badHash = b.slice();
   badHash[72] ^= 0x80;
-  refused(badHash, /payload SHA-256 does not match/);
+  refused(badHash, /SHA-256 of header and payload does not match/);
 });

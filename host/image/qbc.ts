@@ -40,6 +40,11 @@ export interface QbcHeader {
   payloadSha256: string;
 }
 
+/** The header's digest covers header bytes 0..71 and the payload (docs/image-format.md). */
+function qbcDigestHex(headerPrefix: Uint8Array, payload: Uint8Array): string {
+  return createHash('sha256').update(headerPrefix).update(payload).digest('hex');
+}
+
 export function sha256Hex(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
 }
@@ -95,7 +100,9 @@ export function parseQbc(b: Uint8Array, what: string): QbcHeader {
   if (actual < payloadBytes) fail(`truncated: payload_bytes is ${payloadBytes} but ${actual} bytes follow the header`);
   if (actual > payloadBytes) fail(`${actual - payloadBytes} trailing bytes after the ${payloadBytes}-byte payload`);
   const payloadSha256 = Buffer.from(b.subarray(OFF_PAYLOAD_SHA256, OFF_PAYLOAD_SHA256 + QBC_DIGEST_BYTES)).toString('hex');
-  if (sha256Hex(b.subarray(QBC_HEADER_BYTES)) !== payloadSha256) fail('payload SHA-256 does not match payload_sha256 in the header');
+  if (qbcDigestHex(b.subarray(0, OFF_PAYLOAD_SHA256), b.subarray(QBC_HEADER_BYTES)) !== payloadSha256) {
+    fail('SHA-256 of header and payload does not match the sha256 field (corrupted)');
+  }
   return { formatVersion, flags, engineVersion, engineFingerprint, payloadBytes, payloadSha256 };
 }
 
@@ -121,7 +128,7 @@ export function encodeQbc(payload: Uint8Array, opts: QbcWriteOptions): Uint8Arra
   for (let i = 0; i < opts.engineVersion.length; i++) out[OFF_ENGINE_VERSION + i] = opts.engineVersion.charCodeAt(i);
   out.set(Buffer.from(fp, 'hex'), OFF_FINGERPRINT);
   dv.setUint32(OFF_PAYLOAD_BYTES, payload.length, true);
-  out.set(Buffer.from(sha256Hex(payload), 'hex'), OFF_PAYLOAD_SHA256);
   out.set(payload, QBC_HEADER_BYTES);
+  out.set(Buffer.from(qbcDigestHex(out.subarray(0, OFF_PAYLOAD_SHA256), payload), 'hex'), OFF_PAYLOAD_SHA256);
   return out;
 }
