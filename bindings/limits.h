@@ -6,6 +6,8 @@
 #define CHANNEL_QUEUE_DEPTH_MAX 64
 /* Largest channel message: one Secure9P frame at the maximum msize. */
 #define CHANNEL_MESSAGE_BYTES_MAX 8192
+/* Bytes waiting in one task's channel inbox before send() throws Busy. */
+#define CHANNEL_INBOX_BYTES_MAX 65536
 /* Channel endpoints one task may hold. */
 #define CHANNEL_ENDPOINTS_MAX 40
 /* Open sockets (accepted connections) in the whole firmware. */

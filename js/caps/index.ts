@@ -73,6 +73,8 @@ export interface NetCap {
   /** Closes after queued bytes are flushed (bounded linger); onClose follows. */
   close(sock: SocketId): void;
   closeListener(listener: ListenerId): void;
+  /** The port a listener is bound to (useful after listening on port 0). */
+  localPort(listener: ListenerId): number;
 }
 
 export interface TimerCap {

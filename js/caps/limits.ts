@@ -4,6 +4,8 @@
 export const CHANNEL_QUEUE_DEPTH_MAX = 64;
 /** Largest channel message: one Secure9P frame at the maximum msize. */
 export const CHANNEL_MESSAGE_BYTES_MAX = 8192;
+/** Bytes waiting in one task's channel inbox before send() throws Busy. */
+export const CHANNEL_INBOX_BYTES_MAX = 65536;
 /** Channel endpoints one task may hold. */
 export const CHANNEL_ENDPOINTS_MAX = 40;
 /** Open sockets (accepted connections) in the whole firmware. */

@@ -1,0 +1,46 @@
+/* Firmware boot: the whole image is verified before any bytecode runs, then root-task starts alone. */
+#include "boot.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_hal.h"
+#include "firmware.h"
+#include "image.h"
+#include "pump.h"
+
+static Manifest g_manifest;
+static Image g_image;
+
+int firmware_boot(const uint8_t *image, size_t len, const char *root_args_json, char *err, size_t err_len) {
+  memset(&g_fw, 0, sizeof g_fw);
+  g_fw.boot_us = hal_clock_us();
+  if (image_open(image, len, &g_image, &g_manifest, err, err_len) < 0) return -1;
+  g_fw.manifest = &g_manifest;
+  g_fw.image = image;
+  g_fw.image_len = len;
+  tasks_register_source();
+  console_register_source();
+  net_register_source();
+  timer_register_source();
+  channel_register_source();
+  const ManifestTask *root = manifest_task(&g_manifest, g_manifest.root_task);
+  char why[200];
+  TaskSlot *s = fw_spawn(root, root->name, 0, root_args_json, why, sizeof why);
+  if (!s) {
+    snprintf(err, err_len, "root task '%s' could not start: %s", root->name, why);
+    return -1;
+  }
+  fw_log("firmware", "image %s (%s) verified: %u tasks, engine quickjs-ng %s; root-task started", g_manifest.image_id,
+         g_manifest.profile, g_manifest.task_count, g_manifest.engine_version);
+  return 0;
+}
+
+int firmware_run(void) {
+  pump_run(&g_fw.stop);
+  for (unsigned i = 0; i < TASKS_MAX; i++)
+    if (g_fw.slots[i].used) fw_kill(&g_fw.slots[i], TASK_FAULT_KILLED, "firmware stopping");
+  return g_fw.exit_code;
+}
+
+void firmware_stop(void) { g_fw.stop = 1; }

@@ -1,0 +1,178 @@
+/* The firmware's task table: spawn from the manifest, deliver within slices, kill and report faults. */
+#include "firmware.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_hal.h"
+#include "hal.h"
+#include "pump.h"
+
+Firmware g_fw;
+
+TaskSlot *fw_slot_by_id(uint32_t id) {
+  if (!id) return NULL;
+  for (unsigned i = 0; i < TASKS_MAX; i++)
+    if (g_fw.slots[i].used && g_fw.slots[i].task.id == id) return &g_fw.slots[i];
+  return NULL;
+}
+
+TaskSlot *fw_slot_of_ctx(JSContext *ctx) {
+  Task *t = JS_GetContextOpaque(ctx);
+  return t ? (TaskSlot *)t->owner : NULL;
+}
+
+static void hook_uncaught(Task *t, const char *text) {
+  TaskSlot *s = t->owner;
+  /* Only the first line: a stack trace would take many log records. */
+  size_t cut = strcspn(text, "\n");
+  fw_log(s->label, "uncaught %.*s", (int)cut, text);
+}
+
+static void hook_faulted(Task *t) {
+  TaskSlot *s = t->owner;
+  /* A kill is a decision, logged by whoever made it; only real faults are reported here. */
+  if (t->fault != TASK_FAULT_KILLED) fw_log(s->label, "task faulted: %s (%s)", task_fault_name(t->fault), t->detail);
+}
+
+static const TaskHooks g_hooks = {hook_uncaught, hook_faulted};
+
+int fw_call(TaskSlot *s, JSValueConst fn, int argc, JSValueConst *argv) {
+  return task_call(&s->task, fn, JS_UNDEFINED, argc, argv);
+}
+
+TaskSlot *fw_spawn(const ManifestTask *spec, const char *label, uint32_t parent_id, const char *args_json, char *err,
+                   size_t err_len) {
+  TaskSlot *s = NULL;
+  for (unsigned i = 0; i < TASKS_MAX && !s; i++)
+    if (!g_fw.slots[i].used) s = &g_fw.slots[i];
+  if (!s) {
+    snprintf(err, err_len, "task table full (%u tasks)", TASKS_MAX);
+    return NULL;
+  }
+  memset(s, 0, sizeof *s);
+  uint32_t id = ++g_fw.next_task_id;
+  if (task_create(&s->task, id, spec->name, spec->arena_bytes, spec->cpu_slice_ms, &g_hooks, err, err_len) < 0) return NULL;
+  s->used = 1;
+  s->task.owner = s;
+  s->spec = spec;
+  s->grants = spec->grants;
+  s->parent_id = parent_id;
+  snprintf(s->label, sizeof s->label, "%s", label && *label ? label : spec->name);
+  s->main_fn = JS_UNDEFINED;
+  s->on_input = JS_UNDEFINED;
+  s->on_message = JS_UNDEFINED;
+  s->on_fault = JS_UNDEFINED;
+  s->args_json = strdup(args_json ? args_json : (spec->config_json ? spec->config_json : "null"));
+  if (task_load_module(&s->task, spec->payload, spec->payload_len, spec->bundle, &s->main_fn) < 0) {
+    /* Kept as a faulted slot so the spawner's onFault hears why; its arena goes on kill. */
+    s->started = 1;
+  }
+  return s;
+}
+
+/* Calls main(caps, config) of a task spawned earlier; run by the tasks source, not inside spawn,
+   so a slow main never eats the spawner's CPU slice. */
+static void fw_start(TaskSlot *s) {
+  s->started = 1;
+  JSContext *ctx = s->task.ctx;
+  JSValue args[2];
+  args[0] = caps_new(ctx);
+  args[1] = JS_NewObject(ctx);
+  JS_SetPropertyStr(ctx, args[1], "id", JS_NewUint32(ctx, s->task.id));
+  JS_SetPropertyStr(ctx, args[1], "label", JS_NewString(ctx, s->label));
+  JS_SetPropertyStr(ctx, args[1], "task", JS_NewString(ctx, s->spec->name));
+  JSValue a = JS_ParseJSON(ctx, s->args_json, strlen(s->args_json), "args");
+  if (JS_IsException(a)) a = JS_NULL;
+  JS_SetPropertyStr(ctx, args[1], "args", a);
+  free(s->args_json);
+  s->args_json = NULL;
+  fw_call(s, s->main_fn, 2, args);
+  if (s->task.state == TASK_RUNNING) {
+    JS_FreeValue(ctx, args[0]);
+    JS_FreeValue(ctx, args[1]);
+  }
+}
+
+void fw_kill(TaskSlot *s, TaskFault why, const char *detail) {
+  uint32_t id = s->task.id;
+  task_mark_faulted(&s->task, why, detail);
+  net_release_task(id);
+  timer_release_task(s);
+  channel_release_task(s);
+  if (g_fw.uart_owner == id) g_fw.uart_owner = 0;
+  free(s->args_json);
+  task_destroy(&s->task);
+  s->used = 0;
+}
+
+/* Tells the spawner (or root-task) that a task faulted; it decides (kill, restart, revoke). */
+static void report_fault(TaskSlot *s) {
+  s->fault_reported = 1;
+  TaskSlot *to = fw_slot_by_id(s->parent_id);
+  if (!to || to->task.state != TASK_RUNNING || JS_IsUndefined(to->on_fault)) {
+    /* Nobody to decide: the firmware frees it so its arena is not held forever. */
+    fw_log("firmware", "task %s (id %u) faulted with no supervisor: freed", s->label, s->task.id);
+    fw_kill(s, s->task.fault, s->task.detail);
+    return;
+  }
+  JSContext *ctx = to->task.ctx;
+  JSValue argv[3] = {JS_NewUint32(ctx, s->task.id), JS_NewString(ctx, task_fault_name(s->task.fault)),
+                     JS_NewString(ctx, s->task.detail)};
+  JSValue fn = JS_DupValue(ctx, to->on_fault);
+  fw_call(to, fn, 3, argv);
+  if (to->task.state == TASK_RUNNING) {
+    JS_FreeValue(ctx, fn);
+    for (int i = 0; i < 3; i++) JS_FreeValue(ctx, argv[i]);
+  }
+}
+
+/* Bound on tasks started per pump turn, so a spawn storm cannot starve the consoles. */
+#define TASK_STARTS_PER_TURN_MAX 4u
+
+static void tasks_poll(void *ctx, uint64_t now_us) {
+  (void)ctx;
+  (void)now_us;
+  unsigned starts = 0;
+  for (unsigned i = 0; i < TASKS_MAX; i++) {
+    TaskSlot *s = &g_fw.slots[i];
+    if (!s->used) continue;
+    if (!s->started && s->task.state == TASK_RUNNING && starts < TASK_STARTS_PER_TURN_MAX) {
+      starts++;
+      fw_start(s);
+    }
+    if (s->used && s->task.state == TASK_RUNNING && s->task.jobs_pending) task_run_jobs(&s->task);
+  }
+  for (unsigned i = 0; i < TASKS_MAX; i++) {
+    TaskSlot *s = &g_fw.slots[i];
+    if (s->used && s->task.state == TASK_FAULTED && !s->fault_reported) {
+      if (s->parent_id == 0) {
+        /* root-task itself: nothing above it decides, so the firmware stops with a clear reason. */
+        fw_log("firmware", "root-task faulted: %s (%s); stopping", task_fault_name(s->task.fault), s->task.detail);
+        s->fault_reported = 1;
+        g_fw.exit_code = 3;
+        g_fw.stop = 1;
+        continue;
+      }
+      report_fault(s);
+    }
+  }
+}
+
+static uint64_t tasks_deadline(void *ctx) {
+  (void)ctx;
+  for (unsigned i = 0; i < TASKS_MAX; i++) {
+    TaskSlot *s = &g_fw.slots[i];
+    if (!s->used) continue;
+    if ((!s->started && s->task.state == TASK_RUNNING) || s->task.jobs_pending ||
+        (s->task.state == TASK_FAULTED && !s->fault_reported))
+      return 0;
+  }
+  return HAL_DEADLINE_NONE;
+}
+
+void tasks_register_source(void) {
+  PumpSource src = {"tasks", tasks_poll, tasks_deadline, NULL};
+  pump_add_source(&src);
+}

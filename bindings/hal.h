@@ -1,0 +1,46 @@
+/* The device HAL: what bindings/ needs from a platform (UART, log sink, sockets). host/sim and
+ * sel4-platform implement it, together with the engine half in engine/port/engine_hal.h. */
+#ifndef COHESIX_BINDINGS_HAL_H
+#define COHESIX_BINDINGS_HAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine_hal.h"
+
+/* Readiness bits reported by hal_net_ready() for the last hal_wait_until(). */
+#define HAL_NET_READABLE 0x1u
+#define HAL_NET_WRITABLE 0x2u
+#define HAL_NET_FAILED 0x4u
+
+/* Errors: negative values. */
+#define HAL_E_AGAIN (-11)
+#define HAL_E_INVAL (-22)
+#define HAL_E_ADDRINUSE (-98)
+#define HAL_E_NOSPC (-28)
+#define HAL_E_IO (-5)
+
+/* UART: non-blocking read of what arrived; write blocks only as long as the device needs. */
+size_t hal_uart_read(uint8_t *buf, size_t cap);
+void hal_uart_write(const uint8_t *buf, size_t len);
+
+/* The firmware log: one line without its newline. */
+void hal_log_write(const char *line, size_t len);
+
+/* Sockets. Handles are small non-negative integers the platform chooses. */
+int hal_net_listen(const char *host, uint16_t port);
+/* Returns a connection handle, HAL_E_AGAIN when none is waiting, or another error. */
+int hal_net_accept(int listener, char *peer, size_t peer_len);
+/* > 0 bytes, 0 at end of stream, HAL_E_AGAIN when nothing is there, other negatives on failure. */
+long hal_net_recv(int sock, uint8_t *buf, size_t cap);
+/* Bytes taken (possibly fewer than len), HAL_E_AGAIN, or another negative on failure. */
+long hal_net_send(int sock, const uint8_t *buf, size_t len);
+void hal_net_close(int handle);
+/* The local port a listener is bound to, or a negative error. */
+int hal_net_local_port(int listener);
+/* Whether hal_wait_until should also wake when sock becomes writable. */
+void hal_net_want_write(int sock, int on);
+/* HAL_NET_* bits seen for this handle by the last wait. */
+unsigned hal_net_ready(int handle);
+
+#endif

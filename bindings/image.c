@@ -1,0 +1,206 @@
+/* The boot image: strict CPIO reader, whole-image verification, and the `image` capability. */
+#include "image.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_id.h"
+#include "firmware.h"
+#include "qbc.h"
+#include "sha256.h"
+
+#define CPIO_ALIGN_BYTES 4u
+#define CPIO_ENTRY_MODE 0100644u
+static const char CPIO_MAGIC[] = "070701";
+static const char CPIO_TRAILER[] = "TRAILER!!!";
+
+/* Field order of a newc header after the magic. */
+enum { F_INO, F_MODE, F_UID, F_GID, F_NLINK, F_MTIME, F_FILESIZE, F_DEVMAJOR, F_DEVMINOR, F_RDEVMAJOR, F_RDEVMINOR, F_NAMESIZE, F_CHECK, F_COUNT };
+
+static int fail(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t err_len, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = snprintf(err, err_len, "image: ");
+  vsnprintf(err + n, err_len - (size_t)n, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+static size_t pad4(size_t n) { return (CPIO_ALIGN_BYTES - n % CPIO_ALIGN_BYTES) % CPIO_ALIGN_BYTES; }
+
+static int all_zero(const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i]) return 0;
+  return 1;
+}
+
+static int parse_fields(const uint8_t *h, uint32_t f[F_COUNT]) {
+  if (memcmp(h, CPIO_MAGIC, 6) != 0) return -1;
+  for (unsigned i = 0; i < F_COUNT; i++) {
+    uint32_t v = 0;
+    for (unsigned k = 0; k < 8; k++) {
+      uint8_t c = h[6 + i * 8 + k];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= (uint32_t)(c - '0');
+      else if (c >= 'a' && c <= 'f') v |= (uint32_t)(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') v |= (uint32_t)(c - 'A' + 10);
+      else return -2;
+    }
+    f[i] = v;
+  }
+  return 0;
+}
+
+int image_read_cpio(const uint8_t *buf, size_t len, Image *img, char *err, size_t err_len) {
+  memset(img, 0, sizeof *img);
+  if (len > IMAGE_BYTES_MAX) return fail(err, err_len, "%zu bytes, over IMAGE_BYTES_MAX (%u)", len, IMAGE_BYTES_MAX);
+  size_t o = 0;
+  for (unsigned n = 0;; n++) {
+    if (n >= IMAGE_ENTRIES_MAX) return fail(err, err_len, "more than %u entries", IMAGE_ENTRIES_MAX);
+    if (len - o < CPIO_HEADER_BYTES) return fail(err, err_len, "truncated header at offset %zu (no trailer)", o);
+    uint32_t f[F_COUNT];
+    int r = parse_fields(buf + o, f);
+    if (r == -1) return fail(err, err_len, "no newc magic at offset %zu", o);
+    if (r == -2) return fail(err, err_len, "header at offset %zu: a field is not 8 hex digits", o);
+    size_t namesize = f[F_NAMESIZE];
+    if (namesize < 2 || namesize - 1 > IMAGE_NAME_BYTES_MAX)
+      return fail(err, err_len, "header at offset %zu: name size %zu outside 1..%u", o, namesize - 1, IMAGE_NAME_BYTES_MAX);
+    size_t name_at = o + CPIO_HEADER_BYTES;
+    size_t data_at = name_at + namesize + pad4(CPIO_HEADER_BYTES + namesize);
+    if (data_at > len) return fail(err, err_len, "truncated name at offset %zu", name_at);
+    const char *name = (const char *)buf + name_at;
+    if (buf[name_at + namesize - 1] != 0 || strlen(name) != namesize - 1)
+      return fail(err, err_len, "header at offset %zu: name is not one NUL-terminated string", o);
+    if (!all_zero(buf + name_at + namesize, data_at - name_at - namesize))
+      return fail(err, err_len, "non-zero padding after the name '%s'", name);
+    int trailer = strcmp(name, CPIO_TRAILER) == 0;
+    int fixed_ok = f[F_INO] == 0 && f[F_UID] == 0 && f[F_GID] == 0 && f[F_NLINK] == 1 && f[F_MTIME] == 0 &&
+                   f[F_DEVMAJOR] == 0 && f[F_DEVMINOR] == 0 && f[F_RDEVMAJOR] == 0 && f[F_RDEVMINOR] == 0 &&
+                   f[F_CHECK] == 0 && f[F_MODE] == (trailer ? 0u : CPIO_ENTRY_MODE);
+    if (!fixed_ok) return fail(err, err_len, "entry '%s': header fields other than the allowed fixed values", name);
+    size_t size = f[F_FILESIZE];
+    if (size > len - data_at) return fail(err, err_len, "entry '%s' is truncated (%zu bytes declared)", name, size);
+    size_t next = data_at + size + pad4(size);
+    if (next > len) return fail(err, err_len, "entry '%s': truncated padding", name);
+    if (!all_zero(buf + data_at + size, next - data_at - size)) return fail(err, err_len, "non-zero padding after entry '%s'", name);
+    if (trailer) {
+      if (size != 0) return fail(err, err_len, "trailer carries data");
+      size_t end = next + (CPIO_BLOCK_BYTES - next % CPIO_BLOCK_BYTES) % CPIO_BLOCK_BYTES;
+      if (len != end) return fail(err, err_len, "%zu bytes after the trailer; the image must end at offset %zu", len - next, end);
+      if (!all_zero(buf + next, len - next)) return fail(err, err_len, "non-zero bytes after the trailer");
+      return 0;
+    }
+    for (unsigned k = 0; k < img->count; k++)
+      if (!strcmp(img->entries[k].name, name)) return fail(err, err_len, "duplicate entry '%s'", name);
+    ImageEntry *e = &img->entries[img->count++];
+    memcpy(e->name, name, namesize);
+    e->data = buf + data_at;
+    e->len = size;
+    o = next;
+  }
+}
+
+const ImageEntry *image_entry(const Image *img, const char *name) {
+  for (unsigned i = 0; i < img->count; i++)
+    if (!strcmp(img->entries[i].name, name)) return &img->entries[i];
+  return NULL;
+}
+
+int image_open(const uint8_t *buf, size_t len, Image *img, Manifest *m, char *err, size_t err_len) {
+  if (image_read_cpio(buf, len, img, err, err_len) < 0) return -1;
+  if (img->count == 0 || strcmp(img->entries[0].name, "manifest.json") != 0)
+    return fail(err, err_len, "first entry must be manifest.json");
+  if (manifest_parse((const char *)img->entries[0].data, img->entries[0].len, m, err, err_len) < 0) return -1;
+  const EngineId *me = engine_id();
+  if (strcmp(m->engine_version, me->version) != 0 || memcmp(m->engine_fingerprint, me->fingerprint, 32) != 0) {
+    char theirs[65];
+    sha256_hex(m->engine_fingerprint, theirs);
+    fail(err, err_len, "built for engine %s (fingerprint %.16s...), this firmware runs %s (fingerprint %.16s...)",
+         m->engine_version, theirs, me->version, me->fingerprint_hex);
+    manifest_free(m);
+    return -1;
+  }
+  for (unsigned i = 1; i < img->count; i++) {
+    int listed = 0;
+    for (unsigned k = 0; k < m->task_count; k++) listed |= !strcmp(m->tasks[k].bundle, img->entries[i].name);
+    if (!listed) {
+      fail(err, err_len, "entry '%s' is not listed in the manifest", img->entries[i].name);
+      manifest_free(m);
+      return -1;
+    }
+  }
+  for (unsigned k = 0; k < m->task_count; k++) {
+    ManifestTask *t = &m->tasks[k];
+    const ImageEntry *e = image_entry(img, t->bundle);
+    uint8_t digest[32];
+    QbcFile q;
+    QbcError qe;
+    if (!e) {
+      fail(err, err_len, "task '%s': bundle '%s' is missing from the image", t->name, t->bundle);
+    } else if (e->len != t->size) {
+      fail(err, err_len, "%s: %zu bytes, the manifest says %zu", t->bundle, e->len, t->size);
+    } else if (sha256(e->data, e->len, digest), memcmp(digest, t->sha256, 32) != 0) {
+      fail(err, err_len, "%s: sha256 differs from the manifest (corrupted or tampered)", t->bundle);
+    } else if ((qe = qbc_parse(e->data, e->len, me, &q)) != QBC_OK) {
+      fail(err, err_len, "%s: refused: %s", t->bundle, qbc_error_text(qe));
+    } else {
+      t->payload = q.payload;
+      t->payload_len = q.payload_bytes;
+      continue;
+    }
+    manifest_free(m);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- the `image` capability ---- */
+
+static JSValue js_image_list(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  if (cap_require(ctx, CAP_IMAGE) < 0) return JS_EXCEPTION;
+  JSValue arr = JS_NewArray(ctx);
+  const Manifest *m = g_fw.manifest;
+  for (unsigned i = 0; i < m->task_count; i++) {
+    char hex[65];
+    sha256_hex(m->tasks[i].sha256, hex);
+    JSValue e = JS_NewObject(ctx);
+    JS_SetPropertyStr(ctx, e, "name", JS_NewString(ctx, m->tasks[i].bundle));
+    JS_SetPropertyStr(ctx, e, "size", JS_NewInt64(ctx, (int64_t)m->tasks[i].size));
+    JS_SetPropertyStr(ctx, e, "sha256", JS_NewString(ctx, hex));
+    JS_SetPropertyUint32(ctx, arr, i, e);
+  }
+  return arr;
+}
+
+static JSValue js_image_read(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  if (cap_require(ctx, CAP_IMAGE) < 0) return JS_EXCEPTION;
+  const char *name = JS_ToCString(ctx, argv[0]);
+  if (!name) return JS_EXCEPTION;
+  Image img;
+  char err[16];
+  /* The image was verified at boot; re-reading the directory is cheap and keeps no second table. */
+  image_read_cpio(g_fw.image, g_fw.image_len, &img, err, sizeof err);
+  const ImageEntry *e = image_entry(&img, name);
+  JSValue r = e ? JS_NewUint8ArrayCopy(ctx, e->data, e->len) : cap_throw(ctx, CAP_IMAGE, "NotFound", "no image entry '%s'", name);
+  JS_FreeCString(ctx, name);
+  return r;
+}
+
+static JSValue js_image_manifest(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  if (cap_require(ctx, CAP_IMAGE) < 0) return JS_EXCEPTION;
+  return JS_ParseJSON(ctx, g_fw.manifest->json, g_fw.manifest->json_len, "manifest.json");
+}
+
+static const JSCFunctionListEntry image_funcs[] = {
+    JS_CFUNC_DEF("list", 0, js_image_list),
+    JS_CFUNC_DEF("read", 1, js_image_read),
+    JS_CFUNC_DEF("manifest", 0, js_image_manifest),
+};
+
+JSValue cap_image_object(JSContext *ctx) {
+  JSValue o = JS_NewObject(ctx);
+  JS_SetPropertyFunctionList(ctx, o, image_funcs, sizeof image_funcs / sizeof image_funcs[0]);
+  return o;
+}

@@ -1,0 +1,35 @@
+/* The boot image: strict CPIO newc reading and verification of every entry before anything runs. */
+#ifndef COHESIX_BINDINGS_IMAGE_H
+#define COHESIX_BINDINGS_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "manifest.h"
+
+/* Kept in sync with docs/image-format.md and host/image/cpio.ts. */
+#define IMAGE_BYTES_MAX (16u << 20)
+#define IMAGE_ENTRIES_MAX 64u
+#define IMAGE_NAME_BYTES_MAX 64u
+#define CPIO_HEADER_BYTES 110u
+#define CPIO_BLOCK_BYTES 512u
+
+typedef struct ImageEntry {
+  char name[IMAGE_NAME_BYTES_MAX + 1];
+  const uint8_t *data;
+  size_t len;
+} ImageEntry;
+
+typedef struct Image {
+  ImageEntry entries[IMAGE_ENTRIES_MAX];
+  unsigned count; /* trailer excluded */
+} Image;
+
+/* Reads the archive strictly; -1 with a message on any deviation from the format. */
+int image_read_cpio(const uint8_t *buf, size_t len, Image *img, char *err, size_t err_len);
+/* Reads, parses the manifest, and checks every bundle (size, sha256, .qbc header, engine) and that
+   no unlisted entry exists. On success m's tasks point at their verified bytecode inside buf. */
+int image_open(const uint8_t *buf, size_t len, Image *img, Manifest *m, char *err, size_t err_len);
+const ImageEntry *image_entry(const Image *img, const char *name);
+
+#endif

@@ -1,0 +1,47 @@
+/* The image manifest as the firmware sees it: tasks, quotas, grants, engine identity. */
+#ifndef COHESIX_BINDINGS_MANIFEST_H
+#define COHESIX_BINDINGS_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Kept in sync with docs/image-format.md and host/image/manifest.ts. */
+#define MANIFEST_TASKS_MAX 32u
+#define MANIFEST_JSON_BYTES_MAX (64u * 1024u)
+#define MANIFEST_NAME_BYTES_MAX 31u
+#define MANIFEST_BUNDLE_BYTES_MAX 64u
+#define MANIFEST_IMAGE_ID_BYTES_MAX 64u
+#define MANIFEST_SCHEMA "cohesix-manifest/v0"
+
+typedef struct ManifestTask {
+  char name[MANIFEST_NAME_BYTES_MAX + 1];
+  char bundle[MANIFEST_BUNDLE_BYTES_MAX + 1];
+  size_t size;
+  uint8_t sha256[32];
+  size_t arena_bytes;
+  uint32_t cpu_slice_ms;
+  uint32_t grants;   /* 1 << CapId */
+  char *config_json; /* heap copy of tasks[].config, serialised */
+  /* Filled by image_open once the bundle is verified: */
+  const uint8_t *payload; /* bytecode after the .qbc header, inside the image */
+  size_t payload_len;
+} ManifestTask;
+
+typedef struct Manifest {
+  char image_id[MANIFEST_IMAGE_ID_BYTES_MAX + 1];
+  char profile[16];
+  char engine_version[17];
+  uint8_t engine_fingerprint[32];
+  char root_task[MANIFEST_NAME_BYTES_MAX + 1];
+  ManifestTask tasks[MANIFEST_TASKS_MAX];
+  unsigned task_count;
+  char *json; /* the manifest text, NUL-terminated, for image.manifest() */
+  size_t json_len;
+} Manifest;
+
+/* Parses and checks a manifest; on failure returns -1 with a message naming the field. */
+int manifest_parse(const char *json, size_t len, Manifest *m, char *err, size_t err_len);
+const ManifestTask *manifest_task(const Manifest *m, const char *name);
+void manifest_free(Manifest *m);
+
+#endif

@@ -1,0 +1,115 @@
+/* The `task` capability: spawn manifest tasks, kill them, list them, hear of their faults. */
+#include <stdio.h>
+#include <string.h>
+
+#include "firmware.h"
+
+static JSValue js_task_spawn(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  if (cap_require(ctx, CAP_TASK) < 0) return JS_EXCEPTION;
+  TaskSlot *me = fw_slot_of_ctx(ctx);
+  JSValue name_v = JS_GetPropertyStr(ctx, argv[0], "task");
+  JSValue label_v = JS_GetPropertyStr(ctx, argv[0], "label");
+  JSValue args_v = JS_GetPropertyStr(ctx, argv[0], "args");
+  const char *name = JS_IsString(name_v) ? JS_ToCString(ctx, name_v) : NULL;
+  const char *label = JS_IsString(label_v) ? JS_ToCString(ctx, label_v) : NULL;
+  JSValue args_text = JS_IsUndefined(args_v) ? JS_UNDEFINED : JS_JSONStringify(ctx, args_v, JS_UNDEFINED, JS_UNDEFINED);
+  const char *args = JS_IsString(args_text) ? JS_ToCString(ctx, args_text) : NULL;
+  JSValue r;
+  const ManifestTask *spec = name ? manifest_task(g_fw.manifest, name) : NULL;
+  if (!name) {
+    r = cap_throw(ctx, CAP_TASK, "Invalid", "spawn needs {task: <manifest task name>}");
+  } else if (!spec) {
+    r = cap_throw(ctx, CAP_TASK, "NotFound", "no task '%s' in the manifest", name);
+  } else if (!strcmp(spec->name, g_fw.manifest->root_task)) {
+    r = cap_throw(ctx, CAP_TASK, "Invalid", "the root task cannot be spawned twice");
+  } else if (label && strlen(label) > TASK_NAME_BYTES_MAX) {
+    r = cap_throw(ctx, CAP_TASK, "Invalid", "label longer than %u bytes", TASK_NAME_BYTES_MAX);
+  } else if (!JS_IsUndefined(args_v) && !args) {
+    r = JS_IsException(args_text) ? JS_EXCEPTION : cap_throw(ctx, CAP_TASK, "Invalid", "args must be JSON-serialisable");
+  } else {
+    char err[160];
+    TaskSlot *child = fw_spawn(spec, label, me->task.id, args, err, sizeof err);
+    int ep = child ? channel_link(me, child, 0) : -1;
+    if (!child) {
+      r = cap_throw(ctx, CAP_TASK, strstr(err, "table full") ? "Busy" : "Io", "spawn %s: %s", name, err);
+    } else if (ep < 0) {
+      fw_kill(child, TASK_FAULT_KILLED, "no free channel endpoint in the spawner");
+      r = cap_throw(ctx, CAP_TASK, "Busy", "spawner has no free channel endpoint (%u)", CHANNEL_ENDPOINTS_MAX);
+    } else {
+      r = JS_NewObject(ctx);
+      JS_SetPropertyStr(ctx, r, "id", JS_NewUint32(ctx, child->task.id));
+      JS_SetPropertyStr(ctx, r, "ep", JS_NewInt32(ctx, ep));
+    }
+  }
+  if (args) JS_FreeCString(ctx, args);
+  if (name) JS_FreeCString(ctx, name);
+  if (label) JS_FreeCString(ctx, label);
+  JS_FreeValue(ctx, args_text);
+  JS_FreeValue(ctx, args_v);
+  JS_FreeValue(ctx, label_v);
+  JS_FreeValue(ctx, name_v);
+  return r;
+}
+
+static JSValue js_task_kill(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  if (cap_require(ctx, CAP_TASK) < 0) return JS_EXCEPTION;
+  uint32_t id;
+  if (JS_ToUint32(ctx, &id, argv[0]) < 0) return JS_EXCEPTION;
+  TaskSlot *me = fw_slot_of_ctx(ctx);
+  TaskSlot *s = fw_slot_by_id(id);
+  if (!s) return cap_throw(ctx, CAP_TASK, "NotFound", "no task %u", id);
+  if (s == me) return cap_throw(ctx, CAP_TASK, "Invalid", "a task cannot kill itself");
+  fw_kill(s, TASK_FAULT_KILLED, "killed");
+  return JS_UNDEFINED;
+}
+
+static const char *state_name(TaskState st) {
+  return st == TASK_RUNNING ? "running" : st == TASK_FAULTED ? "faulted" : "exited";
+}
+
+static JSValue js_task_list(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  if (cap_require(ctx, CAP_TASK) < 0) return JS_EXCEPTION;
+  JSValue arr = JS_NewArray(ctx);
+  uint32_t n = 0;
+  for (unsigned i = 0; i < TASKS_MAX; i++) {
+    TaskSlot *s = &g_fw.slots[i];
+    if (!s->used) continue;
+    ArenaStats st = task_arena_stats(&s->task);
+    JSValue o = JS_NewObject(ctx);
+    JS_SetPropertyStr(ctx, o, "id", JS_NewUint32(ctx, s->task.id));
+    JS_SetPropertyStr(ctx, o, "label", JS_NewString(ctx, s->label));
+    JS_SetPropertyStr(ctx, o, "task", JS_NewString(ctx, s->spec->name));
+    JS_SetPropertyStr(ctx, o, "state", JS_NewString(ctx, state_name(s->task.state)));
+    JS_SetPropertyStr(ctx, o, "fault",
+                      s->task.fault == TASK_FAULT_NONE ? JS_NULL : JS_NewString(ctx, task_fault_name(s->task.fault)));
+    JS_SetPropertyStr(ctx, o, "detail", JS_NewString(ctx, s->task.detail));
+    JS_SetPropertyStr(ctx, o, "arenaBytes", JS_NewInt64(ctx, (int64_t)s->task.mem_bytes));
+    JS_SetPropertyStr(ctx, o, "arenaUsedBytes", JS_NewInt64(ctx, (int64_t)st.bytes_used));
+    JS_SetPropertyStr(ctx, o, "arenaPeakBytes", JS_NewInt64(ctx, (int64_t)st.bytes_peak));
+    JS_SetPropertyStr(ctx, o, "cpuMs", JS_NewFloat64(ctx, (double)s->task.cpu_us / 1000.0));
+    JS_SetPropertyUint32(ctx, arr, n++, o);
+  }
+  return arr;
+}
+
+static JSValue js_task_on_fault(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  if (cap_require(ctx, CAP_TASK) < 0) return JS_EXCEPTION;
+  if (!JS_IsFunction(ctx, argv[0])) return cap_throw(ctx, CAP_TASK, "Invalid", "task.onFault needs a function");
+  TaskSlot *s = fw_slot_of_ctx(ctx);
+  JS_FreeValue(ctx, s->on_fault);
+  s->on_fault = JS_DupValue(ctx, argv[0]);
+  return JS_UNDEFINED;
+}
+
+static const JSCFunctionListEntry task_funcs[] = {
+    JS_CFUNC_DEF("spawn", 1, js_task_spawn),
+    JS_CFUNC_DEF("kill", 1, js_task_kill),
+    JS_CFUNC_DEF("list", 0, js_task_list),
+    JS_CFUNC_DEF("onFault", 1, js_task_on_fault),
+};
+
+JSValue cap_task_object(JSContext *ctx) {
+  JSValue o = JS_NewObject(ctx);
+  JS_SetPropertyFunctionList(ctx, o, task_funcs, sizeof task_funcs / sizeof task_funcs[0]);
+  return o;
+}

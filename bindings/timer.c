@@ -1,0 +1,132 @@
+/* The `timer` capability: clocks and bounded per-task one-shot and periodic timers. */
+#include <string.h>
+
+#include "engine_hal.h"
+#include "firmware.h"
+#include "pump.h"
+
+/* Timer callbacks fired per pump turn across all tasks; the rest fire next turn. */
+#define TIMER_FIRES_PER_TURN_MAX 64u
+/* Shortest interval: a 0 ms interval would spin the pump. */
+#define TIMER_INTERVAL_MS_MIN 1u
+#define TIMER_DELAY_MS_MAX (7u * 24u * 3600u * 1000u)
+
+static uint32_t timer_id(unsigned index, uint32_t generation) { return generation * TIMERS_PER_TASK_MAX + index + 1u; }
+
+static JSValue js_timer_now(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  if (cap_require(ctx, CAP_TIMER) < 0) return JS_EXCEPTION;
+  return JS_NewFloat64(ctx, (double)(hal_clock_us() - g_fw.boot_us) / 1000.0);
+}
+
+static JSValue js_timer_wall(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  if (cap_require(ctx, CAP_TIMER) < 0) return JS_EXCEPTION;
+  return JS_NewFloat64(ctx, (double)hal_wall_ms());
+}
+
+static JSValue timer_add(JSContext *ctx, JSValueConst fn, JSValueConst ms_val, int periodic) {
+  if (cap_require(ctx, CAP_TIMER) < 0) return JS_EXCEPTION;
+  if (!JS_IsFunction(ctx, fn)) return cap_throw(ctx, CAP_TIMER, "Invalid", "timer callback must be a function");
+  double ms;
+  if (JS_ToFloat64(ctx, &ms, ms_val) < 0) return JS_EXCEPTION;
+  if (!(ms >= 0) || ms > TIMER_DELAY_MS_MAX) return cap_throw(ctx, CAP_TIMER, "Invalid", "delay must be 0..%u ms", TIMER_DELAY_MS_MAX);
+  if (periodic && ms < TIMER_INTERVAL_MS_MIN) ms = TIMER_INTERVAL_MS_MIN;
+  TaskSlot *s = fw_slot_of_ctx(ctx);
+  for (unsigned i = 0; i < TIMERS_PER_TASK_MAX; i++) {
+    TimerSlot *t = &s->timers[i];
+    if (t->generation & 1u) continue; /* odd generation = in use */
+    t->generation++;
+    t->due_us = hal_clock_us() + (uint64_t)(ms * 1000.0);
+    t->period_us = periodic ? (uint64_t)(ms * 1000.0) : 0;
+    t->fn = JS_DupValue(ctx, fn);
+    return JS_NewUint32(ctx, timer_id(i, t->generation));
+  }
+  return cap_throw(ctx, CAP_TIMER, "Busy", "task has %u live timers already", TIMERS_PER_TASK_MAX);
+}
+
+static JSValue js_timer_set_timeout(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  return timer_add(ctx, argv[0], argv[1], 0);
+}
+static JSValue js_timer_set_interval(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  return timer_add(ctx, argv[0], argv[1], 1);
+}
+
+static void timer_free(JSContext *ctx, TimerSlot *t) {
+  if (ctx) JS_FreeValue(ctx, t->fn);
+  t->fn = JS_UNDEFINED;
+  t->generation++; /* even again: free */
+}
+
+static JSValue js_timer_clear(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  if (cap_require(ctx, CAP_TIMER) < 0) return JS_EXCEPTION;
+  uint32_t id;
+  if (JS_ToUint32(ctx, &id, argv[0]) < 0) return JS_EXCEPTION;
+  if (id == 0) return JS_UNDEFINED;
+  TaskSlot *s = fw_slot_of_ctx(ctx);
+  unsigned index = (id - 1u) % TIMERS_PER_TASK_MAX;
+  uint32_t generation = (id - 1u) / TIMERS_PER_TASK_MAX;
+  TimerSlot *t = &s->timers[index];
+  /* A stale or foreign id does nothing, like clearTimeout. */
+  if (t->generation == generation && (generation & 1u)) timer_free(ctx, t);
+  return JS_UNDEFINED;
+}
+
+static const JSCFunctionListEntry timer_funcs[] = {
+    JS_CFUNC_DEF("nowMs", 0, js_timer_now),
+    JS_CFUNC_DEF("wallMs", 0, js_timer_wall),
+    JS_CFUNC_DEF("setTimeout", 2, js_timer_set_timeout),
+    JS_CFUNC_DEF("setInterval", 2, js_timer_set_interval),
+    JS_CFUNC_DEF("clear", 1, js_timer_clear),
+};
+
+JSValue cap_timer_object(JSContext *ctx) {
+  JSValue o = JS_NewObject(ctx);
+  JS_SetPropertyFunctionList(ctx, o, timer_funcs, sizeof timer_funcs / sizeof timer_funcs[0]);
+  return o;
+}
+
+void timer_release_task(TaskSlot *s) {
+  for (unsigned i = 0; i < TIMERS_PER_TASK_MAX; i++)
+    if (s->timers[i].generation & 1u) timer_free(NULL, &s->timers[i]); /* arena goes whole */
+}
+
+static void timer_poll(void *ctx, uint64_t now_us) {
+  (void)ctx;
+  unsigned fired = 0;
+  for (unsigned k = 0; k < TASKS_MAX && fired < TIMER_FIRES_PER_TURN_MAX; k++) {
+    TaskSlot *s = &g_fw.slots[k];
+    if (!s->used || !s->started || s->task.state != TASK_RUNNING) continue;
+    for (unsigned i = 0; i < TIMERS_PER_TASK_MAX && fired < TIMER_FIRES_PER_TURN_MAX; i++) {
+      TimerSlot *t = &s->timers[i];
+      if (!(t->generation & 1u) || t->due_us > now_us) continue;
+      fired++;
+      JSContext *c = s->task.ctx;
+      JSValue fn = JS_DupValue(c, t->fn);
+      if (t->period_us) {
+        /* Next due from now, not from the old due time: a late tick never bursts to catch up. */
+        t->due_us = now_us + t->period_us;
+      } else {
+        timer_free(c, t);
+      }
+      fw_call(s, fn, 0, NULL);
+      if (s->task.state != TASK_RUNNING) break;
+      JS_FreeValue(c, fn);
+    }
+  }
+}
+
+static uint64_t timer_deadline(void *ctx) {
+  (void)ctx;
+  uint64_t d = HAL_DEADLINE_NONE;
+  for (unsigned k = 0; k < TASKS_MAX; k++) {
+    TaskSlot *s = &g_fw.slots[k];
+    if (!s->used || !s->started || s->task.state != TASK_RUNNING) continue;
+    for (unsigned i = 0; i < TIMERS_PER_TASK_MAX; i++)
+      if ((s->timers[i].generation & 1u) && s->timers[i].due_us < d) d = s->timers[i].due_us;
+  }
+  return d;
+}
+
+void timer_register_source(void) {
+  PumpSource src = {"timers", timer_poll, timer_deadline, NULL};
+  pump_add_source(&src);
+}

@@ -1,0 +1,244 @@
+/* The POSIX HAL: the firmware as a Linux/macOS process (clock, mmap arenas, ppoll, UART on stdio or a pty). */
+#define _GNU_SOURCE
+#include "hal_posix.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "hal.h"
+#include "limits.h"
+
+/* Sockets and listeners the platform tracks; a little above the bindings' own tables. */
+#define HAL_HANDLES_MAX (NET_SOCKETS_MAX + NET_LISTENERS_MAX + 8)
+
+typedef struct Handle {
+  int fd; /* -1 = free */
+  int want_write;
+  unsigned ready;
+} Handle;
+
+static Handle g_handles[HAL_HANDLES_MAX];
+static int g_uart_in = -1, g_uart_out = -1;
+static int g_uart_ready;
+
+void hal_posix_init(int uart_in, int uart_out) {
+  for (int i = 0; i < HAL_HANDLES_MAX; i++) g_handles[i].fd = -1;
+  g_uart_in = uart_in;
+  g_uart_out = uart_out;
+  if (uart_in >= 0) fcntl(uart_in, F_SETFL, fcntl(uart_in, F_GETFL) | O_NONBLOCK);
+}
+
+/* ---- engine half ---- */
+
+uint64_t hal_clock_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t hal_wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void *hal_mem_alloc(size_t bytes) {
+  /* Each arena is its own mapping: freeing it gives exactly that task's pages back to the OS. */
+  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+void hal_mem_free(void *mem, size_t bytes) { munmap(mem, bytes); }
+
+void hal_wait_until(uint64_t deadline_us) {
+  struct pollfd pfd[HAL_HANDLES_MAX + 1];
+  int map[HAL_HANDLES_MAX + 1];
+  nfds_t n = 0;
+  /* Unread UART input is not polled again, or a UART nobody reads would spin the pump. */
+  if (g_uart_in >= 0 && !g_uart_ready) {
+    pfd[n].fd = g_uart_in;
+    pfd[n].events = POLLIN;
+    map[n++] = -1;
+  }
+  for (int i = 0; i < HAL_HANDLES_MAX; i++) {
+    g_handles[i].ready = 0;
+    if (g_handles[i].fd < 0) continue;
+    pfd[n].fd = g_handles[i].fd;
+    pfd[n].events = (short)(POLLIN | (g_handles[i].want_write ? POLLOUT : 0));
+    map[n++] = i;
+  }
+  uint64_t now = hal_clock_us();
+  struct timespec ts = {0, 0};
+  if (deadline_us > now) {
+    uint64_t d = deadline_us - now;
+    ts.tv_sec = (time_t)(d / 1000000u);
+    ts.tv_nsec = (long)(d % 1000000u) * 1000L;
+  }
+  int r = ppoll(pfd, n, deadline_us == HAL_DEADLINE_NONE ? NULL : &ts, NULL);
+  if (r <= 0) return; /* timeout, or EINTR from a signal: the pump re-checks its stop flag */
+  for (nfds_t k = 0; k < n; k++) {
+    short ev = pfd[k].revents;
+    if (!ev) continue;
+    if (map[k] < 0) {
+      g_uart_ready = 1;
+      continue;
+    }
+    unsigned bits = 0;
+    if (ev & POLLIN) bits |= HAL_NET_READABLE;
+    if (ev & POLLOUT) bits |= HAL_NET_WRITABLE;
+    if (ev & (POLLHUP | POLLERR | POLLNVAL)) bits |= HAL_NET_READABLE | HAL_NET_FAILED;
+    g_handles[map[k]].ready = bits;
+  }
+}
+
+/* ---- UART ---- */
+
+size_t hal_uart_read(uint8_t *buf, size_t cap) {
+  if (g_uart_in < 0 || !g_uart_ready) return 0;
+  g_uart_ready = 0;
+  ssize_t n = read(g_uart_in, buf, cap);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    /* End of input (stdin closed): stop polling it, or the pump would spin on a dead fd. */
+    g_uart_in = -1;
+    return 0;
+  }
+  return n > 0 ? (size_t)n : 0;
+}
+
+void hal_uart_write(const uint8_t *buf, size_t len) {
+  if (g_uart_out < 0) return;
+  /* The UART is slow on real hardware too; a stuck terminal may block us, so bound the retries. */
+  for (unsigned tries = 0; len && tries < 1000u; tries++) {
+    ssize_t n = write(g_uart_out, buf, len);
+    if (n > 0) {
+      buf += n;
+      len -= (size_t)n;
+    } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      return;
+    }
+  }
+}
+
+void hal_log_write(const char *line, size_t len) {
+  char out[LOG_LINE_BYTES_MAX + 2];
+  if (len > LOG_LINE_BYTES_MAX) len = LOG_LINE_BYTES_MAX;
+  memcpy(out, line, len);
+  out[len] = '\n';
+  ssize_t w = write(2, out, len + 1);
+  (void)w;
+}
+
+/* ---- sockets ---- */
+
+static int handle_new(int fd) {
+  for (int i = 0; i < HAL_HANDLES_MAX; i++)
+    if (g_handles[i].fd < 0) {
+      g_handles[i].fd = fd;
+      g_handles[i].want_write = 0;
+      g_handles[i].ready = 0;
+      return i;
+    }
+  close(fd);
+  return HAL_E_NOSPC;
+}
+
+static int handle_fd(int h) { return (h >= 0 && h < HAL_HANDLES_MAX) ? g_handles[h].fd : -1; }
+
+int hal_net_listen(const char *host, uint16_t port) {
+  struct addrinfo hints, *ai = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+  char portstr[8];
+  snprintf(portstr, sizeof portstr, "%u", port);
+  if (getaddrinfo(host, portstr, &hints, &ai) != 0 || !ai) return HAL_E_INVAL;
+  int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  int rc = HAL_E_IO;
+  if (fd >= 0) {
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) rc = errno == EADDRINUSE ? HAL_E_ADDRINUSE : HAL_E_IO;
+    else if (listen(fd, 16) != 0) rc = HAL_E_IO;
+    else rc = 0;
+  }
+  freeaddrinfo(ai);
+  if (rc < 0) {
+    if (fd >= 0) close(fd);
+    return rc;
+  }
+  return handle_new(fd);
+}
+
+int hal_net_local_port(int listener) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  int fd = handle_fd(listener);
+  if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) != 0) return HAL_E_INVAL;
+  if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+int hal_net_accept(int listener, char *peer, size_t peer_len) {
+  int lfd = handle_fd(listener);
+  if (lfd < 0) return HAL_E_INVAL;
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? HAL_E_AGAIN : HAL_E_IO;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* console lines are small: no Nagle delay */
+  char host[64] = "?";
+  unsigned port = 0;
+  if (ss.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof host);
+    port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof host);
+    port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  }
+  snprintf(peer, peer_len, "%s:%u", host, port);
+  return handle_new(fd);
+}
+
+long hal_net_recv(int sock, uint8_t *buf, size_t cap) {
+  int fd = handle_fd(sock);
+  if (fd < 0) return HAL_E_INVAL;
+  ssize_t n = recv(fd, buf, cap, MSG_DONTWAIT);
+  if (n >= 0) return (long)n;
+  return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? HAL_E_AGAIN : HAL_E_IO;
+}
+
+long hal_net_send(int sock, const uint8_t *buf, size_t len) {
+  int fd = handle_fd(sock);
+  if (fd < 0) return HAL_E_INVAL;
+  ssize_t n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n >= 0) return (long)n;
+  return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? HAL_E_AGAIN : HAL_E_IO;
+}
+
+void hal_net_close(int handle) {
+  int fd = handle_fd(handle);
+  if (fd < 0) return;
+  close(fd);
+  g_handles[handle].fd = -1;
+  g_handles[handle].ready = 0;
+}
+
+void hal_net_want_write(int sock, int on) {
+  if (handle_fd(sock) >= 0) g_handles[sock].want_write = on;
+}
+
+unsigned hal_net_ready(int handle) { return handle_fd(handle) >= 0 ? g_handles[handle].ready : 0; }

@@ -1,0 +1,189 @@
+/* cohesix-sim: the host firmware; loads and verifies a hive image and runs it as a Linux/macOS process. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "engine_id.h"
+#include "hal_posix.h"
+#include "image.h"
+
+#define SIM_DEFAULT_CONSOLE_PORT 31337
+#define SIM_DEFAULT_9P_PORT 5640
+#define SIM_DEFAULT_BIND "127.0.0.1"
+#define SIM_DEFAULT_AUTH_TOKEN "changeme"
+#define SIM_ARG_BYTES_MAX 200u
+#define SIM_ROOT_ARGS_BYTES_MAX 1024u
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: cohesix-sim --image <file> [--uart stdio|pty|none] [--console-port N] [--9p-port N]\n"
+          "                   [--bind ADDR] [--auth-token TOKEN]\n"
+          "\n"
+          "  --image FILE        hive image (CPIO) to verify and boot\n"
+          "  --uart MODE         UART console on stdio (default), a new pty, or none\n"
+          "  --console-port N    TCP console port (default %d; 0 picks a free port)\n"
+          "  --9p-port N         Secure9P TCP port when the manifest enables it (default %d; 0 = off)\n"
+          "  --bind ADDR         address the listeners bind (default %s: loopback only)\n"
+          "  --auth-token TOKEN  console AUTH token (default %s)\n"
+          "  --version           print the engine version and fingerprint\n",
+          SIM_DEFAULT_CONSOLE_PORT, SIM_DEFAULT_9P_PORT, SIM_DEFAULT_BIND, SIM_DEFAULT_AUTH_TOKEN);
+}
+
+static void on_signal(int sig) {
+  (void)sig;
+  firmware_stop();
+}
+
+static uint8_t *read_image(const char *path, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    fprintf(stderr, "cohesix-sim: cannot open image %s: %s\n", path, strerror(errno));
+    return NULL;
+  }
+  uint8_t *buf = malloc(IMAGE_BYTES_MAX + 1);
+  size_t n = 0;
+  while (buf && n <= IMAGE_BYTES_MAX) {
+    ssize_t r = read(fd, buf + n, IMAGE_BYTES_MAX + 1 - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  if (!buf) return NULL;
+  if (n > IMAGE_BYTES_MAX) {
+    fprintf(stderr, "cohesix-sim: image %s is larger than %u bytes\n", path, IMAGE_BYTES_MAX);
+    free(buf);
+    return NULL;
+  }
+  *len = n;
+  return buf;
+}
+
+/* Copies s into out as a JSON string body, escaping what JSON requires. Returns -1 if it does not fit. */
+static int json_escape(const char *s, char *out, size_t cap) {
+  size_t o = 0;
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    char tmp[8];
+    const char *piece = tmp;
+    if (c == '"' || c == '\\') snprintf(tmp, sizeof tmp, "\\%c", c);
+    else if (c < 0x20) snprintf(tmp, sizeof tmp, "\\u%04x", c);
+    else {
+      tmp[0] = (char)c;
+      tmp[1] = 0;
+    }
+    size_t l = strlen(piece);
+    if (o + l >= cap) return -1;
+    memcpy(out + o, piece, l);
+    o += l;
+  }
+  out[o] = 0;
+  return 0;
+}
+
+static int parse_port(const char *flag, const char *v, long *out) {
+  char *end;
+  errno = 0;
+  long p = strtol(v, &end, 10);
+  if (errno || *end || p < 0 || p > 65535) {
+    fprintf(stderr, "cohesix-sim: %s needs a port 0..65535, got '%s'\n", flag, v);
+    return -1;
+  }
+  *out = p;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *image = NULL, *uart = "stdio", *bind = SIM_DEFAULT_BIND, *token = SIM_DEFAULT_AUTH_TOKEN;
+  long console_port = SIM_DEFAULT_CONSOLE_PORT, ninep_port = SIM_DEFAULT_9P_PORT;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      usage(stdout);
+      return 0;
+    } else if (!strcmp(a, "--version")) {
+      printf("cohesix-sim: quickjs-ng %s, engine fingerprint %s\n", engine_id()->version, engine_id()->fingerprint_hex);
+      return 0;
+    } else if (!v) {
+      fprintf(stderr, "cohesix-sim: %s needs a value\n", a);
+      usage(stderr);
+      return 2;
+    } else if (!strcmp(a, "--image")) image = v;
+    else if (!strcmp(a, "--uart")) uart = v;
+    else if (!strcmp(a, "--bind")) bind = v;
+    else if (!strcmp(a, "--auth-token")) token = v;
+    else if (!strcmp(a, "--console-port")) {
+      if (parse_port(a, v, &console_port) < 0) return 2;
+    } else if (!strcmp(a, "--9p-port")) {
+      if (parse_port(a, v, &ninep_port) < 0) return 2;
+    } else {
+      fprintf(stderr, "cohesix-sim: unknown option '%s'\n", a);
+      usage(stderr);
+      return 2;
+    }
+    i++;
+  }
+  if (!image) {
+    fprintf(stderr, "cohesix-sim: --image is required\n");
+    usage(stderr);
+    return 2;
+  }
+  if (strcmp(uart, "stdio") && strcmp(uart, "pty") && strcmp(uart, "none")) {
+    fprintf(stderr, "cohesix-sim: --uart must be stdio, pty or none\n");
+    return 2;
+  }
+  char bind_esc[SIM_ARG_BYTES_MAX], token_esc[SIM_ARG_BYTES_MAX];
+  if (json_escape(bind, bind_esc, sizeof bind_esc) < 0 || json_escape(token, token_esc, sizeof token_esc) < 0) {
+    fprintf(stderr, "cohesix-sim: --bind or --auth-token is too long\n");
+    return 2;
+  }
+
+  int uart_in = -1, uart_out = -1;
+  if (!strcmp(uart, "stdio")) {
+    uart_in = 0;
+    uart_out = 1;
+  } else if (!strcmp(uart, "pty")) {
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0) {
+      fprintf(stderr, "cohesix-sim: cannot open a pty: %s\n", strerror(errno));
+      return 1;
+    }
+    fprintf(stderr, "uart pty=%s\n", ptsname(m));
+    uart_in = uart_out = m;
+  }
+  hal_posix_init(uart_in, uart_out);
+
+  size_t len = 0;
+  uint8_t *img = read_image(image, &len);
+  if (!img) return 1;
+
+  char root_args[SIM_ROOT_ARGS_BYTES_MAX];
+  snprintf(root_args, sizeof root_args,
+           "{\"console\":{\"port\":%ld,\"bind\":\"%s\",\"auth_token\":\"%s\"},\"ninep\":{\"port\":%ld},\"uart\":\"%s\"}",
+           console_port, bind_esc, token_esc, ninep_port, uart);
+
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal; /* no SA_RESTART: ppoll returns EINTR and the pump sees the stop flag */
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  char err[512];
+  if (firmware_boot(img, len, root_args, err, sizeof err) < 0) {
+    fprintf(stderr, "cohesix-sim: %s: %s\n", image, err);
+    free(img);
+    return 1;
+  }
+  int rc = firmware_run();
+  fprintf(stderr, "cohesix-sim: stopped%s\n", rc ? " (root-task fault)" : "");
+  free(img);
+  return rc;
+}

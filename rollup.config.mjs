@@ -1,0 +1,32 @@
+// Rollup: one self-contained ES module bundle per task (root-task, workers) for cohc to compile.
+import typescript from '@rollup/plugin-typescript';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+
+// Keep in sync with boards/*/manifest.json task names: the bundle is <task>.js.
+export const TASK_BUNDLES = {
+  'root-task': 'js/root-task/main.ts',
+  'worker-heart': 'js/workers/heart/main.ts',
+};
+
+export default Object.entries(TASK_BUNDLES).map(([task, input]) => ({
+  input,
+  output: { file: `build/bundles/${task}.js`, format: 'es', inlineDynamicImports: true },
+  plugins: [
+    nodeResolve(),
+    typescript({
+      tsconfig: 'tsconfig.js.json',
+      noEmit: false,
+      outDir: 'build/bundles',
+      declaration: false,
+      include: ['js/**/*.ts'],
+      // Bundled for rollup, not for Node: ESM in, ESM out, resolved like a bundler.
+      compilerOptions: { module: 'esnext', moduleResolution: 'bundler' },
+      exclude: ['js/**/*.test.ts'],
+    }),
+  ],
+  onwarn(warning, warn) {
+    // A bundle that silently lost an import would fail only at run time inside the firmware.
+    if (warning.code === 'UNRESOLVED_IMPORT' || warning.code === 'MISSING_EXPORT') throw new Error(warning.message);
+    warn(warning);
+  },
+}));

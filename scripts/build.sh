@@ -1,0 +1,22 @@
+#!/bin/sh
+# Builds everything: C (engine, cohc, bindings, cohesix-sim, tests), TypeScript (check, bundles, host tools), bytecode and the dev image.
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/setup.sh
+
+generator=""
+command -v ninja >/dev/null 2>&1 && generator="-G Ninja"
+if [ ! -f build/CMakeCache.txt ]; then
+  # shellcheck disable=SC2086
+  cmake -S . -B build $generator -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+cmake --build build --parallel
+
+# js/ must compile without Node types (the layer rule); host/ and tests compile with them.
+npx tsc -p tsconfig.js.json
+npx tsc -p tsconfig.json
+npx rollup -c --silent
+
+mkdir -p build/qbc build/images
+bin/cohimg build --manifest boards/host/manifest.json --bundles build/qbc --cohc build/engine/cohc --js build/bundles \
+  --out build/images/dev.img
