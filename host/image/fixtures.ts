@@ -19,7 +19,7 @@ export function hostTemplate(): ManifestTemplate {
     profile: 'dev',
     root_task: 'root-task',
     tasks: [
-      { name: 'root-task', bundle: 'root-task.qbc', arena_bytes: 4194304, cpu_slice_ms: 50, grants: ['log', 'console', 'net', 'timer', 'channel', 'task', 'image'], config: {} },
+      { name: 'root-task', bundle: 'root-task.qbc', arena_bytes: 4194304, cpu_slice_ms: 50, grants: ['log', 'console', 'net', 'timer', 'channel', 'task', 'image'], config: { boot_tasks: [{ task: 'worker-heart', label: 'worker-1' }] } },
       { name: 'worker-heart', bundle: 'worker-heart.qbc', arena_bytes: 262144, cpu_slice_ms: 50, grants: ['log', 'timer', 'channel'], config: { interval_ms: 1000 } },
     ],
     console: { port: 31337, auth_token: 'changeme', max_sessions: 4 },

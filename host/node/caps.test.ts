@@ -1,0 +1,133 @@
+// Tests for the Node caps provider: grants, bounds and errors as in the firmware, and the real root-task bundle on Node.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { connect, createServer } from 'node:net';
+import { NodeHive, type NodeTaskSpec } from './caps.js';
+
+const ALL = ['log', 'console', 'net', 'timer', 'channel', 'task', 'image'] as const;
+
+function fixture(src: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cohesix-node-caps-'));
+  const p = join(dir, 'bundle.js');
+  writeFileSync(p, src);
+  return p;
+}
+
+function waitFor(pred: () => boolean, what: string, ms = 3000): Promise<void> {
+  const t0 = Date.now();
+  return new Promise((res, rej) => {
+    const tick = (): void => {
+      if (pred()) return res();
+      if (Date.now() - t0 > ms) return rej(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      setTimeout(tick, 5);
+    };
+    tick();
+  });
+}
+
+function hive(tasks: NodeTaskSpec[], root: string, logs: string[]): NodeHive {
+  return new NodeHive({ tasks, rootTask: root, log: (l) => logs.push(l), uartWrite: () => {} });
+}
+
+test('node caps: an ungranted capability throws CapabilityError ECAP naming it; granted ones work', async () => {
+  const logs: string[] = [];
+  const bundle = fixture(`export default function main(caps) {
+    try { caps.net.listen({host:'127.0.0.1',port:0},{onAccept(){},onData(){},onClose(){}}); caps.log.write('no throw'); }
+    catch (e) { caps.log.write([e.name, e.code, e.cap, e.message].join('|')); }
+  }`);
+  const h = hive([{ name: 'probe', bundle, grants: ['log'] }], 'probe', logs);
+  await h.boot(null);
+  assert.deepEqual(logs, ["[probe] CapabilityError|ECAP|net|capability 'net' is not granted to task 'probe'"]);
+  h.stop();
+});
+
+test('node caps: a full channel inbox throws Busy, and messages arrive in order once a handler exists', async () => {
+  const logs: string[] = [];
+  const parent = fixture(`export default function main(caps) {
+    const { ep } = caps.task.spawn({ task: 'child', label: 'kid' });
+    let sent = 0;
+    try { for (;;) { caps.channel.send(ep, 'm' + sent); sent++; } }
+    catch (e) { caps.log.write('stopped after ' + sent + ': ' + e.code); }
+    try { caps.task.spawn({ task: 'nope' }); } catch (e) { caps.log.write(e.code + ' ' + e.message); }
+  }`);
+  const child = fixture(`export default function main(caps) {
+    let n = 0;
+    caps.channel.onMessage((ep, m) => { n++; if (n === 64) caps.log.write('got 64, last ' + m + ' on ep ' + ep); });
+  }`);
+  const h = hive([{ name: 'parent', bundle: parent, grants: [...ALL] }, { name: 'child', bundle: child, grants: ['log', 'channel'] }], 'parent', logs);
+  await h.boot(null);
+  assert.equal(logs[0], '[parent] stopped after 64: Busy');
+  assert.equal(logs[1], "[parent] NotFound no task 'nope' in the manifest");
+  await waitFor(() => logs.length >= 3, 'the child to drain its inbox');
+  assert.equal(logs[2], '[kid] got 64, last m63 on ep 0');
+  h.stop();
+});
+
+test('node caps: an uncaught error in a callback is logged and the task goes on', async () => {
+  const logs: string[] = [];
+  const bundle = fixture(`export default function main(caps) {
+    caps.timer.setTimeout(() => { throw new TypeError('boom'); }, 1);
+    caps.timer.setTimeout(() => caps.log.write('still here'), 20);
+  }`);
+  const h = hive([{ name: 'probe', bundle, grants: ['log', 'timer'] }], 'probe', logs);
+  await h.boot(null);
+  await waitFor(() => logs.includes('[probe] still here'), 'the second timer');
+  assert.equal(logs[0], '[probe] uncaught TypeError: boom');
+  h.stop();
+});
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+function frame(line: string): Buffer {
+  const body = Buffer.from(line, 'utf8');
+  const h = Buffer.alloc(4);
+  h.writeUInt32LE(body.length + 4);
+  return Buffer.concat([h, body]);
+}
+
+test('node caps: the real root-task bundle answers AUTH and PING on Node and hears worker-heart', async (t) => {
+  const rootBundle = resolve('build/bundles/root-task.js');
+  if (!existsSync(rootBundle)) return t.skip('build/bundles missing: run npm run build');
+  const logs: string[] = [];
+  const port = await freePort();
+  const manifest = { image_id: 'node', profile: 'dev', tasks: [{ name: 'root-task', config: { boot_tasks: [{ task: 'worker-heart', label: 'worker-1', args: { interval_ms: 20 } }] } }] };
+  const h = new NodeHive({
+    tasks: [
+      { name: 'root-task', bundle: rootBundle, grants: [...ALL] },
+      { name: 'worker-heart', bundle: resolve('build/bundles/worker-heart.js'), grants: ['log', 'timer', 'channel'] },
+    ],
+    rootTask: 'root-task',
+    manifest,
+    log: (l) => logs.push(l),
+    uartWrite: () => {},
+  });
+  await h.boot({ console: { port, bind: '127.0.0.1', auth_token: 'tok' } });
+  await waitFor(() => logs.some((l) => l.startsWith('[root-task] worker-1: {"tick":2,')), 'two heartbeats');
+  const sock = connect(port, '127.0.0.1');
+  const got: string[] = [];
+  let buf = Buffer.alloc(0);
+  sock.on('data', (b) => {
+    buf = Buffer.concat([buf, b]);
+    while (buf.length >= 4 && buf.length >= buf.readUInt32LE(0)) {
+      const n = buf.readUInt32LE(0);
+      got.push(buf.subarray(4, n).toString('utf8'));
+      buf = buf.subarray(n);
+    }
+  });
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  sock.write(frame('AUTH tok'));
+  sock.write(frame('PING'));
+  await waitFor(() => got.length >= 3, 'three replies');
+  assert.deepEqual(got.slice(0, 3), ['OK AUTH', 'OK PING reply=pong', 'PONG']);
+  sock.destroy();
+  h.stop();
+});
