@@ -162,7 +162,9 @@ test('manifest: console rules', () => {
 });
 
 test('manifest: bytes must be strict UTF-8 and strict JSON', () => {
-  const text = new TextDecoder().decode(encodeManifest(validateManifest(filled())));
+  const base = filled();
+  base.tasks[0].config = {}; // the edits below splice into an empty root config
+  const text = new TextDecoder().decode(encodeManifest(validateManifest(base)));
   refusedWith(() => parseManifestBytes(new Uint8Array([0x7b, 0xff, 0x7d]), 'image', 'manifest'), 'manifest: not valid UTF-8');
   // A BOM is kept, not stripped, so JSON.parse refuses it (the message after the prefix is V8's).
   assert.throws(() => parseManifestBytes(bytes('\ufeff' + text), 'image', 'manifest'), /^ImageError: manifest: not valid JSON \(/);
