@@ -6,6 +6,8 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 export const TASK_BUNDLES = {
   'root-task': 'js/root-task/main.ts',
   'worker-heart': 'js/workers/heart/main.ts',
+  // Every js/ testkit suite in one task, so the same tests prove the same code inside quickjs-ng.
+  'js-tests': 'build/gen/firmware-tests.ts',
 };
 
 export default Object.entries(TASK_BUNDLES).map(([task, input]) => ({
@@ -18,10 +20,9 @@ export default Object.entries(TASK_BUNDLES).map(([task, input]) => ({
       noEmit: false,
       outDir: 'build/bundles',
       declaration: false,
-      include: ['js/**/*.ts'],
+      include: ['js/**/*.ts', 'build/gen/*.ts'],
       // Bundled for rollup, not for Node: ESM in, ESM out, resolved like a bundler.
       compilerOptions: { module: 'esnext', moduleResolution: 'bundler' },
-      exclude: ['js/**/*.test.ts'],
     }),
   ],
   onwarn(warning, warn) {

@@ -15,8 +15,12 @@ cmake --build build --parallel
 # js/ must compile without Node types (the layer rule); host/ and tests compile with them.
 npx tsc -p tsconfig.js.json
 npx tsc -p tsconfig.json
+node scripts/gen-firmware-tests.mjs
 npx rollup -c --silent
 
 mkdir -p build/qbc build/images
 bin/cohimg build --manifest boards/host/manifest.json --bundles build/qbc --cohc build/engine/cohc --js build/bundles \
   --out build/images/dev.img
+# The js/ testkit suites as a firmware task: the same tests, proven inside quickjs-ng.
+bin/cohimg build --manifest boards/host/js-tests.json --bundles build/qbc --cohc build/engine/cohc --js build/bundles \
+  --out build/images/js-tests.img

@@ -1,0 +1,34 @@
+"""The js/ testkit suites, run inside quickjs-ng by the host firmware: the same tests Node runs, on the other engine."""
+import os
+import re
+import subprocess
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SIM = os.path.join(REPO, "build", "cohesix-sim")
+IMAGE = os.path.join(REPO, "build", "images", "js-tests.img")
+# The suites take well under a second; the bound only keeps a hang from stalling CI.
+RUN_TIMEOUT_S = 60
+SUMMARY = re.compile(r"^\[js-tests\] (\d+) passed, (\d+) failed$")
+
+
+def test_js_suites_pass_inside_quickjs_ng():
+    proc = subprocess.Popen([SIM, "--image", IMAGE, "--uart", "none", "--console-port", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines = []
+    summary = None
+    try:
+        for line in proc.stderr:
+            line = line.rstrip("\n")
+            lines.append(line)
+            m = SUMMARY.match(line)
+            if m:
+                summary = (int(m.group(1)), int(m.group(2)))
+                break
+    finally:
+        proc.terminate()
+        proc.wait(timeout=RUN_TIMEOUT_S)
+    assert summary is not None, "no summary line from the js-tests task:\n" + "\n".join(lines[-40:])
+    failures = [l for l in lines if l.startswith("[js-tests] not ok")]
+    assert summary[1] == 0, "suites failed inside quickjs-ng:\n" + "\n".join(failures)
+    # Every registered suite ran: the count is far above a handful (a broken import would register few).
+    assert summary[0] >= 150, f"only {summary[0]} tests ran inside the firmware"
