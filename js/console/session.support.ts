@@ -53,8 +53,11 @@ export class FakeBackend implements ConsoleBackend {
 
   private answer<T>(verb: string, args: string, value: () => T): Answer<T> {
     this.trace.push(`call ${verb}${args === '' ? '' : ' ' + args}`);
-    const f = this.fail[verb];
-    const v = (): T | ProviderError => (f instanceof ProviderError ? f : f instanceof InfoRefusal ? (f as unknown as T) : value());
+    // Read `fail` when the answer is made, so a held answer can still be turned into a refusal.
+    const v = (): T | ProviderError => {
+      const f = this.fail[verb];
+      return f instanceof ProviderError ? f : f instanceof InfoRefusal ? (f as unknown as T) : value();
+    };
     if (this.hold) return new Promise((res) => this.held.push(() => res(v())));
     return this.async ? Promise.resolve().then(v) : v();
   }
