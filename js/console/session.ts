@@ -1,0 +1,192 @@
+// One TCP console session (spec §2): AUTH deadline and rows, framing rules per phase, idle timeout, QUIT, replies as frames.
+//
+// The transport drives it: bytes in (`receive`), frames out (`ConsoleTransport.write`), time in
+// (`tick`, and the `nowMs` passed with each call), peer gone (`peerClosed`). It never reads a
+// clock and never sets a timer; `nextDeadlineMs` says when the next `tick` matters.
+import { utf8Encode, utf8Length } from '../bytes/utf8.js';
+import type { AttachGuard } from './attach-guard.js';
+import type { CloseReason, ConsoleBackend, ExtraVerbs } from './backend.js';
+import { ConsoleDispatcher } from './dispatch.js';
+import { encodeFrame, FrameDecoder, type FrameEvent } from './frame.js';
+import { AUTH_DEADLINE_MS, FRAME_REPLY_PAYLOAD_BYTES_MAX, IDLE_TIMEOUT_MS } from './limits.js';
+import { errLine, okLine } from './reply.js';
+import { ParseError } from './request.js';
+import { CommandRunner } from './runner.js';
+import { truncateUtf8 } from './text.js';
+
+/** Where a session's bytes go. `write` may throw (a full send buffer): the session then ends. */
+export interface ConsoleTransport {
+  write(bytes: Uint8Array): void;
+  /** Close after flushing what was written. Called once, when the session ends. */
+  close(): void;
+}
+
+export type TcpPhase = 'await-auth' | 'authed' | 'attached' | 'closed';
+
+const AUTH_PREFIX = 'AUTH ';
+/** The reply to a frame over the bound after AUTH (spec §2, §15). */
+export const FRAME_INVALID_LENGTH_LINE = errLine('FRAME', 'reason=invalid-length');
+/** Our choice for a non-UTF-8 frame after AUTH: a parse refusal, session kept (spec §15 "bad input"). */
+export const INVALID_UTF8_LINE = new ParseError('invalid-value', 'line').line();
+
+export interface TcpSessionOptions {
+  /** The configured AUTH token (manifest; `changeme` on dev images). */
+  authToken: string;
+  backend: ConsoleBackend;
+  /** This peer's ATTACH guard (AttachGuardTable.get(peerHost)). */
+  guard: AttachGuard;
+  transport: ConsoleTransport;
+  /** When the connection was accepted: the AUTH deadline runs from here. */
+  nowMs: number;
+  extraVerbs?: ExtraVerbs;
+  /** Called once when the session ends, after the transport is closed (the session table uses it). */
+  onEnd?: (reason: CloseReason) => void;
+}
+
+/** Compares in time that does not depend on where equal-length strings differ (the length row already tells lengths). */
+function sameSecret(a: string, b: string): boolean {
+  const x = utf8Encode(a);
+  const y = utf8Encode(b);
+  if (x.length !== y.length) return false;
+  let d = 0;
+  for (let i = 0; i < x.length; i++) d |= x[i] ^ y[i];
+  return d === 0;
+}
+
+export class TcpConsoleSession {
+  private readonly decoder = new FrameDecoder('server');
+  private readonly dispatcher: ConsoleDispatcher;
+  private readonly runner: CommandRunner;
+  private authed = false;
+  private ended: CloseReason | null = null;
+  private readonly authDeadlineMs: number;
+  private lastInputMs: number;
+
+  constructor(private readonly opts: TcpSessionOptions) {
+    this.authDeadlineMs = opts.nowMs + AUTH_DEADLINE_MS;
+    this.lastInputMs = opts.nowMs;
+    this.dispatcher = new ConsoleDispatcher(opts.backend, opts.guard, (l) => this.writeLine(l), opts.extraVerbs);
+    this.runner = new CommandRunner(this.dispatcher, opts.backend, () => this.end('quit'));
+  }
+
+  phase(): TcpPhase {
+    if (this.ended !== null) return 'closed';
+    if (!this.authed) return 'await-auth';
+    return this.dispatcher.attachedAs() === null ? 'authed' : 'attached';
+  }
+
+  /** Why it ended, or null while open. */
+  closeReason(): CloseReason | null {
+    return this.ended;
+  }
+
+  /** The dispatcher, for root-task to read who is attached. */
+  attachment(): ReturnType<ConsoleDispatcher['attachedAs']> {
+    return this.dispatcher.attachedAs();
+  }
+
+  /** Inbound queue counters (spec §15): queued and dropped lines. */
+  queueCounters(): { queued: number; dropped: number; waiting: number } {
+    const q = this.runner.queue;
+    return { queued: q.queued, dropped: q.dropped, waiting: q.length };
+  }
+
+  /** When `tick` next has something to do (monotonic ms), or null once closed. */
+  nextDeadlineMs(): number | null {
+    if (this.ended !== null) return null;
+    return this.authed ? this.lastInputMs + IDLE_TIMEOUT_MS + 1 : this.authDeadlineMs;
+  }
+
+  receive(bytes: Uint8Array, nowMs: number): void {
+    if (this.ended !== null) return;
+    this.lastInputMs = nowMs;
+    let at = 0;
+    while (at < bytes.length && this.ended === null) {
+      const step = this.decoder.next(bytes, at);
+      at += step.consumed;
+      if (step.event === null) break;
+      this.onFrameEvent(step.event, nowMs);
+    }
+  }
+
+  tick(nowMs: number): void {
+    if (this.ended !== null) return;
+    if (!this.authed) {
+      if (nowMs >= this.authDeadlineMs) this.end('auth-timeout');
+    } else if (nowMs - this.lastInputMs > IDLE_TIMEOUT_MS) {
+      this.end('idle');
+    }
+  }
+
+  /** The transport saw EOF or a reset. */
+  peerClosed(): void {
+    this.end('peer-closed', false);
+  }
+
+  /** Root-task ends the session (shutdown, console task restart). */
+  close(reason: CloseReason = 'server'): void {
+    this.end(reason);
+  }
+
+  private onFrameEvent(ev: FrameEvent, nowMs: number): void {
+    switch (ev.kind) {
+      case 'fatal':
+        this.end('frame-error');
+        return;
+      case 'oversize':
+        this.runner.submit({ kind: 'reply', line: FRAME_INVALID_LENGTH_LINE }, nowMs);
+        return;
+      case 'invalid-utf8':
+        this.runner.submit({ kind: 'reply', line: INVALID_UTF8_LINE }, nowMs);
+        return;
+      case 'frame':
+        if (this.authed) this.runner.submit({ kind: 'line', text: ev.text }, nowMs);
+        else this.authenticate(ev.text);
+    }
+  }
+
+  /** The rows of spec §2, in order. */
+  private authenticate(text: string): void {
+    const token = this.opts.authToken;
+    let refusal: string | null = null;
+    if (utf8Length(text) !== AUTH_PREFIX.length + utf8Length(token)) refusal = 'invalid-length';
+    else if (!text.startsWith(AUTH_PREFIX) || text.slice(AUTH_PREFIX.length).trim() === '') refusal = 'expected-token';
+    else if (!sameSecret(text.slice(AUTH_PREFIX.length).trim(), token)) refusal = 'invalid-token';
+    if (refusal !== null) {
+      this.writeLine(errLine('AUTH', `reason=${refusal}`));
+      this.end('auth-failed');
+      return;
+    }
+    this.authed = true;
+    this.decoder.setAuthenticated();
+    this.writeLine(okLine('AUTH'));
+  }
+
+  private writeLine(line: string): void {
+    if (this.ended !== null) return;
+    const frame = encodeFrame(truncateUtf8(line, FRAME_REPLY_PAYLOAD_BYTES_MAX));
+    // Cannot fail after truncation; checked anyway so a bound change cannot send a bad frame.
+    if (!(frame instanceof Uint8Array)) return;
+    try {
+      this.opts.transport.write(frame);
+    } catch {
+      // A peer that does not read fills its bounded send buffer: drop it rather than stall the pump.
+      this.end('slow-peer');
+    }
+  }
+
+  private end(reason: CloseReason, closeTransport = true): void {
+    if (this.ended !== null) return;
+    this.ended = reason;
+    this.runner.stop();
+    if (closeTransport) {
+      try {
+        this.opts.transport.close();
+      } catch {
+        // Already gone: nothing more to release.
+      }
+    }
+    this.opts.backend.closed(reason);
+    this.opts.onEnd?.(reason);
+  }
+}

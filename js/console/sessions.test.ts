@@ -1,0 +1,89 @@
+// The concurrent session table: the cap, ERR AUTH reason=busy, slots freed on end, per-peer ATTACH guards, timers.
+import { test, equal, deepEqual, ok } from '../testkit/index.js';
+import { ConsoleSessionTable, peerHost } from './sessions.js';
+import { FakeBackend, RecordingTransport, frame } from './session.support.js';
+
+function table(maxSessions?: number) {
+  return new ConsoleSessionTable({ authToken: 'changeme', maxSessions, makeBackend: () => new FakeBackend() });
+}
+
+test('sessions: default cap is 4; the 5th connection gets ERR AUTH reason=busy and is closed at once', () => {
+  const t = table();
+  equal(t.maxSessions, 4);
+  const ts = Array.from({ length: 5 }, () => new RecordingTransport());
+  for (let i = 0; i < 4; i++) ok(t.accept(i, `127.0.0.1:${5000 + i}`, ts[i], 0) !== null);
+  equal(t.accept(4, '127.0.0.1:5004', ts[4], 0), null);
+  deepEqual(ts[4].lines, ['ERR AUTH reason=busy']);
+  ok(ts[4].closed);
+  equal(t.size(), 4);
+  equal(t.refusedBusy, 1);
+});
+
+test('sessions: each session has its own AUTH and attachment', () => {
+  const t = table(2);
+  const a = new RecordingTransport();
+  const b = new RecordingTransport();
+  t.accept(1, '10.0.0.1:1', a, 0);
+  t.accept(2, '10.0.0.2:1', b, 0);
+  t.receive(1, frame('AUTH changeme'), 1);
+  t.receive(1, frame('attach queen'), 1);
+  t.receive(2, frame('AUTH wrongone'), 1);
+  deepEqual(a.lines, ['OK AUTH', 'OK ATTACH role=queen']);
+  deepEqual(b.lines, ['ERR AUTH reason=invalid-token']);
+  equal(t.size(), 1, 'the refused one freed its slot');
+});
+
+test('sessions: a slot frees on QUIT, peer close and timeout', () => {
+  const t = table(1);
+  t.accept(1, 'h:1', new RecordingTransport(), 0);
+  t.receive(1, frame('AUTH changeme'), 1);
+  t.receive(1, frame('quit'), 2);
+  equal(t.size(), 0);
+  t.accept(2, 'h:2', new RecordingTransport(), 10);
+  t.peerClosed(2);
+  equal(t.size(), 0);
+  t.accept(3, 'h:3', new RecordingTransport(), 100);
+  equal(t.nextDeadlineMs(), 5_100);
+  t.tick(5_100);
+  equal(t.size(), 0);
+});
+
+test('sessions: max_sessions is clamped to at least 1', () => {
+  equal(table(0).maxSessions, 1);
+});
+
+test('sessions: connections from one host share an ATTACH guard; reconnecting does not reset the throttle', () => {
+  const t = table();
+  const a = new RecordingTransport();
+  t.accept(1, '10.0.0.9:4000', a, 0);
+  t.receive(1, frame('AUTH changeme'), 1);
+  t.receive(1, frame('attach worker nope'), 1_000);
+  t.peerClosed(1);
+  const b = new RecordingTransport();
+  t.accept(2, '10.0.0.9:4001', b, 1_050);
+  t.receive(2, frame('AUTH changeme'), 1_050);
+  t.receive(2, frame('attach queen'), 1_100);
+  deepEqual(b.lines, ['OK AUTH', 'ERR ATTACH reason=quota detail=throttled delay_ms=150']);
+  const c = new RecordingTransport();
+  t.accept(3, '10.0.0.10:4000', c, 1_100);
+  t.receive(3, frame('AUTH changeme'), 1_100);
+  t.receive(3, frame('attach queen'), 1_100);
+  deepEqual(c.lines, ['OK AUTH', 'OK ATTACH role=queen'], 'another host is not throttled');
+});
+
+test('sessions: peerHost strips the port from v4 and bracketed v6', () => {
+  equal(peerHost('127.0.0.1:31337'), '127.0.0.1');
+  equal(peerHost('[::1]:31337'), '::1');
+  equal(peerHost('::1'), '::1');
+  equal(peerHost('uart'), 'uart');
+});
+
+test('sessions: closeAll ends every session', () => {
+  const t = table();
+  const ts = [new RecordingTransport(), new RecordingTransport()];
+  t.accept(1, 'a:1', ts[0], 0);
+  t.accept(2, 'a:2', ts[1], 0);
+  t.closeAll();
+  equal(t.size(), 0);
+  ok(ts.every((x) => x.closed));
+});
