@@ -10,6 +10,7 @@ import { ControlFile, type IoContext } from './nodes.js';
 function io(gateShut = false): IoContext {
   return {
     who: { role: 'queen', identity: null, claims: null },
+    session: { id: 1, who: () => null, bind: () => null, mount: () => null },
     canon: ['queen', 'ctl'],
     nowMs: () => 5,
     gate: (g) => (gateShut ? new NineError('Permission', `closed ${g}`) : null),

@@ -6,6 +6,7 @@ import { QidType } from '../secure9p/opcodes.js';
 import { ControlLog } from './control.js';
 import type { Gate } from './gates.js';
 import { RingCursor, TelemetryRing } from './ring.js';
+import type { SessionView } from './policy.js';
 import { LineStore, sliceAt } from './store.js';
 
 export type ProviderKind = 'dir' | 'read-only' | 'generated' | 'append-only' | 'control' | 'ring';
@@ -13,6 +14,8 @@ export type ProviderKind = 'dir' | 'read-only' | 'generated' | 'append-only' | '
 /** What a provider may ask of the session doing the I/O; built by the server per open. */
 export interface IoContext {
   who: Principal;
+  /** The session doing the I/O: control writes hand it to root-task (binds and mounts apply to it). */
+  session: SessionView;
   /** Canonical path of the node (after bind/mount and alias rewriting). */
   canon: readonly string[];
   nowMs(): number;

@@ -239,6 +239,7 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
   private io(who: Principal, canon: readonly string[]): IoContext {
     return {
       who,
+      session: this,
       canon,
       nowMs: () => this.door.nowMs(),
       gate: (g) => this.door.gate(g),

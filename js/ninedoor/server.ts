@@ -14,7 +14,7 @@ import {
 } from './limits.js';
 import { AppendFile, ControlFile, DirNode, GeneratedFile, ReadOnlyFile, RingFile, type NsNode } from './nodes.js';
 import { NamespaceSession, type DoorInternals, type Handle, type WorkerFacts } from './nssession.js';
-import type { ControlContext, HivePolicy, LogSink } from './policy.js';
+import type { HivePolicy, LogSink } from './policy.js';
 import { TelemetryRing } from './ring.js';
 import { allShardLabels, shardLabel } from './shard.js';
 import type { GpuSnapshot } from './snapshot.js';
@@ -122,8 +122,8 @@ export class NineDoor {
     }));
     this.buildProc(r.add('proc', new DirNode()));
     const queen = r.add('queen', new DirNode());
-    queen.add('ctl', new ControlFile((text, io) => this.o.policy.queenCtl(text, this.controlContext(io.who))));
-    queen.add('lifecycle', new DirNode()).add('ctl', new ControlFile((text, io) => this.o.policy.lifecycleCtl(text, this.controlContext(io.who))));
+    queen.add('ctl', new ControlFile((text, io) => this.o.policy.queenCtl(text, { who: io.who, session: io.session })));
+    queen.add('lifecycle', new DirNode()).add('ctl', new ControlFile((text, io) => this.o.policy.lifecycleCtl(text, { who: io.who, session: io.session })));
     queen.add('telemetry', this.ingest);
     const shard = r.add('shard', new DirNode());
     for (const ll of allShardLabels()) this.shardDirs.set(ll, shard.add(ll, new DirNode()).add('worker', new DirNode()));
@@ -147,12 +147,6 @@ export class NineDoor {
     const session = proc.add('9p', new DirNode()).add('session', new DirNode());
     // No session drains today (close is immediate), so draining is always 0.
     gen(session, 'active', () => `active=${this.activeSessions()} draining=0`);
-  }
-
-  private controlContext(who: Principal): ControlContext {
-    // The writer's session: the one whose principal object made the write (each attach has its own).
-    for (const s of this.sessions.values()) if (s.who() === who) return { who, session: s };
-    throw new Error('control write from a principal with no session');
   }
 
   private makeInternals(): DoorInternals {
