@@ -1,54 +1,61 @@
-// Control files hand their text to the injected policy, keep the raw write, and pass refusals through unchanged.
+// Control files: the raw write is kept before the handler runs, refusals pass through, gates and bounds come first.
 import { test, equal, deepEqual, ok } from '../testkit/index.js';
 import { utf8Decode, utf8Encode } from '../bytes/utf8.js';
 import { NineError } from '../secure9p/errors.js';
-import type { Principal } from '../secure9p/fileserver.js';
-import { ControlLog, openControl, type ControlPolicy } from './control.js';
+import type { OpenFile } from '../secure9p/fileserver.js';
+import { ControlLog } from './control.js';
 import { CONTROL_RETAINED_BYTES_MAX } from './limits.js';
+import { ControlFile, type IoContext } from './nodes.js';
 
-const QUEEN: Principal = { role: 'queen', identity: null, claims: null };
-
-function policy(seen: string[], refuse = false): ControlPolicy {
+function io(gateShut = false): IoContext {
   return {
-    queenCtl: (t) => {
-      seen.push(`queen:${t}`);
-      return refuse ? new NineError('Invalid', 'invalid payload') : undefined;
-    },
-    lifecycleCtl: (t) => {
-      seen.push(`lifecycle:${t}`);
-      return Promise.resolve(undefined);
-    },
+    who: { role: 'queen', identity: null, claims: null },
+    session: { id: 1, who: () => null, bind: () => null, mount: () => null },
+    canon: ['queen', 'ctl'],
+    nowMs: () => 5,
+    gate: (g) => (gateShut ? new NineError('Permission', `closed ${g}`) : null),
+    tickAvailable: () => null,
+    tickSpent: () => undefined,
   };
 }
 
-test('control: a /queen/ctl write reaches the policy and returns the full byte count', () => {
+const open = (f: ControlFile, shut = false) => f.open('write', io(shut)) as OpenFile;
+
+test('control: a write reaches the handler as text and returns the full byte count', () => {
   const seen: string[] = [];
-  const f = openControl('queen', new ControlLog(), policy(seen), QUEEN);
+  const f = new ControlFile((t) => void seen.push(t));
   const line = '{"spawn":"heartbeat","ticks":100}\n';
-  equal(f.write?.(0n, utf8Encode(line)), line.length);
-  deepEqual(seen, [`queen:${line}`]);
+  equal(open(f).write?.(0n, utf8Encode(line)), line.length);
+  deepEqual(seen, [line]);
+  equal(f.size(), line.length, 'stat size = kept bytes');
 });
 
-test('control: a refusal comes back as the policy gave it, and the raw write is still kept', () => {
-  const log = new ControlLog();
-  const f = openControl('queen', log, policy([], true), QUEEN);
-  const r = f.write?.(0n, utf8Encode('{"bogus":1}'));
+test('control: a refusal comes back as the handler gave it, and the raw write is still kept', () => {
+  const f = new ControlFile(() => new NineError('Invalid', 'invalid payload'));
+  const r = open(f).write?.(0n, utf8Encode('{"bogus":1}'));
   ok(r instanceof NineError && r.code === 'Invalid');
-  equal(utf8Decode(log.bytes()), '{"bogus":1}');
+  equal(utf8Decode(f.log.bytes()), '{"bogus":1}');
 });
 
-test('control: lifecycle writes may be answered later', async () => {
-  const seen: string[] = [];
-  const f = openControl('lifecycle', new ControlLog(), policy(seen), QUEEN);
-  equal(await f.write?.(0n, utf8Encode('cordon')), 6);
-  deepEqual(seen, ['lifecycle:cordon']);
+test('control: handlers may answer later', async () => {
+  const f = new ControlFile(() => Promise.resolve(undefined));
+  equal(await open(f).write?.(0n, utf8Encode('cordon')), 6);
 });
 
-test('control: non-UTF-8 is Invalid and never reaches the policy', () => {
+test('control: non-UTF-8 is Invalid and never reaches the handler', () => {
   const seen: string[] = [];
-  const r = openControl('queen', new ControlLog(), policy(seen), QUEEN).write?.(0n, new Uint8Array([0xc0, 0x80]));
+  const r = open(new ControlFile((t) => void seen.push(t))).write?.(0n, new Uint8Array([0xc0, 0x80]));
   ok(r instanceof NineError && r.code === 'Invalid');
   deepEqual(seen, []);
+});
+
+test('control: a closed gate refuses before anything is kept; an oversize write is TooBig', () => {
+  const f = new ControlFile(() => undefined, 'host-publish', 8);
+  const r = open(f, true).write?.(0n, utf8Encode('begin'));
+  ok(r instanceof NineError && r.code === 'Permission');
+  equal(f.log.bytes().length, 0);
+  const big = open(f).write?.(0n, utf8Encode('123456789'));
+  ok(big instanceof NineError && big.code === 'TooBig');
 });
 
 test('control: the retained log is bounded, oldest bytes dropped', () => {
