@@ -80,15 +80,51 @@ static JSValue js_channel_on_message(JSContext *ctx, JSValueConst this_val, int 
   return JS_UNDEFINED;
 }
 
+static JSValue js_channel_on_link(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  if (cap_require(ctx, CAP_CHANNEL) < 0) return JS_EXCEPTION;
+  if (!JS_IsFunction(ctx, argv[0])) return cap_throw(ctx, CAP_CHANNEL, "Invalid", "channel.onLink needs a function");
+  TaskSlot *s = fw_slot_of_ctx(ctx);
+  JS_FreeValue(ctx, s->on_link);
+  s->on_link = JS_DupValue(ctx, argv[0]);
+  return JS_UNDEFINED;
+}
+
 static const JSCFunctionListEntry channel_funcs[] = {
     JS_CFUNC_DEF("send", 2, js_channel_send),
     JS_CFUNC_DEF("onMessage", 1, js_channel_on_message),
+    JS_CFUNC_DEF("onLink", 1, js_channel_on_link),
 };
 
 JSValue cap_channel_object(JSContext *ctx) {
   JSValue o = JS_NewObject(ctx);
-  JS_SetPropertyFunctionList(ctx, o, channel_funcs, 2);
+  JS_SetPropertyFunctionList(ctx, o, channel_funcs, sizeof channel_funcs / sizeof channel_funcs[0]);
   return o;
+}
+
+void channel_note_link(TaskSlot *to, int ep, uint32_t peer_id) {
+  /* Bounded by the endpoint table: a task cannot gain more links than it has endpoints. */
+  if (to->link_count >= CHANNEL_ENDPOINTS_MAX) return;
+  to->links[to->link_count].ep = (uint16_t)ep;
+  to->links[to->link_count].peer_id = peer_id;
+  to->link_count++;
+}
+
+/* Tells a task of its new links before any message on them; returns 0 if it is still running. */
+static int deliver_links(TaskSlot *s) {
+  while (s->link_count && !JS_IsUndefined(s->on_link)) {
+    LinkEvent ev = s->links[0];
+    memmove(s->links, s->links + 1, (s->link_count - 1) * sizeof s->links[0]);
+    s->link_count--;
+    TaskSlot *peer = fw_slot_by_id(ev.peer_id);
+    JSContext *c = s->task.ctx;
+    JSValue argv[3] = {JS_NewUint32(c, ev.ep), JS_NewUint32(c, ev.peer_id), JS_NewString(c, peer ? peer->label : "?")};
+    JSValue fn = JS_DupValue(c, s->on_link);
+    fw_call(s, fn, 3, argv);
+    if (s->task.state != TASK_RUNNING) return -1;
+    JS_FreeValue(c, fn);
+    JS_FreeValue(c, argv[2]);
+  }
+  return 0;
 }
 
 static ChannelMessage *inbox_pop(TaskSlot *s) {
@@ -103,6 +139,7 @@ static ChannelMessage *inbox_pop(TaskSlot *s) {
 
 void channel_release_task(TaskSlot *s) {
   ChannelMessage *m;
+  s->link_count = 0;
   while ((m = inbox_pop(s)) != NULL) free(m);
   for (unsigned i = 0; i < CHANNEL_ENDPOINTS_MAX; i++) {
     Endpoint *e = &s->endpoints[i];
@@ -118,8 +155,12 @@ static void channel_poll(void *ctx, uint64_t now_us) {
   (void)now_us;
   for (unsigned k = 0; k < TASKS_MAX; k++) {
     TaskSlot *s = &g_fw.slots[k];
+    if (s->used && s->started && s->task.state == TASK_RUNNING && s->link_count && deliver_links(s) < 0) continue;
     for (unsigned n = 0; n < CHANNEL_DELIVERIES_PER_TURN; n++) {
-      if (!s->used || !s->started || s->task.state != TASK_RUNNING || JS_IsUndefined(s->on_message) || !s->inbox_head) break;
+      /* Messages wait behind untold links, so a peer's first frame never beats its link event. */
+      if (!s->used || !s->started || s->task.state != TASK_RUNNING || JS_IsUndefined(s->on_message) || !s->inbox_head ||
+          s->link_count)
+        break;
       ChannelMessage *m = inbox_pop(s);
       JSContext *c = s->task.ctx;
       JSValue argv[2];
@@ -143,7 +184,9 @@ static uint64_t channel_deadline(void *ctx) {
   (void)ctx;
   for (unsigned k = 0; k < TASKS_MAX; k++) {
     TaskSlot *s = &g_fw.slots[k];
-    if (s->used && s->started && s->task.state == TASK_RUNNING && s->inbox_head && !JS_IsUndefined(s->on_message)) return 0;
+    if (!s->used || !s->started || s->task.state != TASK_RUNNING) continue;
+    if ((s->inbox_head && !JS_IsUndefined(s->on_message) && !s->link_count) || (s->link_count && !JS_IsUndefined(s->on_link)))
+      return 0;
   }
   return HAL_DEADLINE_NONE;
 }

@@ -64,6 +64,7 @@ TaskSlot *fw_spawn(const ManifestTask *spec, const char *label, uint32_t parent_
   s->on_input = JS_UNDEFINED;
   s->on_message = JS_UNDEFINED;
   s->on_fault = JS_UNDEFINED;
+  s->on_link = JS_UNDEFINED;
   s->args_json = strdup(args_json ? args_json : (spec->config_json ? spec->config_json : "null"));
   if (task_load_module(&s->task, spec->payload, spec->payload_len, spec->bundle, &s->main_fn) < 0) {
     /* Kept as a faulted slot so the spawner's onFault hears why; its arena goes on kill. */

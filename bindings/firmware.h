@@ -35,6 +35,12 @@ typedef struct Endpoint {
   uint16_t peer_ep;
 } Endpoint;
 
+/* A link another task made to this one, not yet told to JS (channel.onLink). */
+typedef struct LinkEvent {
+  uint16_t ep;
+  uint32_t peer_id;
+} LinkEvent;
+
 typedef struct TaskSlot {
   int used;
   int started;     /* main has been called */
@@ -48,6 +54,9 @@ typedef struct TaskSlot {
   JSValue on_input;   /* console.onInput */
   JSValue on_message; /* channel.onMessage */
   JSValue on_fault;   /* task.onFault */
+  JSValue on_link;    /* channel.onLink */
+  LinkEvent links[CHANNEL_ENDPOINTS_MAX];
+  unsigned link_count;
   TimerSlot timers[TIMERS_PER_TASK_MAX];
   Endpoint endpoints[CHANNEL_ENDPOINTS_MAX];
   ChannelMessage *inbox_head, *inbox_tail;
@@ -111,5 +120,7 @@ void channel_release_task(TaskSlot *s);
 
 /* Creates the endpoint pair between two live tasks; returns a's endpoint index or -1. */
 int channel_link(TaskSlot *a, TaskSlot *b, int b_ep);
+/* Records that `to` gained endpoint ep leading to peer; delivered as channel.onLink. */
+void channel_note_link(TaskSlot *to, int ep, uint32_t peer_id);
 
 #endif

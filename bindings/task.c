@@ -10,6 +10,11 @@ static JSValue js_task_spawn(JSContext *ctx, JSValueConst this_val, int argc, JS
   JSValue name_v = JS_GetPropertyStr(ctx, argv[0], "task");
   JSValue label_v = JS_GetPropertyStr(ctx, argv[0], "label");
   JSValue args_v = JS_GetPropertyStr(ctx, argv[0], "args");
+  JSValue link_v = JS_GetPropertyStr(ctx, argv[0], "link");
+  uint32_t link_id = 0;
+  int link_bad = !JS_IsUndefined(link_v) && (!JS_IsNumber(link_v) || JS_ToUint32(ctx, &link_id, link_v) < 0);
+  TaskSlot *linked = link_id ? fw_slot_by_id(link_id) : NULL;
+  JS_FreeValue(ctx, link_v);
   const char *name = JS_IsString(name_v) ? JS_ToCString(ctx, name_v) : NULL;
   const char *label = JS_IsString(label_v) ? JS_ToCString(ctx, label_v) : NULL;
   JSValue args_text = JS_IsUndefined(args_v) ? JS_UNDEFINED : JS_JSONStringify(ctx, args_v, JS_UNDEFINED, JS_UNDEFINED);
@@ -24,21 +29,27 @@ static JSValue js_task_spawn(JSContext *ctx, JSValueConst this_val, int argc, JS
     r = cap_throw(ctx, CAP_TASK, "Invalid", "the root task cannot be spawned twice");
   } else if (label && strlen(label) > TASK_NAME_BYTES_MAX) {
     r = cap_throw(ctx, CAP_TASK, "Invalid", "label longer than %u bytes", TASK_NAME_BYTES_MAX);
+  } else if (link_bad || (link_id && (!linked || linked->task.state != TASK_RUNNING || linked == me))) {
+    r = cap_throw(ctx, CAP_TASK, "NotFound", "link: no running task %u to link to", link_id);
   } else if (!JS_IsUndefined(args_v) && !args) {
     r = JS_IsException(args_text) ? JS_EXCEPTION : cap_throw(ctx, CAP_TASK, "Invalid", "args must be JSON-serialisable");
   } else {
     char err[160];
     TaskSlot *child = fw_spawn(spec, label, me->task.id, args, err, sizeof err);
     int ep = child ? channel_link(me, child, 0) : -1;
+    int link_ep = (child && ep >= 0 && linked) ? channel_link(linked, child, 1) : -1;
     if (!child) {
       r = cap_throw(ctx, CAP_TASK, strstr(err, "table full") ? "Busy" : "Io", "spawn %s: %s", name, err);
-    } else if (ep < 0) {
-      fw_kill(child, TASK_FAULT_KILLED, "no free channel endpoint in the spawner");
-      r = cap_throw(ctx, CAP_TASK, "Busy", "spawner has no free channel endpoint (%u)", CHANNEL_ENDPOINTS_MAX);
+    } else if (ep < 0 || (linked && link_ep < 0)) {
+      fw_kill(child, TASK_FAULT_KILLED, "no free channel endpoint");
+      r = cap_throw(ctx, CAP_TASK, "Busy", "%s has no free channel endpoint (%u)", ep < 0 ? "the spawner" : "the linked task",
+                    CHANNEL_ENDPOINTS_MAX);
     } else {
+      if (linked) channel_note_link(linked, link_ep, child->task.id);
       r = JS_NewObject(ctx);
       JS_SetPropertyStr(ctx, r, "id", JS_NewUint32(ctx, child->task.id));
       JS_SetPropertyStr(ctx, r, "ep", JS_NewInt32(ctx, ep));
+      if (linked) JS_SetPropertyStr(ctx, r, "linkEp", JS_NewInt32(ctx, link_ep));
     }
   }
   if (args) JS_FreeCString(ctx, args);

@@ -30,7 +30,7 @@ static TaskSlot *make_task(uint32_t grants) {
   s->spec = &g_manifest.tasks[0];
   s->grants = grants;
   snprintf(s->label, sizeof s->label, "probe");
-  s->on_input = s->on_message = s->on_fault = JS_UNDEFINED;
+  s->on_input = s->on_message = s->on_fault = s->on_link = JS_UNDEFINED;
   JSContext *ctx = s->task.ctx;
   JSValue global = JS_GetGlobalObject(ctx);
   JS_SetPropertyStr(ctx, global, "caps", caps_new(ctx));

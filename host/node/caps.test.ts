@@ -131,3 +131,29 @@ test('node caps: the real root-task bundle answers AUTH and PING on Node and hea
   sock.destroy();
   h.stop();
 });
+
+test('node caps: spawn with link gives the child endpoint 1 to the linked task, which hears onLink before its messages', async () => {
+  const logs: string[] = [];
+  const root = fixture(`export default function main(caps) {
+    const hub = caps.task.spawn({ task: 'hub', label: 'hub' });
+    const leaf = caps.task.spawn({ task: 'leaf', label: 'leaf-1', link: hub.id });
+    caps.log.write('leaf linkEp ' + leaf.linkEp);
+    try { caps.task.spawn({ task: 'leaf', link: 999 }); } catch (e) { caps.log.write(e.code + ' ' + e.message); }
+  }`);
+  const hub = fixture(`export default function main(caps) {
+    caps.channel.onLink((ep, peer, label) => caps.log.write('link ep ' + ep + ' from ' + label));
+    caps.channel.onMessage((ep, m) => caps.log.write('msg ep ' + ep + ': ' + m));
+  }`);
+  const leaf = fixture(`export default function main(caps) { caps.channel.send(1, 'hello'); }`);
+  const h = hive([
+    { name: 'root', bundle: root, grants: [...ALL] },
+    { name: 'hub', bundle: hub, grants: ['log', 'channel'] },
+    { name: 'leaf', bundle: leaf, grants: ['log', 'channel'] },
+  ], 'root', logs);
+  await h.boot(null);
+  await waitFor(() => logs.some((l) => l.startsWith('[hub] msg')), 'the leaf message at the hub');
+  assert.deepEqual(logs.filter((l) => !l.startsWith('[root]')), ['[hub] link ep 1 from leaf-1', '[hub] msg ep 1: hello']);
+  assert.ok(logs.includes('[root] leaf linkEp 1'));
+  assert.ok(logs.includes('[root] NotFound link: no running task 999 to link to'));
+  h.stop();
+});

@@ -63,6 +63,9 @@ interface NodeTask {
   onInput?: (b: Uint8Array) => void;
   onMessage?: (ep: number, msg: ChannelMessage) => void;
   onFault?: (id: number, fault: TaskFault, detail: string) => void;
+  onLink?: (ep: number, peerId: number, peerLabel: string) => void;
+  /** Links not yet told to JS; messages wait behind them, as in bindings/channel.c. */
+  links: { ep: number; peer: number }[];
   cpuMs: number;
 }
 
@@ -122,7 +125,7 @@ export class NodeHive {
     if (this.tasks.size >= TASKS_MAX) throw capError('CapError', 'task', 'Busy', `spawn ${spec.name}: task table full (${TASKS_MAX} tasks)`);
     const t: NodeTask = {
       id: ++this.nextTaskId, label, spec, parent, args, state: 'running', fault: null, detail: '',
-      timers: new Map(), endpoints: new Array(CHANNEL_ENDPOINTS_MAX).fill(null), inbox: [], inboxBytes: 0, cpuMs: 0,
+      timers: new Map(), endpoints: new Array(CHANNEL_ENDPOINTS_MAX).fill(null), inbox: [], inboxBytes: 0, links: [], cpuMs: 0,
     };
     this.tasks.set(t.id, t);
     return t;
@@ -192,7 +195,11 @@ export class NodeHive {
   private pumpInbox(t: NodeTask): void {
     // Delivered one per macrotask, like one pump turn per message: no task starves the others.
     setImmediate(() => {
-      if (t.state !== 'running' || !t.onMessage || t.inbox.length === 0) return;
+      while (t.state === 'running' && t.onLink && t.links.length) {
+        const l = t.links.shift()!;
+        this.deliver(t, () => t.onLink!(l.ep, l.peer, this.tasks.get(l.peer)?.label ?? '?'));
+      }
+      if (t.state !== 'running' || !t.onMessage || t.inbox.length === 0 || t.links.length) return;
       const m = t.inbox.shift()!;
       t.inboxBytes -= m.bytes;
       this.deliver(t, () => t.onMessage!(m.ep, m.msg));
@@ -276,6 +283,11 @@ export class NodeHive {
           t.onMessage = handler;
           hive.pumpInbox(t);
         },
+        onLink(handler) {
+          need('channel');
+          t.onLink = handler;
+          hive.pumpInbox(t);
+        },
       },
       task: {
         spawn(o) {
@@ -285,11 +297,23 @@ export class NodeHive {
           if (spec.name === hive.opts.rootTask) throw err('task', 'Invalid', 'the root task cannot be spawned twice');
           const ep = t.endpoints.findIndex((e, i) => i > 0 && e === null);
           if (ep < 0) throw err('task', 'Busy', `spawner has no free channel endpoint (${CHANNEL_ENDPOINTS_MAX})`);
+          const linked = o.link === undefined ? undefined : hive.tasks.get(o.link);
+          if (o.link !== undefined && (!linked || linked.state !== 'running' || linked === t)) {
+            throw err('task', 'NotFound', `link: no running task ${o.link} to link to`);
+          }
+          const linkEp = linked ? linked.endpoints.findIndex((e, i) => i > 0 && e === null) : -1;
+          if (linked && linkEp < 0) throw err('task', 'Busy', `the linked task has no free channel endpoint (${CHANNEL_ENDPOINTS_MAX})`);
           const child = hive.create(spec, o.label ?? spec.name, t.id, o.args);
           t.endpoints[ep] = { peer: child.id, peerEp: 0 };
           child.endpoints[0] = { peer: t.id, peerEp: ep };
+          if (linked) {
+            linked.endpoints[linkEp] = { peer: child.id, peerEp: 1 };
+            child.endpoints[1] = { peer: linked.id, peerEp: linkEp };
+            linked.links.push({ ep: linkEp, peer: child.id });
+            hive.pumpInbox(linked);
+          }
           void hive.start(child);
-          return { id: child.id, ep };
+          return linked ? { id: child.id, ep, linkEp } : { id: child.id, ep };
         },
         kill(id) {
           need('task');

@@ -97,6 +97,11 @@ export interface ChannelCap {
   /** Throws Busy when the peer's queue is full, TooBig over the message bound, Closed if the peer is gone. */
   send(ep: number, msg: ChannelMessage): void;
   onMessage(handler: (ep: number, msg: ChannelMessage) => void): void;
+  /**
+   * Another task was linked to this one by a spawn with `link` (e.g. a worker to NineDoor): `ep`
+   * is this task's end of the new channel. Heard before any message on that endpoint.
+   */
+  onLink(handler: (ep: number, peerId: number, peerLabel: string) => void): void;
 }
 
 export type TaskState = 'running' | 'faulted' | 'exited';
@@ -110,6 +115,11 @@ export interface TaskSpawnOptions {
   label?: string;
   /** JSON-serialisable value handed to the new task's main as `config.args`. */
   args?: unknown;
+  /**
+   * Also links the new task to this running task id: the new task's endpoint 1 leads there, and
+   * that task hears `channel.onLink`. How workers reach NineDoor without passing through root-task.
+   */
+  link?: number;
 }
 
 export interface TaskInfo {
@@ -127,7 +137,7 @@ export interface TaskInfo {
 
 export interface TaskCap {
   /** Throws NotFound for an unknown manifest task, Busy when the task table is full, Io when the arena cannot be had. */
-  spawn(opts: TaskSpawnOptions): { id: number; ep: number };
+  spawn(opts: TaskSpawnOptions): { id: number; ep: number; linkEp?: number };
   /** Stops the task and frees its whole arena at once. Throws NotFound for an unknown id. */
   kill(id: number): void;
   list(): TaskInfo[];
