@@ -4,8 +4,8 @@
 
 /* Messages waiting in one task's channel inbox before send() throws Busy. */
 #define CHANNEL_QUEUE_DEPTH_MAX 64
-/* Largest channel message: one Secure9P frame at the maximum msize. */
-#define CHANNEL_MESSAGE_BYTES_MAX 8192
+/* Largest channel message: one Secure9P frame at the maximum msize (8192) plus a 64-byte routing header. */
+#define CHANNEL_MESSAGE_BYTES_MAX 8256
 /* Bytes waiting in one task's channel inbox before send() throws Busy. */
 #define CHANNEL_INBOX_BYTES_MAX 65536
 /* Channel endpoints one task may hold. */

@@ -1,0 +1,167 @@
+// The NineDoor firmware task: serves the namespace over its channels (root-task, linked workers) and, when enabled, TCP.
+import type { Caps, SocketId, TaskConfig } from '../caps/index.js';
+import { FrameSplitter } from '../secure9p/frames.js';
+import type { TicketSecrets } from '../tickets/index.js';
+import { applyDoorCommand, RemotePolicy, type ReplyMessage } from './remote.js';
+import { NineDoor, type NamespaceSession } from './index.js';
+import { decodeWire, encodeWire, WIRE_CLOSE, WIRE_FRAME } from './wire.js';
+
+/** What root-task hands NineDoor at spawn. */
+export interface NineDoorTaskArgs {
+  secrets: TicketSecrets;
+  allow_ticketless_queen: boolean;
+  mock_gpus?: boolean;
+  boot_lines?: string[];
+  /** Secure9P TCP listener (spec §0: dev images); absent or port 0 = none. */
+  ninep?: { host: string; port: number } | null;
+  trace?: boolean;
+}
+
+/** Sessions the TCP listener serves at once; more connections are closed at accept. */
+export const NINEP_TCP_SESSIONS_MAX = 16;
+
+export default function main(caps: Caps, config: TaskConfig): void {
+  const args = config.args as NineDoorTaskArgs;
+  const policy = new RemotePolicy({
+    send: (json) => caps.channel.send(0, json),
+    setTimeout: (fn, ms) => caps.timer.setTimeout(fn, ms),
+    clearTimeout: (id) => caps.timer.clear(id),
+  });
+  const door = new NineDoor({
+    policy,
+    log: (line) => caps.log.write(line),
+    nowMs: () => caps.timer.wallMs(),
+    attach: { secrets: args.secrets, allowTicketlessQueen: args.allow_ticketless_queen },
+    mockGpus: args.mock_gpus ?? false,
+    bootLines: args.boot_lines,
+    trace: args.trace ?? false,
+  });
+
+  // Channel sessions, keyed "<ep>:<session>".
+  const channelSessions = new Map<string, NamespaceSession>();
+  const endChannelSession = (key: string, tell: { ep: number; sid: number } | null): void => {
+    const ns = channelSessions.get(key);
+    if (!ns) return;
+    channelSessions.delete(key);
+    door.endSession(ns);
+    if (tell) {
+      try {
+        caps.channel.send(tell.ep, encodeWire(WIRE_CLOSE, tell.sid));
+      } catch {
+        // the peer is gone already
+      }
+    }
+  };
+  const channelSession = (ep: number, sid: number): NamespaceSession | null => {
+    const key = `${ep}:${sid}`;
+    const have = channelSessions.get(key);
+    if (have) return have;
+    const ns = door.openSession({
+      send: (frame) => {
+        try {
+          caps.channel.send(ep, encodeWire(WIRE_FRAME, sid, frame));
+        } catch (e) {
+          // A client that does not drain its replies loses its session, never our memory.
+          caps.log.write(`9p session ${key} dropped: ${(e as Error).message}`);
+          endChannelSession(key, null);
+        }
+      },
+      close: (reason) => {
+        caps.log.write(`9p session ${key} closed: ${reason}`);
+        endChannelSession(key, { ep, sid });
+      },
+    });
+    if (!('session' in ns)) {
+      caps.log.write(`9p session ${key} refused: ${ns.message}`);
+      return null;
+    }
+    channelSessions.set(key, ns);
+    return ns;
+  };
+
+  caps.channel.onMessage((ep, msg) => {
+    if (typeof msg === 'string') {
+      // Only root-task (endpoint 0) speaks the policy protocol; a worker's text is refused.
+      if (ep !== 0) return caps.log.write(`control text from endpoint ${ep} ignored`);
+      let m: { op?: string; method?: unknown; args?: unknown };
+      try {
+        m = JSON.parse(msg) as typeof m;
+      } catch {
+        return caps.log.write('control message from root-task is not JSON: ignored');
+      }
+      if (m.op === 'reply') policy.onReply(m as unknown as ReplyMessage);
+      else if (m.op === 'door') {
+        const err = applyDoorCommand(door, m.method, m.args);
+        if (err) caps.log.write(err);
+      } else caps.log.write(`control op ${JSON.stringify(m.op)} from root-task ignored`);
+      return;
+    }
+    const w = decodeWire(msg);
+    if (!w) return caps.log.write(`malformed routed frame on endpoint ${ep} dropped`);
+    const key = `${ep}:${w.session}`;
+    if (w.kind === WIRE_CLOSE) return endChannelSession(key, null);
+    const ns = channelSession(ep, w.session);
+    if (ns) ns.session.handleFrame(w.payload);
+    else {
+      try {
+        caps.channel.send(ep, encodeWire(WIRE_CLOSE, w.session));
+      } catch {
+        // nobody to tell
+      }
+    }
+  });
+
+  let tcpPort = 0;
+  if (args.ninep && args.ninep.port > 0) {
+    const tcp = new Map<SocketId, { ns: NamespaceSession; split: FrameSplitter }>();
+    const listener = caps.net.listen({ host: args.ninep.host, port: args.ninep.port }, {
+      onAccept(sock, peer) {
+        if (tcp.size >= NINEP_TCP_SESSIONS_MAX) {
+          caps.log.write(`9p tcp ${peer} refused: ${NINEP_TCP_SESSIONS_MAX} sessions open`);
+          return caps.net.close(sock);
+        }
+        const ns = door.openSession({
+          send: (frame) => {
+            try {
+              caps.net.write(sock, frame);
+            } catch (e) {
+              caps.log.write(`9p tcp ${peer} dropped: ${(e as Error).message}`);
+              caps.net.close(sock);
+            }
+          },
+          close: (reason) => {
+            caps.log.write(`9p tcp ${peer} closed: ${reason}`);
+            caps.net.close(sock);
+          },
+        });
+        if (!('session' in ns)) {
+          caps.log.write(`9p tcp ${peer} refused: ${ns.message}`);
+          return caps.net.close(sock);
+        }
+        tcp.set(sock, { ns, split: new FrameSplitter() });
+      },
+      onData(sock, bytes) {
+        const c = tcp.get(sock);
+        if (!c) return;
+        for (const ev of c.split.push(bytes)) {
+          if (ev.kind === 'frame') c.ns.session.handleFrame(ev.bytes);
+          else if (ev.kind === 'oversize') c.ns.session.refuseOversize(ev.tag, ev.declaredBytes);
+          else {
+            caps.log.write(`9p tcp stream unusable: ${ev.reason}`);
+            caps.net.close(sock);
+            break;
+          }
+        }
+      },
+      onClose(sock) {
+        const c = tcp.get(sock);
+        if (!c) return;
+        tcp.delete(sock);
+        door.endSession(c.ns);
+      },
+    });
+    tcpPort = caps.net.localPort(listener);
+    caps.log.write(`secure9p ready port=${tcpPort}`);
+  }
+  caps.channel.send(0, JSON.stringify({ op: 'ready', ninep_port: tcpPort }));
+}
