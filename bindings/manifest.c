@@ -136,15 +136,24 @@ int manifest_parse(const char *json, size_t len, Manifest *m, char *err, size_t 
   memset(m, 0, sizeof *m);
   Parse p = {NULL, err, err_len};
   if (len > MANIFEST_JSON_BYTES_MAX) return fail(&p, "%zu bytes, over MANIFEST_JSON_BYTES_MAX (%u)", len, MANIFEST_JSON_BYTES_MAX);
+  /* JS_ParseJSON reads until a NUL, not just len bytes, and an image entry is not NUL-terminated
+     (when its size is a multiple of 4 the next CPIO header follows at once): parse a terminated copy,
+     which image.manifest() also serves. */
+  m->json = malloc(len + 1);
+  if (!m->json) return fail(&p, "out of memory");
+  memcpy(m->json, json, len);
+  m->json[len] = 0;
+  m->json_len = len;
   JSRuntime *rt = JS_NewRuntime();
   p.ctx = rt ? JS_NewContext(rt) : NULL;
   if (!p.ctx) {
     if (rt) JS_FreeRuntime(rt);
+    manifest_free(m);
     return fail(&p, "cannot create a parser runtime");
   }
   int rc = -1;
   char schema[32], hex[65];
-  JSValue root = JS_ParseJSON(p.ctx, json, len, "manifest.json");
+  JSValue root = JS_ParseJSON(p.ctx, m->json, len, "manifest.json");
   JSValue engine = JS_UNDEFINED, tasks = JS_UNDEFINED;
   if (JS_IsException(root) || !JS_IsObject(root)) {
     fail(&p, "not a JSON object");
@@ -195,14 +204,6 @@ int manifest_parse(const char *json, size_t len, Manifest *m, char *err, size_t 
     fail(&p, "root_task '%s' is not among tasks", m->root_task);
     goto out;
   }
-  m->json = malloc(len + 1);
-  if (!m->json) {
-    fail(&p, "out of memory");
-    goto out;
-  }
-  memcpy(m->json, json, len);
-  m->json[len] = 0;
-  m->json_len = len;
   rc = 0;
 out:
   JS_FreeValue(p.ctx, tasks);
