@@ -142,6 +142,16 @@ static void describe_exception(JSContext *ctx, JSValueConst exc, char *out, size
   }
 }
 
+/* Records an out-of-memory fault with what the arena and the engine limit say, so a reader can
+   tell the engine's limit (the intended first stop) from the arena itself running dry. */
+static void task_fault_oom(Task *t) {
+  char d[TASK_DETAIL_BYTES_MAX + 1];
+  ArenaStats st = arena_stats(t->arena);
+  snprintf(d, sizeof d, "out of memory: %zu of %zu arena bytes in use, engine limit %zu", st.bytes_used, t->mem_bytes,
+           t->mem_bytes / 100u * TASK_MEMORY_LIMIT_PERCENT);
+  task_mark_faulted(t, TASK_FAULT_QUOTA, d);
+}
+
 /* Decides what an exception that reached the pump means. Returns 1 (plain JS error) or -1 (fault). */
 static int task_settle_exception(Task *t) {
   JSValue exc = JS_GetException(t->ctx);
@@ -152,16 +162,14 @@ static int task_settle_exception(Task *t) {
     task_mark_faulted(t, TASK_FAULT_CPU, text);
     rc = -1;
   } else if (JS_IsNull(exc)) {
-    /* quickjs-ng throws null when even the out-of-memory error cannot be allocated. */
-    task_mark_faulted(t, TASK_FAULT_QUOTA, "out of memory (arena exhausted)");
+    /* quickjs-ng throws null when the out-of-memory error object itself cannot be allocated:
+       the usual case once its limit is reached, as the error needs memory too. */
+    task_fault_oom(t);
     rc = -1;
   } else {
     describe_exception(t->ctx, exc, text, sizeof text);
     if (strncmp(text, "InternalError: out of memory", 28) == 0 || strcmp(text, "(exception not printable)") == 0) {
-      char d[TASK_DETAIL_BYTES_MAX + 1];
-      snprintf(d, sizeof d, "out of memory (limit %zu of %zu arena bytes)", t->mem_bytes / 100u * TASK_MEMORY_LIMIT_PERCENT,
-               t->mem_bytes);
-      task_mark_faulted(t, TASK_FAULT_QUOTA, d);
+      task_fault_oom(t);
       rc = -1;
     } else if (strncmp(text, "RangeError: Maximum call stack size exceeded", 44) == 0) {
       task_mark_faulted(t, TASK_FAULT_STACK, "stack overflow");
