@@ -34,17 +34,19 @@ export function refusal(line: string, r: ConsoleReply): BridgeError {
 }
 
 /**
- * Sends lines keeping at most PIPELINE_DEPTH_MAX in flight (the hive queues 8, oldest dropped,
- * so a deeper window could lose lines). Stops sending at the first ERR or error; answers the
- * replies in order, ending with the failing one.
+ * Sends lines keeping at most `window` (≤ PIPELINE_DEPTH_MAX) in flight (the hive queues 8, oldest
+ * dropped, so a deeper window could lose lines). Stops sending at the first ERR or error; answers
+ * the replies in order up to the failing one. Lines already in flight when one fails still run on
+ * the hive.
  */
-export async function requestAll(link: ConsoleLink, lines: readonly string[]): Promise<{ replies: ConsoleReply[]; failure: BridgeError | null }> {
+export async function requestAll(link: ConsoleLink, lines: readonly string[], window = PIPELINE_DEPTH_MAX): Promise<{ replies: ConsoleReply[]; failure: BridgeError | null }> {
+  const depth = Math.max(1, Math.min(window, PIPELINE_DEPTH_MAX));
   const replies: ConsoleReply[] = [];
   let failure: BridgeError | null = null;
   let next = 0;
   const inFlight: Promise<ConsoleReply | BridgeError>[] = [];
   while ((next < lines.length || inFlight.length > 0) && failure === null) {
-    while (next < lines.length && inFlight.length < PIPELINE_DEPTH_MAX) inFlight.push(link.request(lines[next++]));
+    while (next < lines.length && inFlight.length < depth) inFlight.push(link.request(lines[next++]));
     const i = replies.length;
     const r = await (inFlight.shift() as Promise<ConsoleReply | BridgeError>);
     if (r instanceof BridgeError) failure = r;

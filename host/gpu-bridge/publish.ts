@@ -39,14 +39,23 @@ export async function readBridgeStatus(link: ConsoleLink): Promise<string | Brid
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
 /**
+ * ECHO lines in flight during a publish. One: the hive turns every line after a refused one into
+ * a new error (`b64 chunk without begin`) that overwrites the real reason in its status, so only a
+ * window of one reports why a publish failed. bench/gpu_bridge.mjs measures the deeper window too.
+ */
+export const PUBLISH_WINDOW_DEFAULT = 1;
+
+/**
  * Sends the publish and waits (bounded) for the hive's verdict. A refused line stops the publish:
  * the hive keeps its old install and reports `state=err reason=...`, which becomes the error message.
  */
-export async function publishSnapshot(link: ConsoleLink, e: EncodedSnapshot, payloads: readonly string[] = publishPayloads(e)): Promise<PublishResult | BridgeError> {
+export async function publishSnapshot(
+  link: ConsoleLink, e: EncodedSnapshot, payloads: readonly string[] = publishPayloads(e), window = PUBLISH_WINDOW_DEFAULT,
+): Promise<PublishResult | BridgeError> {
   const lines = payloads.map((p) => `ECHO ${BRIDGE_CTL} ${p}`);
   let wireBytes = 0;
   for (const l of lines) wireBytes += 4 + Buffer.byteLength(l, 'utf8');
-  const sent = await requestAll(link, lines);
+  const sent = await requestAll(link, lines, window);
   if (sent.failure !== null) {
     if (sent.failure.code !== 'refused') return sent.failure;
     const st = await readBridgeStatus(link);
