@@ -28,13 +28,15 @@ test('console: /queen/ctl refusals through SPAWN/KILL carry the §7 console tags
   say('attach queen');
   deepEqual(say('spawn {"spawn":"heartbeat"}'), ['OK SPAWN payload={"spawn":"heartbeat"}', 'ERR SPAWN reason=policy detail=invalid-payload error=invalid payload']);
   deepEqual(say('spawn {"spawn":"heartbeat","ticks":1,"x":2}'), ['OK SPAWN payload={"spawn":"heartbeat","ticks":1,"x":2}', 'ERR SPAWN reason=policy detail=invalid-payload error=invalid payload']);
+  deepEqual(say('spawn {"budget":{"ops":1}}'), ['OK SPAWN payload={"budget":{"ops":1}}', 'ERR SPAWN reason=policy detail=invalid-payload error=invalid payload']);
+  equal(h.hive.defaultBudget().ops, 10000, 'SPAWN does not smuggle other commands into /queen/ctl');
   deepEqual(say('kill worker-7'), ['OK KILL id=worker-7', 'ERR KILL reason=policy detail=invalid-path error=invalid path']);
   const gpu = '{"spawn":"gpu","lease":{"gpu_id":"GPU-0","mem_mb":1,"streams":1,"ttl_s":9}}';
   deepEqual(say(`spawn ${gpu}`), [`OK SPAWN payload=${gpu}`]);
   deepEqual(say(`spawn ${gpu}`), [`OK SPAWN payload=${gpu}`, 'ERR SPAWN reason=busy detail=busy error=EBUSY']);
   const unknown = gpu.replace('GPU-0', 'GPU-4');
   deepEqual(say(`spawn ${unknown}`), [`OK SPAWN payload=${unknown}`, 'ERR SPAWN reason=policy detail=invalid-path error=invalid path']);
-  deepEqual(h.hive.pressureFacts(), { busy: 1, quota: 0, cut: 0, policy: 4 });
+  deepEqual(h.hive.pressureFacts(), { busy: 1, quota: 0, cut: 0, policy: 5 });
   equal(h.client().cat('/proc/pressure/busy'), 'busy=1\n');
   deepEqual(say('kill worker-1'), ['OK KILL id=worker-1']);
   deepEqual(h.hive.workerList(), []);

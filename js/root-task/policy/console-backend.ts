@@ -18,6 +18,7 @@ import {
 import { ProviderError, providerCodeOfNineError } from '../../console/errors.js';
 import { STREAM_LINES_MAX } from '../../console/limits.js';
 import type { Later } from './answer.js';
+import { parseQueenCtlLine } from './ctl-parse.js';
 import type { HiveControl } from './hive-control.js';
 import { CAT_B64_CHUNK_BYTES } from './limits.js';
 import type { Clock, NamespaceHandle, NamespacePort, NsAnswer } from './ports.js';
@@ -222,6 +223,11 @@ export class PolicyConsoleBackend implements ConsoleBackend {
   }
 
   spawn(json: string): Answer<void> {
+    // SPAWN carries a spawn command only; kill, budget, bind and mount have their own paths.
+    const c = parseQueenCtlLine(json);
+    if (!(c instanceof NineError) && c.kind !== 'spawn-heartbeat' && c.kind !== 'spawn-gpu') {
+      return new ProviderError('invalid-payload', 'SPAWN takes a spawn command');
+    }
     const h = this.ns();
     return h instanceof ProviderError ? h : settle(h.echo(QUEEN_CTL_PATH, json), () => undefined);
   }
