@@ -316,6 +316,26 @@ test('refusal: 17th in-flight tag → EAGAIN tag window exceeded', async () => {
   equal(r.one(clunk(116, 1)).kind, 'Rclunk');
 });
 
+test('session tags: a tag is free by the time its reply is sent (a synchronous transport reuses the slot at once)', async () => {
+  const r = queenRig();
+  openAt(r, 1, ['slow']);
+  for (let t = 100; t < 116; t++) equal(r.rpc(read(t, 1)).length, 0);
+  const seen: number[] = [];
+  const send = r.session['o'].send;
+  // A client that, on each reply, at once sends its next request: the window must have room for it.
+  let next = 200;
+  r.session['o'].send = (f: Uint8Array) => {
+    send(f);
+    seen.push(r.session.tagsInFlight());
+    if (next < 204) r.session.handleFrame(encodeMessage(clunk(next++, 0x7777)));
+  };
+  r.fs.releaseSlowReads();
+  await settle();
+  ok(seen.every((n) => n <= 15), `in flight when each reply left: ${seen.join(',')}`);
+  const clunks = r.sent.filter((m) => m.tag >= 200 && m.tag < 204);
+  ok(clunks.length === 4 && clunks.every((m) => m.kind === 'Rlerror' && m.ecode === Errno.EBADF), `no EAGAIN for the follow-ups: ${JSON.stringify(clunks)}`);
+});
+
 test('refusal: double clunk → EBADF', () => {
   const r = queenRig();
   r.one(walk(2, 0, 1, []));

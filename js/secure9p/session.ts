@@ -182,8 +182,11 @@ export class Session<N> {
 
   private finish(tag: number, r: Outcome, gen: number): void {
     if (gen !== this.generation) return;
+    // Free the tag before replying: a synchronous transport (in-memory, a channel) may hand the
+    // client's next request, reusing this tag or slot, back to us from inside send().
+    const flushes = this.tags.complete(tag);
     this.reply(tag, r);
-    for (const flushTag of this.tags.complete(tag)) {
+    for (const flushTag of flushes) {
       this.tags.complete(flushTag);
       this.reply(flushTag, { kind: 'Rflush', tag: flushTag });
     }
