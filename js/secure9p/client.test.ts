@@ -128,15 +128,29 @@ test('client attach: a forged ticket is EACCES, a valid one attaches with the ti
   equal(w.r.session.who()?.identity, 'worker-1');
 });
 
-test('client: writes larger than one frame are cut into msize pieces, in order', async () => {
+test('client: write() cuts a large payload into msize pieces, in order', async () => {
   const { c, sent } = await queen();
-  const text = 'x'.repeat(20000);
-  equal(await c.append('/log/queen.log', text), 20000);
+  const f = await c.walkPath('/log/queen.log');
+  ok(typeof f === 'number');
+  await c.lopen(f, OpenFlag.WRONLY | OpenFlag.APPEND);
+  equal(await c.write(f, 0xffffffffffffffffn, utf8Encode('x'.repeat(20000))), 20000);
   const writes = sent.filter((m) => m.kind === 'Twrite');
-  equal(writes.length, 3);
-  ok(writes.every((m) => m.kind === 'Twrite' && m.data.length <= 8192 - 24 && m.offset === 0xffffffffffffffffn));
+  deepEqual(writes.map((m) => (m.kind === 'Twrite' ? m.data.length : 0)), [8168, 8168, 3664]);
+  ok(writes.every((m) => m.kind === 'Twrite' && m.offset === 0xffffffffffffffffn), 'at-end offset kept for every piece');
   const back = await c.readAll('/log/queen.log');
   ok(back instanceof Uint8Array && back.length === 6 + 20000);
+});
+
+test('client: append() cuts only after a newline (append-only nodes take whole records); an overlong line is TooBig', async () => {
+  const { c, sent } = await queen();
+  const line = 'z'.repeat(999) + '\n';
+  equal(await c.append('/log/queen.log', line.repeat(10)), 10000);
+  const writes = sent.filter((m) => m.kind === 'Twrite');
+  deepEqual(writes.map((m) => (m.kind === 'Twrite' ? m.data.length : 0)), [8000, 2000]);
+  ok(writes.every((m) => m.kind === 'Twrite' && m.data[m.data.length - 1] === 0x0a));
+  const before = sent.length;
+  isErr(await c.append('/log/queen.log', 'w'.repeat(9000)), Errno.EMSGSIZE, 'one line over a frame');
+  equal(sent.length, before, 'nothing sent');
 });
 
 test('client: readAll refuses a file over its bound with TooBig, and clunks', async () => {

@@ -78,7 +78,7 @@ export class NineClient {
   private readonly inFlight = new Map<number, InFlight>();
   private readonly queue: Waiting[] = [];
   private nextTag = 0;
-  /** Fid numbers are never reused in a session: the server retires clunked numbers (spec §5.3). */
+  /** Fid numbers only grow in a session, so a stale reply or a use after clunk can never name a newer fid. */
   private nextFid = 0;
   private readonly liveFids = new Set<number>();
   private closedReason: string | null = null;
@@ -355,10 +355,26 @@ export class NineClient {
     return utf8Decode(b) ?? new NineError('Invalid', `${path} is not UTF-8`);
   }
 
-  /** Appends text to an append-only file (write-open with APPEND, offset "at end"). Returns bytes written. */
+  /**
+   * Appends text to an append-only file (write-open with APPEND, offset "at end"). Append-only
+   * nodes take each Twrite as whole records, so text longer than one frame is cut only after a
+   * newline; one line longer than a frame is TooBig before anything is sent. Returns bytes written.
+   */
   async append(path: string, text: string): Promise<number | NineError> {
     const data = utf8Encode(text);
-    return this.withOpen(path, OpenFlag.WRONLY | OpenFlag.APPEND, (fid) => this.write(fid, OFFSET_AT_END, data));
+    if (data.length > WRITE_BYTES_MAX) return new NineError('TooBig', `append of ${data.length} bytes exceeds ${WRITE_BYTES_MAX}`);
+    const pieces = linePieces(data, this.msizeBytes - IO_HEADER_BYTES);
+    if (pieces instanceof NineError) return pieces;
+    return this.withOpen(path, OpenFlag.WRONLY | OpenFlag.APPEND, async (fid) => {
+      let done = 0;
+      for (const p of pieces) {
+        const n = await this.write(fid, OFFSET_AT_END, p);
+        if (n instanceof NineError) return done > 0 ? done : n;
+        done += n;
+        if (n < p.length) break;
+      }
+      return done;
+    });
   }
 
   /** Names in a directory (Treaddir, `.` and `..` left out), at most maxEntries (≤ LIST_ENTRIES_MAX). */
@@ -468,6 +484,23 @@ export class NineClient {
       if (!this.inFlight.has(t)) return t;
     }
   }
+}
+
+const NEWLINE = 0x0a;
+
+/** Cuts data into pieces of ≤ room bytes, each ending after a newline (or at the end of data). */
+function linePieces(data: Uint8Array, room: number): Uint8Array[] | NineError {
+  const out: Uint8Array[] = [];
+  let start = 0;
+  // Each pass takes ≥ 1 byte, so at most data.length passes.
+  while (data.length - start > room) {
+    const nl = data.lastIndexOf(NEWLINE, start + room - 1);
+    if (nl < start) return new NineError('TooBig', `a line of more than ${room} bytes does not fit one write`);
+    out.push(data.subarray(start, nl + 1));
+    start = nl + 1;
+  }
+  out.push(data.subarray(start));
+  return out;
 }
 
 function unexpected(r: Reply, want: string): NineError {

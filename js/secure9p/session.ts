@@ -317,8 +317,10 @@ export class Session<N> {
     if (spent !== null) return spent;
     const from = this.fids.get(m.fid);
     if (from instanceof NineError) return from;
-    if (from.open !== null) return new NineError('Invalid', `fid ${m.fid} is open; walk from an unopened fid`);
     const inPlace = m.newfid === m.fid;
+    // Walking from an open directory to a new fid is what `diodls -l` does (stat each entry from
+    // the listing fid); the new fid starts unopened. In place it would drop the open state: refused.
+    if (from.open !== null && inPlace) return new NineError('Invalid', `fid ${m.fid} is open; walk it to a new fid`);
     if (!inPlace) {
       const held = this.fids.reserve(m.newfid);
       if (held !== null) return held;
