@@ -8,6 +8,8 @@ import { nineDoorSessions, serveNinep, NINEP_TCP_DEFAULT_PORT } from './ninep-tc
 
 /** Workers one command line may seed. */
 const SEED_WORKERS_MAX = 64;
+/** Log lines one command line may seed. */
+const SEED_LOG_LINES_MAX = 64;
 /** How long a SIGTERM/SIGINT waits for the listener to close before exiting anyway. */
 const STOP_GRACE_MS = 2000;
 
@@ -41,11 +43,12 @@ class ServePolicy implements HivePolicy {
 
 function usage(): never {
   process.stderr.write(
-    'usage: ninedoor-serve [--port N] [--host ADDR] [--worker ID]... [--gpu-worker ID=GPU]... [--release] [--trace] [--quiet]\n' +
+    'usage: ninedoor-serve [--port N] [--host ADDR] [--worker ID]... [--gpu-worker ID=GPU]... [--log LINE]... [--release] [--trace] [--quiet]\n' +
       `  --port N             TCP port (default ${NINEP_TCP_DEFAULT_PORT}; 0 picks a free one)\n` +
       '  --host ADDR          address to bind (default 127.0.0.1)\n' +
       '  --worker ID          seed a heartbeat worker (repeatable)\n' +
       '  --gpu-worker ID=GPU  seed a gpu worker holding a lease on a mock GPU (repeatable)\n' +
+      '  --log LINE           put a line in /log/queen.log at start (repeatable)\n' +
       '  --release            refuse a ticketless queen (release image behaviour)\n' +
       '  --trace              log every 9P frame\n' +
       '  --quiet              do not mirror the hive log to stderr\n',
@@ -62,6 +65,7 @@ function main(): void {
         host: { type: 'string', default: '127.0.0.1' },
         worker: { type: 'string', multiple: true, default: [] },
         'gpu-worker': { type: 'string', multiple: true, default: [] },
+        log: { type: 'string', multiple: true, default: [] },
         release: { type: 'boolean', default: false },
         trace: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
@@ -75,7 +79,7 @@ function main(): void {
   if (args.help) usage();
   const port = Number(args.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) usage();
-  if (args.worker.length + args['gpu-worker'].length > SEED_WORKERS_MAX) usage();
+  if (args.worker.length + args['gpu-worker'].length > SEED_WORKERS_MAX || args.log.length > SEED_LOG_LINES_MAX) usage();
 
   const log = (line: string) => {
     if (!args.quiet) process.stderr.write(`[ninedoor] ${line}\n`);
@@ -101,6 +105,8 @@ function main(): void {
     fail(`gpu worker ${id}`, door.addWorker(id, 'gpu'));
     fail(`lease ${gpu}`, door.setLease(gpu, id));
   }
+
+  for (const line of args.log) door.log(line);
 
   const listener = serveNinep({ host: args.host, port, open: nineDoorSessions(door), log });
   listener.ready.then(
