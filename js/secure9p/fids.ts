@@ -1,4 +1,4 @@
-// The per-session fid table: bounded, with clunked numbers retired so a reuse is caught (spec §5.3).
+// The per-session fid table: bounded; clunked numbers are remembered so a stale use says so, and may be bound again (spec §0 interop).
 import { NineError } from './errors.js';
 import { FIDS_PER_SESSION_MAX, RETIRED_FIDS_MAX } from './limits.js';
 
@@ -19,8 +19,12 @@ export class FidTable<E> {
   /** Claims a number for a new fid; the caller must later bind() or release() it. */
   reserve(fid: number): NineError | null {
     if (this.live.has(fid) || this.pending.has(fid)) return new NineError('Busy', `fid ${fid} in use`);
-    if (this.retired.has(fid)) return new NineError('Invalid', `fid ${fid} was clunked and is retired for this session`);
     if (this.live.size + this.pending.size >= FIDS_PER_SESSION_MAX) return new NineError('Busy', `fid table full (${FIDS_PER_SESSION_MAX})`);
+    // Spec §5.3 retired clunked numbers for the whole session, but every standard client (diod's
+    // libnpclient, Linux v9fs, Go p9) hands a clunked number out again at once, as 9P allows
+    // after Rclunk; §0 (standard clients must attach, list and read) wins. A number is bound
+    // again only as a newfid: a plain use of a clunked fid is still EBADF `already clunked`.
+    this.retired.delete(fid);
     this.pending.add(fid);
     return null;
   }
@@ -39,7 +43,7 @@ export class FidTable<E> {
     if (this.live.has(fid)) this.live.set(fid, entry);
   }
 
-  /** Removes and retires a fid; unknown or already clunked → Closed. */
+  /** Removes a fid and remembers its number as clunked; unknown or already clunked → Closed. */
   clunk(fid: number): E | NineError {
     const e = this.get(fid);
     if (e instanceof NineError) return e;

@@ -58,10 +58,11 @@ function expect(live: Map<number, ModelFid>, retired: Set<number>, o: Op): strin
   if (!f) return Errno.EBADF;
   switch (o.op) {
     case 'walk': {
-      if (f.open) return Errno.EINVAL;
+      if (f.open && o.newfid === o.fid) return Errno.EINVAL;
       if (o.newfid !== o.fid) {
         if (live.has(o.newfid)) return Errno.EBUSY;
-        if (retired.has(o.newfid)) return Errno.EINVAL;
+        // A clunked number may be bound again (spec §0 interop overrides §5.3's retirement).
+        retired.delete(o.newfid);
       }
       let node = f.node;
       for (let i = 0; i < o.names.length; i++) {

@@ -149,6 +149,19 @@ test('session: walk, open and read /proc/boot', () => {
   equal(utf8Decode(tail.data), 'boot: ');
 });
 
+test('session: walking from an open directory to a new fid works (diodls -l); in place it is EINVAL', () => {
+  const r = queenRig();
+  r.one(walk(2, 0, 1, ['log']));
+  equal(r.one(lopen(3, 1, OpenFlag.RDONLY)).kind, 'Rlopen');
+  const w = r.one(walk(4, 1, 2, ['queen.log']));
+  ok(w.kind === 'Rwalk' && w.qids.length === 1 && w.qids[0].type === 0x40);
+  equal(r.one({ kind: 'Tgetattr', tag: 5, fid: 2, requestMask: 0x7ffn }).kind, 'Rgetattr');
+  lerror(r.one(read(6, 2)), Errno.EINVAL, 'the new fid is not open');
+  lerror(r.one(walk(7, 1, 1, ['queen.log'])), Errno.EINVAL, 'in place from an open fid');
+  const d = r.one(read(8, 1));
+  ok(d.kind === 'Rread' && utf8Decode(d.data) === 'queen.log\n', 'the open directory is untouched');
+});
+
 test('session: a zero-name walk clones the fid', () => {
   const r = queenRig();
   deepEqual(r.one(walk(2, 0, 5, [])), { kind: 'Rwalk', tag: 2, qids: [] });
@@ -316,6 +329,26 @@ test('refusal: 17th in-flight tag → EAGAIN tag window exceeded', async () => {
   equal(r.one(clunk(116, 1)).kind, 'Rclunk');
 });
 
+test('session tags: a tag is free by the time its reply is sent (a synchronous transport reuses the slot at once)', async () => {
+  const r = queenRig();
+  openAt(r, 1, ['slow']);
+  for (let t = 100; t < 116; t++) equal(r.rpc(read(t, 1)).length, 0);
+  const seen: number[] = [];
+  const send = r.session['o'].send;
+  // A client that, on each reply, at once sends its next request: the window must have room for it.
+  let next = 200;
+  r.session['o'].send = (f: Uint8Array) => {
+    send(f);
+    seen.push(r.session.tagsInFlight());
+    if (next < 204) r.session.handleFrame(encodeMessage(clunk(next++, 0x7777)));
+  };
+  r.fs.releaseSlowReads();
+  await settle();
+  ok(seen.every((n) => n <= 15), `in flight when each reply left: ${seen.join(',')}`);
+  const clunks = r.sent.filter((m) => m.tag >= 200 && m.tag < 204);
+  ok(clunks.length === 4 && clunks.every((m) => m.kind === 'Rlerror' && m.ecode === Errno.EBADF), `no EAGAIN for the follow-ups: ${JSON.stringify(clunks)}`);
+});
+
 test('refusal: double clunk → EBADF', () => {
   const r = queenRig();
   r.one(walk(2, 0, 1, []));
@@ -324,13 +357,31 @@ test('refusal: double clunk → EBADF', () => {
   lerror(r.one(clunk(5, 42)), Errno.EBADF, 'never-used fid');
 });
 
-test('refusal: fid reuse after clunk → EINVAL (attach and walk)', () => {
+test('refusal: a clunked fid used again without being re-bound → EBADF already clunked', () => {
   const r = queenRig();
-  r.one(walk(2, 0, 1, []));
-  r.one(clunk(3, 1));
-  lerror(r.one(walk(4, 0, 1, [])), Errno.EINVAL, 'walk newfid');
-  lerror(r.one({ kind: 'Tattach', tag: 5, fid: 1, afid: 0xffffffff, uname: 'queen', aname: '', nUname: 0 }), Errno.EINVAL, 'attach fid');
-  equal(r.one(walk(6, 0, 2, [])).kind, 'Rwalk', 'a fresh number still works');
+  r.one(walk(2, 0, 1, ['proc', 'boot']));
+  r.one(lopen(3, 1, OpenFlag.RDONLY));
+  r.one(clunk(4, 1));
+  lerror(r.one(read(5, 1)), Errno.EBADF, 'read');
+  lerror(r.one(walk(6, 1, 2, [])), Errno.EBADF, 'walk from it');
+  lerror(r.one(clunk(7, 1)), Errno.EBADF, 'clunk again');
+});
+
+// Spec §5.3 retired clunked numbers; §0 overrides it: diod's libnpclient, Linux v9fs and Go p9 reuse
+// a number straight after Rclunk (diodcat of two files fails otherwise), as 9P allows.
+test('session fids: a clunked number may be bound again as a newfid or attach fid (standard clients reuse them)', () => {
+  const r = queenRig();
+  r.one(walk(2, 0, 1, ['proc', 'boot']));
+  r.one(lopen(3, 1, OpenFlag.RDONLY));
+  r.one(clunk(4, 1));
+  const w = r.one(walk(5, 0, 1, ['log', 'queen.log']));
+  ok(w.kind === 'Rwalk' && w.qids.length === 2, 'walk to the clunked number');
+  equal(r.one(lopen(6, 1, OpenFlag.RDONLY)).kind, 'Rlopen', 'a fresh fid: not open from before');
+  const d = r.one(read(7, 1));
+  ok(d.kind === 'Rread');
+  equal(utf8Decode(d.data), 'first\n', 'it names the new file');
+  r.one(clunk(8, 1));
+  equal(r.one({ kind: 'Tattach', tag: 9, fid: 1, afid: 0xffffffff, uname: 'queen', aname: '', nUname: 0 }).kind, 'Rattach', 'attach fid');
 });
 
 test('refusal: newfid already in use → EBUSY', () => {

@@ -182,8 +182,11 @@ export class Session<N> {
 
   private finish(tag: number, r: Outcome, gen: number): void {
     if (gen !== this.generation) return;
+    // Free the tag before replying: a synchronous transport (in-memory, a channel) may hand the
+    // client's next request, reusing this tag or slot, back to us from inside send().
+    const flushes = this.tags.complete(tag);
     this.reply(tag, r);
-    for (const flushTag of this.tags.complete(tag)) {
+    for (const flushTag of flushes) {
       this.tags.complete(flushTag);
       this.reply(flushTag, { kind: 'Rflush', tag: flushTag });
     }
@@ -314,8 +317,10 @@ export class Session<N> {
     if (spent !== null) return spent;
     const from = this.fids.get(m.fid);
     if (from instanceof NineError) return from;
-    if (from.open !== null) return new NineError('Invalid', `fid ${m.fid} is open; walk from an unopened fid`);
     const inPlace = m.newfid === m.fid;
+    // Walking from an open directory to a new fid is what `diodls -l` does (stat each entry from
+    // the listing fid); the new fid starts unopened. In place it would drop the open state: refused.
+    if (from.open !== null && inPlace) return new NineError('Invalid', `fid ${m.fid} is open; walk it to a new fid`);
     if (!inPlace) {
       const held = this.fids.reserve(m.newfid);
       if (held !== null) return held;

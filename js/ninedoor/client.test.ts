@@ -1,0 +1,65 @@
+// NineClient against NineDoor over an in-memory transport: the queen's tree, a worker's view and telemetry appends, ticket refusals.
+import { test, equal, deepEqual, ok } from '../testkit/index.js';
+import { NineClient } from '../secure9p/client.js';
+import { Errno, NineError } from '../secure9p/errors.js';
+import { hive, ticket, type Hive } from './door.support.js';
+import type { NamespaceSession } from './nssession.js';
+
+/** A client whose frames go to a fresh NineDoor session and whose replies come straight back. */
+function connectTo(h: Hive): { c: NineClient; ns: NamespaceSession } {
+  let c: NineClient | null = null;
+  const ns = h.door.openSession({ send: (f) => c?.receive(f) });
+  if (ns instanceof NineError) throw new Error(ns.message);
+  c = new NineClient({ send: (f) => ns.session.handleFrame(f), nowMs: () => h.clock.now });
+  return { c, ns };
+}
+
+function isErr(v: unknown, errno: number, what = ''): void {
+  ok(v instanceof NineError, `${what}: expected NineError errno ${errno}, got ${String(v)}`);
+  equal((v as NineError).errno, errno, what);
+}
+
+test('client on ninedoor: a ticketless queen (diod style) lists the root and reads /proc and the log', async () => {
+  const h = hive();
+  const { c } = connectTo(h);
+  equal(await c.connect('', 'queen', 1000), 0);
+  deepEqual(await c.list('/'), ['gpu', 'kmesg', 'log', 'proc', 'queen', 'shard', 'trace', 'worker']);
+  deepEqual(await c.list('/log'), ['queen.log']);
+  equal(await c.readText('/proc/lifecycle/state'), 'state=ONLINE\n');
+  equal(await c.append('/log/queen.log', 'from the client\n'), 16);
+  equal(await c.readText('/log/queen.log'), 'from the client\n');
+  ok(h.sink.includes('from the client'), 'the append reached the firmware log sink');
+});
+
+test('client on ninedoor: a worker with its ticket appends telemetry and sees only its view', async () => {
+  const h = hive();
+  equal(h.door.addWorker('worker-1', 'heartbeat'), null);
+  const { c } = connectTo(h);
+  equal(await c.connect('', ticket({ role: 'worker-heartbeat', subject: 'worker-1' })), 0);
+  equal(await c.append('/worker/worker-1/telemetry', '{"tick":1}\n'), 11);
+  equal(await c.append('/worker/worker-1/telemetry', '{"tick":2}\n'), 11);
+  equal(await c.readText('/shard/13/worker/worker-1/telemetry'), '{"tick":1}\n{"tick":2}\n');
+  deepEqual(await c.list('/proc'), ['boot']);
+  isErr(await c.list('/'), Errno.EPERM, 'a worker may walk / but not list it');
+  isErr(await c.readAll('/queen/ctl'), Errno.EPERM, 'queen ctl');
+  isErr(await c.append('/log/queen.log', 'x\n'), Errno.EPERM, 'log append');
+  deepEqual(c.openFids(), [0], 'refused helpers still clunk');
+});
+
+test('client on ninedoor: forged, expired and wrong-role tickets are refused EACCES', async () => {
+  const h = hive();
+  equal(h.door.addWorker('worker-1', 'heartbeat'), null);
+  const good = ticket({ role: 'worker-heartbeat', subject: 'worker-1', ttlS: 5n });
+  isErr(await connectTo(h).c.connect('', good.slice(0, -2) + '00'), Errno.EACCES, 'forged');
+  isErr(await connectTo(h).c.connect('worker-gpu:worker-1', good), Errno.EACCES, 'wrong role');
+  h.clock.now += 5000;
+  isErr(await connectTo(h).c.connect('', good), Errno.EACCES, 'expired');
+});
+
+test('client on ninedoor: endSession closes the server side; the client then gets EBADF', async () => {
+  const h = hive();
+  const { c, ns } = connectTo(h);
+  await c.connect('', 'queen');
+  h.door.endSession(ns);
+  isErr(await c.readAll('/proc/boot'), Errno.EBADF, 'after end');
+});
