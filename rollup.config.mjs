@@ -5,7 +5,9 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 // Keep in sync with boards/*/manifest.json task names: the bundle is <task>.js.
 export const TASK_BUNDLES = {
   'root-task': 'js/root-task/main.ts',
+  ninedoor: 'js/ninedoor/task.ts',
   'worker-heart': 'js/workers/heart/main.ts',
+  'worker-gpu': 'js/workers/gpu/main.ts',
   // Every js/ testkit suite in one task, so the same tests prove the same code inside quickjs-ng.
   'js-tests': 'build/gen/firmware-tests.ts',
 };

@@ -152,13 +152,13 @@ export class RemotePolicy implements HivePolicy {
 }
 
 /**
- * Applies one `{"op":"door"}` command from root-task. Returns an error text for a malformed or
- * refused command (the NineDoor task logs it): root-task's view and NineDoor's then disagree,
- * which must be visible, not silent.
+ * Applies one `{"op":"door"}` command from root-task. Returns null, or the refusal as a wire
+ * error: a fire-and-forget command's refusal is logged by the NineDoor task (root-task's view and
+ * NineDoor's then disagree, which must be visible), an answered one (`id`) goes back to root-task.
  */
-export function applyDoorCommand(door: NineDoor, method: unknown, args: unknown): string | null {
+export function applyDoorCommand(door: NineDoor, method: unknown, args: unknown): WireError | null {
   if (typeof method !== 'string' || !(DOOR_METHODS as readonly string[]).includes(method) || !Array.isArray(args)) {
-    return `door command refused: unknown method ${JSON.stringify(method)}`;
+    return { code: 'Invalid', message: `door command refused: unknown method ${JSON.stringify(method)}` };
   }
   const a = args as unknown[];
   let r: NineError | null | void = null;
@@ -194,5 +194,5 @@ export function applyDoorCommand(door: NineDoor, method: unknown, args: unknown)
       door.state.setPressure(a[0] as Parameters<NineDoor['state']['setPressure']>[0]);
       break;
   }
-  return r ? `door command ${method} refused: ${r.code}: ${r.message}` : null;
+  return r ? errorToWire(r) : null;
 }

@@ -3,7 +3,7 @@ import { NineError } from '../secure9p/errors.js';
 import type { Principal } from '../secure9p/fileserver.js';
 import type { TicketRole } from '../tickets/index.js';
 import type { ControlContext, HivePolicy, SessionView } from './policy.js';
-import { errorToWire, type DoorMethod, type SessionOp, type WireWho } from './remote.js';
+import { errorFromWire, errorToWire, type DoorMethod, type SessionOp, type WireError, type WireWho } from './remote.js';
 import { decodeWire, encodeWire, WIRE_CLOSE, WIRE_FRAME, WIRE_SESSIONS_PER_EP_MAX } from './wire.js';
 
 /** What a routed session needs from its owner (a 9P client): frames in, and the end. */
@@ -16,7 +16,14 @@ export interface NineDoorLinkIo {
   /** Sends one message to NineDoor's endpoint (root-task's channel endpoint for the NineDoor task). */
   send(msg: Uint8Array | string): void;
   log(line: string): void;
+  setTimeout(fn: () => void, ms: number): number;
+  clearTimeout(id: number): void;
 }
+
+/** Answered door commands awaiting NineDoor at once; more are refused Busy. */
+export const DOOR_CALLS_IN_FLIGHT_MAX = 64;
+/** An answered door command NineDoor has not answered by then is refused Busy. */
+export const DOOR_CALL_TIMEOUT_MS = 5000;
 
 /**
  * Multiplexes root-task's 9P sessions (one per attached console session, plus its own) over the
@@ -28,6 +35,8 @@ export class NineDoorLink {
   private policy: HivePolicy | null = null;
   private readyPort: number | null = null;
   private readonly readyWaiters: ((port: number) => void)[] = [];
+  private readonly doorCalls = new Map<number, { resolve(e: NineError | null): void; timer: number }>();
+  private nextDoorCall = 1;
 
   constructor(private readonly io: NineDoorLinkIo) {}
 
@@ -98,6 +107,27 @@ export class NineDoorLink {
     }
   }
 
+  /** A door command whose answer matters (setLease): resolves with NineDoor's refusal or null. */
+  doorCall(method: DoorMethod, ...args: unknown[]): Promise<NineError | null> {
+    if (this.doorCalls.size >= DOOR_CALLS_IN_FLIGHT_MAX) {
+      return Promise.resolve(new NineError('Busy', `more than ${DOOR_CALLS_IN_FLIGHT_MAX} door calls in flight`));
+    }
+    const id = this.nextDoorCall++;
+    return new Promise((resolve) => {
+      const timer = this.io.setTimeout(() => {
+        if (this.doorCalls.delete(id)) resolve(new NineError('Busy', `NineDoor did not answer ${method} within ${DOOR_CALL_TIMEOUT_MS} ms`));
+      }, DOOR_CALL_TIMEOUT_MS);
+      this.doorCalls.set(id, { resolve, timer });
+      try {
+        this.io.send(JSON.stringify({ op: 'door', id, method, args }));
+      } catch (e) {
+        this.doorCalls.delete(id);
+        this.io.clearTimeout(timer);
+        resolve(new NineError('Busy', `NineDoor unreachable: ${(e as Error).message}`));
+      }
+    });
+  }
+
   private reply(id: number, error: NineError | null, ops: SessionOp[] = []): void {
     try {
       this.io.send(JSON.stringify({ op: 'reply', id, error: error ? errorToWire(error) : null, ops }));
@@ -116,6 +146,14 @@ export class NineDoorLink {
     if (m.op === 'ready') {
       this.readyPort = Number(m.ninep_port) || 0;
       for (const w of this.readyWaiters.splice(0)) w(this.readyPort);
+      return;
+    }
+    if (m.op === 'door-reply') {
+      const c = this.doorCalls.get(Number(m.id));
+      if (!c) return;
+      this.doorCalls.delete(Number(m.id));
+      this.io.clearTimeout(c.timer);
+      c.resolve(m.error ? errorFromWire(m.error as WireError) : null);
       return;
     }
     if (m.op === 'revoked') {

@@ -83,7 +83,7 @@ export default function main(caps: Caps, config: TaskConfig): void {
     if (typeof msg === 'string') {
       // Only root-task (endpoint 0) speaks the policy protocol; a worker's text is refused.
       if (ep !== 0) return caps.log.write(`control text from endpoint ${ep} ignored`);
-      let m: { op?: string; method?: unknown; args?: unknown };
+      let m: { op?: string; method?: unknown; args?: unknown; id?: unknown };
       try {
         m = JSON.parse(msg) as typeof m;
       } catch {
@@ -92,7 +92,9 @@ export default function main(caps: Caps, config: TaskConfig): void {
       if (m.op === 'reply') policy.onReply(m as unknown as ReplyMessage);
       else if (m.op === 'door') {
         const err = applyDoorCommand(door, m.method, m.args);
-        if (err) caps.log.write(err);
+        // A command with an id wants its answer (setLease: only NineDoor knows the GPUs).
+        if (typeof m.id === 'number') caps.channel.send(0, JSON.stringify({ op: 'door-reply', id: m.id, error: err }));
+        else if (err) caps.log.write(`door command ${String(m.method)} refused: ${err.code}: ${err.message}`);
       } else caps.log.write(`control op ${JSON.stringify(m.op)} from root-task ignored`);
       return;
     }

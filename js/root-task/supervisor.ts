@@ -1,4 +1,4 @@
-// Supervisor: starts the manifest's boot tasks, hears their channel messages and faults, and frees faulted tasks.
+// Supervisor: root-task's view of the tasks it started: spawn, kill, route their channel messages, hear their faults.
 import type { Caps, TaskFault, TaskInfo } from '../caps/index.js';
 
 /** A task root-task starts at boot, from its manifest config `boot_tasks`. */
@@ -6,6 +6,8 @@ export interface BootTask {
   task: string;
   label?: string;
   args?: unknown;
+  /** Also link the task to this running task id (workers to NineDoor). */
+  link?: number;
 }
 
 /** Bound on boot tasks: the task table itself holds 32. */
@@ -16,34 +18,56 @@ export interface ChildRecord {
   ep: number;
   label: string;
   task: string;
-  lastMessage: string;
-  messages: number;
+  /** Killed silently by the policy (workers: HiveControl writes their log lines). */
+  quiet: boolean;
 }
+
+type FaultHandler = (id: number, fault: TaskFault, detail: string) => boolean;
 
 export class Supervisor {
   private readonly byId = new Map<number, ChildRecord>();
-  private readonly byEp = new Map<number, ChildRecord>();
+  private readonly routes = new Map<number, (msg: Uint8Array | string) => void>();
+  private faultHandler: FaultHandler = () => false;
+  private spawned: () => void = () => {};
 
   constructor(private readonly caps: Caps) {
     caps.task.onFault((id, fault, detail) => this.faulted(id, fault, detail));
     caps.channel.onMessage((ep, msg) => this.message(ep, msg));
   }
 
-  spawn(t: BootTask): ChildRecord {
+  /** First say on a fault; returning true means it was handled (the task is already gone). */
+  onFault(h: FaultHandler): void {
+    this.faultHandler = h;
+  }
+
+  onSpawned(h: () => void): void {
+    this.spawned = h;
+  }
+
+  /** Messages on endpoint `ep` go to `fn` (NineDoor's channel). */
+  route(ep: number, fn: (msg: Uint8Array | string) => void): void {
+    this.routes.set(ep, fn);
+  }
+
+  spawn(t: BootTask, quiet = false): ChildRecord {
     const label = t.label ?? t.task;
-    const { id, ep } = this.caps.task.spawn({ task: t.task, label, args: t.args });
-    const rec: ChildRecord = { id, ep, label, task: t.task, lastMessage: '', messages: 0 };
+    const { id, ep } = this.caps.task.spawn({ task: t.task, label, args: t.args, link: t.link });
+    const rec: ChildRecord = { id, ep, label, task: t.task, quiet };
     this.byId.set(id, rec);
-    this.byEp.set(ep, rec);
-    this.caps.log.write(`spawned ${label} (task ${t.task}, id ${id})`);
+    if (!quiet) this.caps.log.write(`spawned ${label} (task ${t.task}, id ${id})`);
+    this.spawned();
     return rec;
   }
 
-  kill(id: number, why: string): void {
+  kill(id: number, why: string, quiet = false): void {
     const rec = this.byId.get(id);
-    this.caps.task.kill(id);
+    try {
+      this.caps.task.kill(id);
+    } catch (e) {
+      if (!rec) throw e;
+    }
     this.forget(id);
-    this.caps.log.write(`killed ${rec ? rec.label : `task ${id}`}: ${why}`);
+    if (!quiet) this.caps.log.write(`killed ${rec ? rec.label : `task ${id}`}: ${why}`);
   }
 
   children(): ChildRecord[] {
@@ -58,10 +82,14 @@ export class Supervisor {
     const rec = this.byId.get(id);
     if (!rec) return;
     this.byId.delete(id);
-    this.byEp.delete(rec.ep);
+    this.routes.delete(rec.ep);
   }
 
   private faulted(id: number, fault: TaskFault, detail: string): void {
+    if (this.faultHandler(id, fault, detail)) {
+      this.forget(id);
+      return;
+    }
     const rec = this.byId.get(id);
     const label = rec ? rec.label : `task ${id}`;
     // Policy: a task that broke its quota or CPU slice is removed and its arena returned at once.
@@ -75,10 +103,11 @@ export class Supervisor {
   }
 
   private message(ep: number, msg: Uint8Array | string): void {
-    const rec = this.byEp.get(ep);
+    const route = this.routes.get(ep);
+    if (route) return route(msg);
+    const rec = [...this.byId.values()].find((r) => r.ep === ep);
     if (!rec) return;
-    rec.messages++;
-    rec.lastMessage = typeof msg === 'string' ? msg : `${msg.length} bytes`;
-    this.caps.log.write(`${rec.label}: ${rec.lastMessage}`);
+    const text = typeof msg === 'string' ? msg : `${msg.length} bytes`;
+    this.caps.log.write(`${rec.label}: ${text}`);
   }
 }

@@ -1,27 +1,52 @@
-// worker-heart: sends a heartbeat record to its spawner on every tick.
+// worker-heart: attaches to NineDoor with its ticket and appends a heartbeat record to its telemetry ring every tick.
 import type { Caps, TaskConfig } from '../../caps/index.js';
+import { NineError } from '../../secure9p/errors.js';
+import { OpenFlag } from '../../secure9p/opcodes.js';
+import { utf8Encode } from '../../bytes/utf8.js';
+import { closeNineDoor, nineDoorClient } from '../link.js';
 
 /** Default tick when the manifest or spawner gives none. */
 export const HEARTBEAT_INTERVAL_MS_DEFAULT = 1000;
 const HEARTBEAT_INTERVAL_MS_MIN = 10;
+/** Writes at the ring's end (spec §10.1: offset = next or u64 max). */
+const OFFSET_AT_END = 0xffffffffffffffffn;
 
 interface HeartArgs {
+  ticket?: string;
+  worker_id?: string;
   interval_ms?: number;
 }
 
 export default function main(caps: Caps, config: TaskConfig): void {
   const args = (config.args ?? {}) as HeartArgs;
   const interval = Math.max(HEARTBEAT_INTERVAL_MS_MIN, Number(args.interval_ms ?? HEARTBEAT_INTERVAL_MS_DEFAULT) || HEARTBEAT_INTERVAL_MS_DEFAULT);
+  if (!args.ticket || !args.worker_id) {
+    caps.log.write('no ticket or worker id: nothing to attach with');
+    return;
+  }
   let tick = 0;
-  caps.timer.setInterval(() => {
-    tick++;
-    // The record form of spec §10.1; endpoint 0 leads to whoever spawned this worker.
-    const record = JSON.stringify({ tick, ts_ms: Math.floor(caps.timer.wallMs()) });
-    try {
-      caps.channel.send(0, record);
-    } catch (e) {
-      // A full inbox means the spawner is behind: drop this beat rather than queue without bound.
-      caps.log.write(`heartbeat ${tick} not sent: ${(e as Error).message}`);
-    }
-  }, interval);
+  let timer = 0;
+  const stop = (why: string): void => {
+    caps.timer.clear(timer);
+    caps.log.write(`heartbeat stopped after ${tick} ticks: ${why}`);
+    closeNineDoor(caps);
+  };
+  const client = nineDoorClient(caps, (reason) => stop(reason));
+  void (async () => {
+    // Empty uname: the ticket names the role and the worker (spec §0 attach rules).
+    const root = await client.connect('', args.ticket!);
+    if (root instanceof NineError) return stop(`attach refused: ${root.message}`);
+    const walked = await client.walk(root, ['worker', args.worker_id!, 'telemetry']);
+    if (walked instanceof NineError) return stop(`no telemetry ring: ${walked.message}`);
+    const opened = await client.lopen(walked.fid, OpenFlag.WRONLY | OpenFlag.APPEND);
+    if (opened instanceof NineError) return stop(`ring refused: ${opened.message}`);
+    timer = caps.timer.setInterval(() => {
+      tick++;
+      const record = utf8Encode(`${JSON.stringify({ tick, ts_ms: Math.floor(caps.timer.wallMs()) })}\n`);
+      void client.write(walked.fid, OFFSET_AT_END, record).then((r) => {
+        // Revoked (budget, ttl, kill) or refused: the session is over, so is the worker's job.
+        if (r instanceof NineError) stop(`${r.code}: ${r.message}`);
+      });
+    }, interval);
+  })();
 }
