@@ -66,6 +66,11 @@ export class ConsoleClient {
     return this.attached;
   }
 
+  /** Why the link went away while attached and was not re-attached, or null. */
+  lostBecause(): string | null {
+    return this.lostReason;
+  }
+
   /** Runs `fn` after every earlier call finished: the console takes one command at a time. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(async () => {
@@ -168,6 +173,7 @@ export class ConsoleClient {
       }
       if (!r.ok) {
         link.close();
+        this.lostReason = null;
         this.opts.diag(`${this.tag} re-attach refused: ${r.acks.join(' ')}; run 'attach <role>' to retry`);
         return;
       }
@@ -178,6 +184,8 @@ export class ConsoleClient {
       this.armHeartbeat();
       return;
     }
+    // The operator has been told; from here the shell is simply detached.
+    this.lostReason = null;
     this.opts.diag(`${this.tag} reconnect failed after ${max} attempts: ${why}; run 'attach <role>' to retry`);
   }
 

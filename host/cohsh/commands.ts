@@ -54,7 +54,8 @@ function fail(ctx: ShellContext, message: string): CommandOutcome {
 async function needAttached(ctx: ShellContext, name: string): Promise<boolean> {
   await ctx.client.settled();
   if (ctx.client.attachment() !== null) return true;
-  ctx.sink.error(`${name}: not attached`);
+  const lost = ctx.client.lostBecause();
+  ctx.sink.error(lost === null ? `${name}: not attached` : `${name}: not attached (connection lost: ${lost})`);
   return false;
 }
 

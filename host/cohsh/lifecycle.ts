@@ -31,7 +31,7 @@ export function transitionAllowed(cmd: LifecycleCommand, state: LifecycleState):
 /** Reads `state=<STATE>` from /proc/lifecycle/state content lines or a CAT `data=` digest. */
 export function stateFromText(lines: readonly string[]): LifecycleState | null {
   for (const l of lines) {
-    const m = /(?:^|[\s|])state=([A-Za-z]+)/.exec(l);
+    const m = /(?:^|[\s|=])state=([A-Za-z]+)/.exec(l);
     if (m !== null) {
       const s = parseLifecycleState(m[1]);
       if (s !== null) return s;
