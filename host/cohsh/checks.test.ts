@@ -1,9 +1,10 @@
 // Client-side checks of spec §4.3 with their exact messages: paths, JSON values, echo syntax, roles and worker tickets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkAttachTicket, checkJsonValue, checkPath, ECHO_SYNTAX_MESSAGE, parseEchoArgs, resolveRole, roleDisplayName } from './checks.js';
+import { checkJsonValue, checkPath, ECHO_SYNTAX_MESSAGE, parseEchoArgs, resolveRole, roleDisplayName } from './checks.js';
 import { CohshError } from './errors.js';
 import { mintRoleTicket } from './mint.js';
+import { checkAttachTicket } from './ticket-check.js';
 
 const m = (v: unknown) => (v instanceof CohshError ? v.message : v);
 

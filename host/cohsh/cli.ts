@@ -9,17 +9,12 @@ import { History, historyPath } from './history.js';
 import { BANNER, DETACHED_HINT, runInteractive } from './interactive.js';
 import { COMPLETION_LS_TIMEOUT_MS, SCRIPT_FILE_BYTES_MAX } from './limits.js';
 import { acquireConsoleLock, type ConsoleLock } from './lock.js';
-import { mintRoleTicket, resolveSecret } from './mint.js';
-import { MockHive } from './mock-hive.js';
-import { MockTransport } from './mock-transport.js';
 import { CommandRecord, TextSink, useColour, type Io } from './output.js';
 import { formatFailure, runScript } from './script-run.js';
 import { parseScript, ScriptSyntaxError } from './script.js';
-import { runSelftest } from './selftest.js';
-import { tcpDiag } from './tcp-diag.js';
 import { TcpTransport } from './tcp-transport.js';
-import { telemetryPush } from './telemetry-push.js';
 import type { Transport } from './transport.js';
+import type { MockHive } from './mock-hive.js';
 import { DEFAULT_AUTH_TOKEN } from './args.js';
 
 export interface MainEnv {
@@ -53,9 +48,13 @@ function fail(io: Io, e: CohshError): number {
   return e.exitCode();
 }
 
-function makeTransport(o: Options, m: MainEnv): Transport | CohshError {
+async function makeTransport(o: Options, m: MainEnv): Promise<Transport | CohshError> {
   if (o.transport === 'qemu') return new CohshError('unavailable', "transport qemu is not available on this build; boot the host firmware (npm start) and use --transport tcp, or use --transport mock");
-  if (o.transport === 'mock') return new MockTransport(m.mockHive ?? new MockHive({ seedGpus: o.mockSeedGpu }), DEFAULT_AUTH_TOKEN);
+  if (o.transport === 'mock') {
+    // The in-process hive pulls in the whole console server: only load it when asked for.
+    const [{ MockHive }, { MockTransport }] = await Promise.all([import('./mock-hive.js'), import('./mock-transport.js')]);
+    return new MockTransport(m.mockHive ?? new MockHive({ seedGpus: o.mockSeedGpu }), DEFAULT_AUTH_TOKEN);
+  }
   return new TcpTransport(o.tcpHost, o.tcpPort);
 }
 
@@ -70,6 +69,8 @@ export async function run(argv: readonly string[], m: MainEnv): Promise<number> 
   }
   if (o.mintTicket) {
     const role = o.role as NonNullable<Options['role']>;
+    // Loaded on use: minting needs BLAKE3, the shell's start-up does not.
+    const { mintRoleTicket, resolveSecret } = await import('./mint.js');
     const secret = resolveSecret({ role, secretFlag: o.ticketSecret, configFlag: o.ticketConfig, env });
     if (secret instanceof CohshError) return fail(io, secret);
     const t = mintRoleTicket(role, o.ticketSubject, secret, Date.now());
@@ -91,7 +92,7 @@ export async function run(argv: readonly string[], m: MainEnv): Promise<number> 
   if (o.recordTrace !== null || o.replayTrace !== null) {
     return fail(io, new CohshError('unavailable', '--record-trace/--replay-trace are not available on this build'));
   }
-  const transport = makeTransport(o, m);
+  const transport = await makeTransport(o, m);
   if (transport instanceof CohshError) return fail(io, transport);
 
   // Read the script before taking the lock or connecting: a typo should cost nothing.
@@ -123,10 +124,10 @@ export async function run(argv: readonly string[], m: MainEnv): Promise<number> 
     sink: text,
     diagHost: o.tcpHost,
     diagPort: o.tcpPort,
-    telemetryPush,
-    tcpDiag,
+    telemetryPush: async (args, ctx) => (await import('./telemetry-push.js')).telemetryPush(args, ctx),
+    tcpDiag: async (host, port, sink) => (await import('./tcp-diag.js')).tcpDiag(host, port, sink),
   };
-  base.selftest = (args, sink) => runSelftest({ ...base, sink }, args, sink);
+  base.selftest = async (args, sink) => (await import('./selftest.js')).runSelftest({ ...base, sink }, args, sink);
 
   const exec = async (line: string, followSignal?: () => AbortSignal): Promise<{ out: CommandOutcome; rec: CommandRecord }> => {
     const rec = new CommandRecord(o.json ? null : text);

@@ -1,6 +1,6 @@
 // The cohsh command table (spec §4.3): each command's usage, help and wire mapping, and `runCommand` for one line.
 import { replyTokens } from '../../js/console/reply-parse.js';
-import { checkAttachTicket, checkJsonValue, checkPath, parseEchoArgs, resolveRole, roleDisplayName, words } from './checks.js';
+import { checkJsonValue, checkPath, parseEchoArgs, resolveRole, roleDisplayName, words } from './checks.js';
 import type { ConsoleClient } from './client.js';
 import type { CollectMode, Collected } from './collector.js';
 import { CohshError } from './errors.js';
@@ -149,7 +149,8 @@ const COMMANDS: CommandSpec[] = [
       await ctx.client.settled();
       if (ctx.client.attachment() !== null) return fail(ctx, "already attached; run 'quit' to close the current session");
       const ticket = args.length > 1 ? args.slice(1).join(' ') : null;
-      const bad = checkAttachTicket(role, ticket);
+      if (ticket === null && role !== 'queen') return fail(ctx, `attach ${role} requires a ticket (mint one with --mint-ticket)`);
+      const bad = ticket === null ? null : (await import('./ticket-check.js')).checkAttachTicket(role, ticket);
       if (bad !== null) return fail(ctx, bad.message);
       const r = await ctx.client.attach(role, ticket);
       if (r instanceof CohshError) return fail(ctx, r.message);

@@ -55,6 +55,7 @@ export class FakeConsoleServer {
     const id = this.nextId++;
     this.connections++;
     this.sockets.add(sock);
+    sock.setNoDelay(true);
     const peer = `${sock.remoteAddress}:${sock.remotePort}`;
     // Record what the client sent, decoded the same way the session does.
     let pending = Buffer.alloc(0);
