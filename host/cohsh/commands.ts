@@ -171,7 +171,8 @@ const COMMANDS: CommandSpec[] = [
       if (!(await needAttached(ctx, 'detach'))) return FAILED;
       const r = await ctx.client.detach();
       if (r instanceof CohshError && r.code !== 'connection-lost') return fail(ctx, `detach: ${r.message}`);
-      ctx.sink.ack('OK DETACH');
+      // Spec §4.3 prints it bare (not as a `[console]` line): the server's ACK was `OK QUIT`.
+      ctx.sink.line('OK DETACH');
       return OK;
     },
   },

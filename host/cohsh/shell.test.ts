@@ -14,7 +14,8 @@ import { transitionAllowed, stateFromText } from './lifecycle.js';
 import { acquireConsoleLock, consoleLockPath } from './lock.js';
 import { MockHive } from './mock-hive.js';
 import { MockTransport } from './mock-transport.js';
-import { CommandRecord } from './output.js';
+import { CommandRecord, useColour, TextSink } from './output.js';
+import { FakeConsoleServer } from './fake-server.js';
 import { chunkRecords, recordLine } from './telemetry-push.js';
 import { telemetryPush } from './telemetry-push.js';
 import { tcpDiag } from './tcp-diag.js';
@@ -157,4 +158,44 @@ test('bin/cohsh launcher: --help exits 0, a usage error exits 2 (real process ex
   const check = spawnSync(process.execPath, [bin, '--transport', 'mock'], { encoding: 'utf8', input: 'attach queen\nping\nquit\n', env: { ...process.env, COHSH_HISTORY: join(scratch(), 'h') } });
   assert.equal(check.status, 0, check.stderr);
   assert.ok(check.stdout.includes('ping: pong\n'));
+});
+
+test('detach sends quit, prints OK DETACH, and the shell can attach again', async () => {
+  const hive = new MockHive();
+  const { ctx, rec, client } = mockContext(hive);
+  assert.equal((await runCommand(ctx, 'detach')).ok, false);
+  assert.deepEqual(rec.errors, ['detach: not attached']);
+  await runCommand(ctx, 'attach queen');
+  const own = new CommandRecord(null);
+  assert.deepEqual(await runCommand({ ...ctx, sink: own }, 'detach'), { ok: true });
+  assert.equal(own.response(), 'OK DETACH');
+  assert.deepEqual(own.acks, []);
+  assert.equal(client.attachment(), null);
+  assert.deepEqual(await runCommand(ctx, 'attach queen'), { ok: true });
+  assert.equal(rec.messages[rec.messages.length - 1], 'attached session 2 as Queen');
+  await client.close();
+});
+
+test('tcp-diag: connect ok to a listener, ECONNREFUSED with a hint otherwise', async () => {
+  const s = new FakeConsoleServer();
+  const port = await s.start();
+  const { ctx, rec } = mockContext(new MockHive());
+  assert.deepEqual(await runCommand({ ...ctx, diagPort: port }, 'tcp-diag'), { ok: true });
+  assert.match(rec.lines[0], new RegExp(`^tcp-diag: 127\\.0\\.0\\.1:${port} connect ok in \\d+ ms`));
+  await s.stop();
+  assert.deepEqual(await runCommand(ctx, `tcp-diag ${port}`), { ok: false });
+  assert.match(rec.lines[1], new RegExp(`^tcp-diag: 127\\.0\\.0\\.1:${port} connect failed after \\d+ ms: ECONNREFUSED \\(nothing listens there; is the hive running\\?\\)$`));
+  assert.deepEqual(await runCommand(ctx, 'tcp-diag 0'), { ok: false });
+});
+
+test('colour only on a TTY without NO_COLOR; plain text otherwise', () => {
+  assert.equal(useColour(true, {}), true);
+  assert.equal(useColour(true, { NO_COLOR: '1' }), false);
+  assert.equal(useColour(false, {}), false);
+  let out = '';
+  new TextSink({ out: (t) => (out += t), err: () => undefined }, true).ack('ERR X');
+  assert.equal(out, '\x1b[2m[console]\x1b[0m \x1b[31mERR X\x1b[0m\n');
+  out = '';
+  new TextSink({ out: (t) => (out += t), err: () => undefined }, false).ack('OK X');
+  assert.equal(out, '[console] OK X\n');
 });
