@@ -231,7 +231,7 @@ test('reconnect: a dropped connection is retried, re-AUTHed and re-ATTACHed with
 test('reconnect gives up after the attempts with doubling back-off, then the shell is detached', async () => {
   const s = new FakeConsoleServer();
   const port = await s.start();
-  const c = start(['--tcp-port', String(port), '--retry-backoff-ms', '10', '--retry-ceiling-ms', '25', '--retry-timeout-ms', '500']);
+  const c = start(['--tcp-port', String(port), '--retry-backoff-ms', '10', '--retry-ceiling-ms', '35', '--retry-timeout-ms', '500']);
   c.stdin.write('attach queen\n');
   await c.waitOut('attached session 1');
   await s.stop();
@@ -241,7 +241,7 @@ test('reconnect gives up after the attempts with doubling back-off, then the she
     '[cohsh][tcp] connection lost: closed by server',
     '[cohsh][tcp] reconnect attempt #1 in 10 ms',
     '[cohsh][tcp] reconnect attempt #2 in 20 ms',
-    '[cohsh][tcp] reconnect attempt #3 in 25 ms',
+    '[cohsh][tcp] reconnect attempt #3 in 35 ms',
   ]);
   assert.match(lines[4], /^\[cohsh\]\[tcp\] reconnect failed after 3 attempts: connection refused: .*; run 'attach <role>' to retry$/);
   c.stdin.end('ping\n');
