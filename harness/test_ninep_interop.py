@@ -55,15 +55,20 @@ def run(args, **kw):
 
 # ---------------------------------------------------------------- diod tools
 
-needs_diod = pytest.mark.skipif(shutil.which("diodls") is None, reason="diod tools not installed (apt-get install diod)")
+def diod_tool(name):
+    """Debian puts the diod tools in /usr/sbin, which a non-root PATH may lack."""
+    return shutil.which(name) or (f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None)
+
+
+needs_diod = pytest.mark.skipif(diod_tool("diodls") is None, reason="diod tools not installed (apt-get install diod)")
 
 
 def diodls(server, aname, *paths, long=False):
-    return run(["diodls", "-s", server.addr, "-a", aname] + (["-l"] if long else []) + list(paths))
+    return run([diod_tool("diodls"), "-s", server.addr, "-a", aname] + (["-l"] if long else []) + list(paths))
 
 
 def diodcat(server, aname, *paths):
-    return run(["diodcat", "-s", server.addr, "-a", aname] + list(paths))
+    return run([diod_tool("diodcat"), "-s", server.addr, "-a", aname] + list(paths))
 
 
 @needs_diod
