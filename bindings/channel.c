@@ -111,7 +111,9 @@ void channel_note_link(TaskSlot *to, int ep, uint32_t peer_id) {
 
 /* Tells a task of its new links before any message on them; returns 0 if it is still running. */
 static int deliver_links(TaskSlot *s) {
-  while (s->link_count && !JS_IsUndefined(s->on_link)) {
+  /* A task that never asked to hear of links does not care: messages must not wait on them. */
+  if (JS_IsUndefined(s->on_link)) s->link_count = 0;
+  while (s->link_count) {
     LinkEvent ev = s->links[0];
     memmove(s->links, s->links + 1, (s->link_count - 1) * sizeof s->links[0]);
     s->link_count--;
@@ -185,8 +187,7 @@ static uint64_t channel_deadline(void *ctx) {
   for (unsigned k = 0; k < TASKS_MAX; k++) {
     TaskSlot *s = &g_fw.slots[k];
     if (!s->used || !s->started || s->task.state != TASK_RUNNING) continue;
-    if ((s->inbox_head && !JS_IsUndefined(s->on_message) && !s->link_count) || (s->link_count && !JS_IsUndefined(s->on_link)))
-      return 0;
+    if ((s->inbox_head && !JS_IsUndefined(s->on_message)) || s->link_count) return 0;
   }
   return HAL_DEADLINE_NONE;
 }

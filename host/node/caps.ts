@@ -195,6 +195,7 @@ export class NodeHive {
   private pumpInbox(t: NodeTask): void {
     // Delivered one per macrotask, like one pump turn per message: no task starves the others.
     setImmediate(() => {
+      if (!t.onLink) t.links.length = 0; // a task that never asked to hear of links does not care
       while (t.state === 'running' && t.onLink && t.links.length) {
         const l = t.links.shift()!;
         this.deliver(t, () => t.onLink!(l.ep, l.peer, this.tasks.get(l.peer)?.label ?? '?'));

@@ -79,6 +79,9 @@ export default function main(caps: Caps, config: TaskConfig): void {
     return ns;
   };
 
+  caps.channel.onLink((ep, _peer, label) => {
+    if (args.trace) caps.log.write(`linked ${label} on endpoint ${ep}`);
+  });
   caps.channel.onMessage((ep, msg) => {
     if (typeof msg === 'string') {
       // Only root-task (endpoint 0) speaks the policy protocol; a worker's text is refused.

@@ -86,7 +86,8 @@ export default function main(caps: Caps, config: TaskConfig): void {
     spawnWorker(kind, label, wargs) {
       try {
         // Linked to NineDoor: the worker's endpoint 1 is its own Secure9P channel, not through root-task.
-        const rec = supervisor.spawn({ task: workerTask[kind], label, args: wargs, link: ninedoorId || undefined }, false);
+        // Quiet: the policy writes the worker's `spawned ...` line itself.
+        const rec = supervisor.spawn({ task: workerTask[kind], label, args: wargs, link: ninedoorId || undefined }, true);
         return rec.id;
       } catch (e) {
         const code = (e as { code?: string }).code;
