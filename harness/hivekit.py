@@ -80,7 +80,7 @@ def hive_manifest(tasks: list[dict], boot_tasks: list[dict], image_id: str = "ha
     """A manifest template: root-task starting `boot_tasks` ({task, label, args}), plus `tasks`."""
     root = task_entry("root-task", ROOT_GRANTS, ROOT_ARENA_BYTES, {"boot_tasks": boot_tasks})
     return {
-        "schema": "cohesix-manifest/v0",
+        "schema": "cohesix-manifest/v1",
         "image_id": image_id,
         "profile": "dev",
         "root_task": "root-task",
