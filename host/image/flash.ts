@@ -5,7 +5,7 @@ import { ImageError } from './errors.js';
 import { killAfterBytes } from './faults.js';
 
 /** Bytes per write; the progress bar moves once per chunk. */
-export const FLASH_CHUNK_BYTES = 1024 * 1024;
+export const FLASH_CHUNK_BYTES = 64 * 1024;
 /** Width of the progress bar in characters. */
 const PROGRESS_BAR_CHARS = 30;
 
