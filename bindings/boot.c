@@ -11,11 +11,22 @@
 
 static Manifest g_manifest;
 static Image g_image;
+static ImageTrust g_trust;
+
+void firmware_trust_key(const uint8_t key[32]) {
+  memcpy(g_trust.key, key, sizeof g_trust.key);
+  g_trust.has_key = 1;
+}
+
+int firmware_image_signed(const char **signer_id) {
+  if (signer_id) *signer_id = g_image.signer_id;
+  return g_image.is_signed;
+}
 
 int firmware_boot(const uint8_t *image, size_t len, const char *root_args_json, char *err, size_t err_len) {
   memset(&g_fw, 0, sizeof g_fw);
   g_fw.boot_us = hal_clock_us();
-  if (image_open(image, len, &g_image, &g_manifest, err, err_len) < 0) return -1;
+  if (image_open(image, len, &g_trust, &g_image, &g_manifest, err, err_len) < 0) return -1;
   g_fw.manifest = &g_manifest;
   g_fw.image = image;
   g_fw.image_len = len;
@@ -31,8 +42,9 @@ int firmware_boot(const uint8_t *image, size_t len, const char *root_args_json, 
     snprintf(err, err_len, "root task '%s' could not start: %s", root->name, why);
     return -1;
   }
-  fw_log("firmware", "image %s (%s) verified: %u tasks, engine quickjs-ng %s; root-task started", g_manifest.image_id,
-         g_manifest.profile, g_manifest.task_count, g_manifest.engine_version);
+  fw_log("firmware", "image %s (%s) verified: %s, %u tasks, engine quickjs-ng %s; root-task started", g_manifest.image_id,
+         g_manifest.profile, g_image.is_signed ? (g_trust.has_key ? "signed by trusted key" : "self-signed, no trusted key") : "UNSIGNED",
+         g_manifest.task_count, g_manifest.engine_version);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "engine_id.h"
 #include "firmware.h"
+#include "image_sig.h"
 #include "qbc.h"
 #include "sha256.h"
 
@@ -44,7 +45,7 @@ static int parse_fields(const uint8_t *h, uint32_t f[F_COUNT]) {
       uint8_t c = h[6 + i * 8 + k];
       v <<= 4;
       if (c >= '0' && c <= '9') v |= (uint32_t)(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= (uint32_t)(c - 'a' + 10);
+      /* Upper case only, as the writer emits: a case flip must change the verdict, not only the bytes. */
       else if (c >= 'A' && c <= 'F') v |= (uint32_t)(c - 'A' + 10);
       else return -2;
     }
@@ -63,7 +64,7 @@ int image_read_cpio(const uint8_t *buf, size_t len, Image *img, char *err, size_
     uint32_t f[F_COUNT];
     int r = parse_fields(buf + o, f);
     if (r == -1) return fail(err, err_len, "no newc magic at offset %zu", o);
-    if (r == -2) return fail(err, err_len, "header at offset %zu: a field is not 8 hex digits", o);
+    if (r == -2) return fail(err, err_len, "header at offset %zu: a field is not 8 upper-case hex digits", o);
     size_t namesize = f[F_NAMESIZE];
     if (namesize < 2 || namesize - 1 > IMAGE_NAME_BYTES_MAX)
       return fail(err, err_len, "header at offset %zu: name size %zu outside 1..%u", o, namesize - 1, IMAGE_NAME_BYTES_MAX);
@@ -108,11 +109,35 @@ const ImageEntry *image_entry(const Image *img, const char *name) {
   return NULL;
 }
 
-int image_open(const uint8_t *buf, size_t len, Image *img, Manifest *m, char *err, size_t err_len) {
+int image_open(const uint8_t *buf, size_t len, const ImageTrust *trust, Image *img, Manifest *m, char *err, size_t err_len) {
   if (image_read_cpio(buf, len, img, err, err_len) < 0) return -1;
   if (img->count == 0 || strcmp(img->entries[0].name, "manifest.json") != 0)
     return fail(err, err_len, "first entry must be manifest.json");
-  if (manifest_parse((const char *)img->entries[0].data, img->entries[0].len, m, err, err_len) < 0) return -1;
+  const ImageEntry *man = &img->entries[0];
+  const ImageEntry *sig = img->count > 1 && !strcmp(img->entries[1].name, IMAGE_SIG_ENTRY_NAME) ? &img->entries[1] : NULL;
+  int trusted = trust && trust->has_key;
+  /* The signature is checked before the manifest is parsed: with a trusted key, no unauthenticated
+     JSON reaches the parser. */
+  if (sig) {
+    if (image_sig_check(man->data, man->len, sig->data, sig->len, trust, img->signer_id, err, err_len) < 0) return -1;
+    img->is_signed = 1;
+  } else if (trusted) {
+    char want[IMAGE_KEY_ID_HEX_DIGITS + 1];
+    image_key_id(trust->key, want);
+    return fail(err, err_len, "unsigned image refused: no %s entry, and this firmware trusts only images signed by key %s",
+                IMAGE_SIG_ENTRY_NAME, want);
+  }
+  if (manifest_parse((const char *)man->data, man->len, m, err, err_len) < 0) return -1;
+  if (!strcmp(m->profile, "release") && !img->is_signed) {
+    fail(err, err_len, "unsigned release image refused: a release image must carry %s by the trusted key", IMAGE_SIG_ENTRY_NAME);
+    manifest_free(m);
+    return -1;
+  }
+  if (!strcmp(m->profile, "release") && !trusted) {
+    fail(err, err_len, "release image refused: no trusted key configured (cohesix-sim --trust-key <file>)");
+    manifest_free(m);
+    return -1;
+  }
   const EngineId *me = engine_id();
   if (strcmp(m->engine_version, me->version) != 0 || memcmp(m->engine_fingerprint, me->fingerprint, 32) != 0) {
     char theirs[65];
@@ -122,11 +147,21 @@ int image_open(const uint8_t *buf, size_t len, Image *img, Manifest *m, char *er
     manifest_free(m);
     return -1;
   }
-  for (unsigned i = 1; i < img->count; i++) {
+  unsigned first_bundle = sig ? 2u : 1u;
+  for (unsigned i = first_bundle; i < img->count; i++) {
     int listed = 0;
     for (unsigned k = 0; k < m->task_count; k++) listed |= !strcmp(m->tasks[k].bundle, img->entries[i].name);
     if (!listed) {
       fail(err, err_len, "entry '%s' is not listed in the manifest", img->entries[i].name);
+      manifest_free(m);
+      return -1;
+    }
+  }
+  /* Listed and duplicate-free: now the count and the order (manifest order) must match exactly. */
+  for (unsigned k = 0; k < m->task_count && first_bundle + k < img->count; k++) {
+    if (strcmp(img->entries[first_bundle + k].name, m->tasks[k].bundle) != 0) {
+      fail(err, err_len, "entry %u is '%s', expected '%s' (bundles follow manifest order)", first_bundle + k + 1,
+           img->entries[first_bundle + k].name, m->tasks[k].bundle);
       manifest_free(m);
       return -1;
     }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "image_sig.h"
 #include "manifest.h"
 
 /* Kept in sync with docs/image-format.md and host/image/cpio.ts. */
@@ -23,13 +24,18 @@ typedef struct ImageEntry {
 typedef struct Image {
   ImageEntry entries[IMAGE_ENTRIES_MAX];
   unsigned count; /* trailer excluded */
+  int is_signed;  /* set by image_open: manifest.sig verified */
+  char signer_id[IMAGE_KEY_ID_HEX_DIGITS + 1];
 } Image;
 
 /* Reads the archive strictly; -1 with a message on any deviation from the format. */
 int image_read_cpio(const uint8_t *buf, size_t len, Image *img, char *err, size_t err_len);
-/* Reads, parses the manifest, and checks every bundle (size, sha256, .qbc header, engine) and that
-   no unlisted entry exists. On success m's tasks point at their verified bytecode inside buf. */
-int image_open(const uint8_t *buf, size_t len, Image *img, Manifest *m, char *err, size_t err_len);
+/* Reads the archive, checks manifest.sig (when present) against `trust`, parses the manifest, applies the
+   profile rules (release: signed by the trusted key), and checks every bundle (size, sha256, .qbc header,
+   engine) and the entry list and order. On success m's tasks point at their verified bytecode inside buf.
+   trust may be NULL (no trusted key). */
+int image_open(const uint8_t *buf, size_t len, const ImageTrust *trust, Image *img, Manifest *m, char *err,
+               size_t err_len);
 const ImageEntry *image_entry(const Image *img, const char *name);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "firmware.h"
 #include "hal.h"
+#include "online.h"
 
 void fw_log(const char *who, const char *fmt, ...) {
   char line[LOG_LINE_BYTES_MAX + 1];
@@ -25,6 +26,15 @@ static JSValue js_log_write(JSContext *ctx, JSValueConst this_val, int argc, JSV
   /* One record per call: a newline inside would forge a second log line, so it is cut there. */
   size_t cut = strcspn(s, "\r\n");
   fw_log(t->label, "%.*s", (int)cut, s);
+  /* Only root-task's own slot counts: a worker labelled "root-task" cannot declare the image online. */
+  int is_root = g_fw.manifest && t->spec == manifest_task(g_fw.manifest, g_fw.manifest->root_task) && t->parent_id == 0;
+  if (is_root) {
+    char line[LOG_LINE_BYTES_MAX + 1];
+    size_t n = cut < LOG_LINE_BYTES_MAX ? cut : LOG_LINE_BYTES_MAX;
+    memcpy(line, s, n);
+    line[n] = 0;
+    online_observe_log(1, line);
+  }
   JS_FreeCString(ctx, s);
   return JS_UNDEFINED;
 }

@@ -11,7 +11,7 @@
 #define MANIFEST_NAME_BYTES_MAX 31u
 #define MANIFEST_BUNDLE_BYTES_MAX 64u
 #define MANIFEST_IMAGE_ID_BYTES_MAX 64u
-#define MANIFEST_SCHEMA "cohesix-manifest/v0"
+#define MANIFEST_SCHEMA "cohesix-manifest/v1"
 
 typedef struct ManifestTask {
   char name[MANIFEST_NAME_BYTES_MAX + 1];

@@ -27,8 +27,9 @@ def hive():
     """start(image, uart='stdio', ready=True) -> Sim; every Sim started here is killed at teardown."""
     started: list[Sim] = []
 
-    def start(image: Path, uart: str = "stdio", ready: bool = True, extra: tuple[str, ...] = ()) -> Sim:
-        sim = Sim(image, uart, extra)
+    def start(image: Path | None, uart: str = "stdio", ready: bool = True, extra: tuple[str, ...] = (),
+              env: dict | None = None) -> Sim:
+        sim = Sim(image, uart, extra, env)
         started.append(sim)
         if ready:
             sim.wait_ready()

@@ -80,7 +80,7 @@ def hive_manifest(tasks: list[dict], boot_tasks: list[dict], image_id: str = "ha
     """A manifest template: root-task starting `boot_tasks` ({task, label, args}), plus `tasks`."""
     root = task_entry("root-task", ROOT_GRANTS, ROOT_ARENA_BYTES, {"boot_tasks": boot_tasks})
     return {
-        "schema": "cohesix-manifest/v0",
+        "schema": "cohesix-manifest/v1",
         "image_id": image_id,
         "profile": "dev",
         "root_task": "root-task",
@@ -89,8 +89,19 @@ def hive_manifest(tasks: list[dict], boot_tasks: list[dict], image_id: str = "ha
     }
 
 
-def build_image(workdir: Path, manifest: dict, fixtures: tuple[str, ...] = (), name: str = "hive") -> Path:
-    """Compiles root-task, worker-heart and harness/fixtures/<f>.js with cohc and packs them with cohimg."""
+def cohimg(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Runs bin/cohimg; with check, fails the test on a non-zero exit."""
+    r = subprocess.run([str(COHIMG), *args], capture_output=True, text=True, timeout=COHIMG_TIMEOUT_S,
+                       env={**os.environ, **(env or {})})
+    if check and r.returncode != 0:
+        pytest.fail(f"cohimg {' '.join(args)} failed ({r.returncode}): {r.stderr.strip()}", pytrace=False)
+    return r
+
+
+def build_image(workdir: Path, manifest: dict, fixtures: tuple[str, ...] = (), name: str = "hive",
+                key: Path | None = None) -> Path:
+    """Compiles root-task, worker-heart and harness/fixtures/<f>.js with cohc and packs them with cohimg
+    (signed with the private key `key` when given)."""
     _need_build()
     js = workdir / f"{name}.js"
     qbc = workdir / f"{name}.qbc"
@@ -103,7 +114,7 @@ def build_image(workdir: Path, manifest: dict, fixtures: tuple[str, ...] = (), n
     template.write_text(json.dumps(manifest, indent=2))
     out = workdir / f"{name}.img"
     cmd = [str(COHIMG), "build", "--manifest", str(template), "--bundles", str(qbc), "--cohc", str(COHC),
-           "--js", str(js), "--out", str(out)]
+           "--js", str(js), "--out", str(out), *(["--key", str(key)] if key else [])]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=COHIMG_TIMEOUT_S)
     if r.returncode != 0:
         pytest.fail(f"cohimg build failed ({r.returncode}): {r.stderr.strip()}", pytrace=False)
@@ -170,12 +181,15 @@ class Stream:
 class Sim:
     """One cohesix-sim process: UART on stdin/stdout pipes, firmware log on stderr."""
 
-    def __init__(self, image: Path, uart: str = "stdio", extra: tuple[str, ...] = ()):
+    def __init__(self, image: Path | None, uart: str = "stdio", extra: tuple[str, ...] = (), env: dict | None = None):
+        """image None: `extra` says what to boot (e.g. --slots DIR)."""
         _need_build()
         self.image = image
         # 9P is off (port 0) so parallel runs never fight over its default port.
-        self.argv = [str(SIM), "--image", str(image), "--console-port", "0", "--9p-port", "0", "--uart", uart, *extra]
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        source = ["--image", str(image)] if image is not None else []
+        self.argv = [str(SIM), *source, "--console-port", "0", "--9p-port", "0", "--uart", uart, *extra]
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env={**os.environ, **(env or {})})
         self.uart = Stream(self.proc.stdout, "uart")
         self.log = Stream(self.proc.stderr, "log")
         self.port: int | None = None
@@ -240,10 +254,10 @@ class Sim:
                 pass
 
 
-def run_sim(image: Path, timeout_s: float = EXIT_TIMEOUT_S) -> subprocess.CompletedProcess:
+def run_sim(image: Path, timeout_s: float = EXIT_TIMEOUT_S, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
     """Runs cohesix-sim to completion (for images it must refuse); fails if it is still up after timeout_s."""
     _need_build()
-    argv = [str(SIM), "--image", str(image), "--console-port", "0", "--9p-port", "0", "--uart", "stdio"]
+    argv = [str(SIM), "--image", str(image), "--console-port", "0", "--9p-port", "0", "--uart", "stdio", *extra]
     try:
         return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired as e:

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Builds everything, then measures the firmware figures (bench/firmware.py): table on stdout, JSON in bench/results/.
+# Builds everything, then measures the firmware and image figures (bench/firmware.py, bench/images.py): tables on stdout, JSON in bench/results/.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/build.sh
 build/pyenv/bin/python bench/firmware.py "$@"
+build/pyenv/bin/python bench/images.py

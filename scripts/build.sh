@@ -19,8 +19,10 @@ node scripts/gen-firmware-tests.mjs
 npx rollup -c --silent
 
 mkdir -p build/qbc build/images
+# The dev signing key lives in build/keys/ (ignored, never committed); made once, kept across builds.
+[ -f build/keys/dev.key ] || bin/cohimg keygen --out build/keys/dev
 bin/cohimg build --manifest boards/host/manifest.json --bundles build/qbc --cohc build/engine/cohc --js build/bundles \
-  --out build/images/dev.img
+  --key build/keys/dev.key --out build/images/dev.img
 # The js/ testkit suites as a firmware task: the same tests, proven inside quickjs-ng.
 bin/cohimg build --manifest boards/host/js-tests.json --bundles build/qbc --cohc build/engine/cohc --js build/bundles \
-  --out build/images/js-tests.img
+  --key build/keys/dev.key --out build/images/js-tests.img

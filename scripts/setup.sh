@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs what the build and tests need, idempotently: npm packages, the pinned engine drop, Python test deps.
+# Installs what the build and tests need, idempotently: npm packages, the pinned engine and Ed25519 drops, Python test deps.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -8,7 +8,7 @@ need node "install Node.js >= 20"
 need cmake "install cmake (>= 3.20)"
 need cc "install a C compiler (gcc or clang)"
 need python3 "install python3"
-need cargo "install Rust's cargo (it fetches the pinned quickjs-ng crate)"
+need cargo "install Rust's cargo (it fetches the pinned quickjs-ng and Monocypher crates)"
 
 node -e 'const [a]=process.versions.node.split(".").map(Number); if (a < 20) { console.error("setup: Node.js >= 20 is required, found " + process.versions.node); process.exit(1); }'
 
@@ -18,6 +18,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 sh engine/fetch.sh
+sh crypto/fetch.sh
 
 # Python test dependencies live in a venv inside build/, never in the system Python.
 if [ ! -x build/pyenv/bin/python ] || [ harness/requirements.txt -nt build/pyenv/.installed ]; then

@@ -54,7 +54,7 @@ test('cli: build writes an image atomically and says what it wrote', () => {
     assert.equal(r.code, 0, r.err);
     assert.equal(r.err, '');
     const img = readFileSync(out);
-    assert.equal(r.out, `cohimg: wrote ${out} (${img.length} bytes): image dev, profile dev, 2 tasks, engine 0.15.1 fingerprint ${FAKE_FINGERPRINT}\n`);
+    assert.equal(r.out, `cohimg: wrote ${out} (${img.length} bytes): image dev, profile dev, UNSIGNED, 2 tasks, engine 0.15.1 fingerprint ${FAKE_FINGERPRINT}\n`);
     assert.deepEqual(readdirSync(join(dir, 'out')), ['dev.img'], 'no temporary file is left behind');
     assert.deepEqual(readCpio(img).map((e) => e.name), ['manifest.json', 'root-task.qbc', 'worker-heart.qbc']);
     // a second build replaces the first in place
@@ -82,7 +82,8 @@ test('cli: inspect prints id, profile, engine and a row per entry with its hash'
     assert.match(r.out, new RegExp(`^root-task\\.qbc +${entries[1].data.length}  ${sha(1)}  ok +4 MiB +50 ms  log,console,net,timer,channel,task,image$`, 'm'));
     assert.match(r.out, new RegExp(`^worker-heart\\.qbc +${entries[2].data.length}  ${sha(2)}  ok +256 KiB +50 ms  log,timer,channel$`, 'm'));
     assert.match(r.out, /^manifest\.json +\d+  [0-9a-f]{64}  -/m);
-    assert.match(r.out, /^hashes     ok: every bundle's size, sha256 and engine match the manifest$/m);
+    assert.match(r.out, /^check      ok: every bundle's size, sha256 and engine match the manifest$/m);
+    assert.match(r.out, /^signer     none \(UNSIGNED image\)$/m);
     assert.doesNotMatch(r.out, /changeme/, 'the console token is not printed');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -115,7 +116,7 @@ test('cli: verify passes a good image and fails one with a flipped byte in any b
   try {
     const img = builtImage(dir);
     const good = run('verify', img);
-    assert.deepEqual(good, { code: 0, out: `cohimg verify: ${img}: ok (2 bundles; sizes, sha256 and engine match the manifest)\n`, err: '' });
+    assert.deepEqual(good, { code: 0, out: `cohimg verify: ${img}: ok (dev, UNSIGNED (dev profile only); 2 bundles; sizes, sha256 and engine match the manifest)\n`, err: '' });
     const bytes = readFileSync(img);
     const worker = readCpio(bytes)[2];
     const bad = Buffer.from(bytes);
@@ -130,7 +131,7 @@ test('cli: verify passes a good image and fails one with a flipped byte in any b
     const i = run('inspect', img);
     assert.equal(i.code, 1);
     assert.match(i.out, /^worker-heart\.qbc +\d+  [0-9a-f]{64}  BAD/m);
-    assert.match(i.out, /^hashes     FAILED: 2 problems$/m);
+    assert.match(i.out, /^check      FAILED: 2 problems$/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -89,7 +89,7 @@ function headerBytes(h: Header): Uint8Array {
  * Writes a newc archive: the entries in the order given, then TRAILER!!!, then NUL to a
  * 512-byte boundary. Every field but mode, nlink, filesize and namesize is 0, so the same
  * inputs always give the same bytes. Hex digits are upper case, as GNU cpio and the Linux
- * kernel's gen_init_cpio write them (the reader takes either case).
+ * kernel's gen_init_cpio write them, and the reader takes only upper case (one spelling per image).
  */
 export function writeCpio(entries: readonly CpioInput[], what = 'image'): Uint8Array {
   if (entries.length + 1 > IMAGE_ENTRIES_MAX) {
@@ -147,9 +147,9 @@ function parseHeader(b: Uint8Array, at: number, what: string): Header {
       const c = b[p];
       let d: number;
       if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+      // Upper case only, as writeCpio emits: a case flip must change the verdict, not only the bytes.
       else if (c >= 0x41 && c <= 0x46) d = c - 0x41 + 10;
-      else if (c >= 0x61 && c <= 0x66) d = c - 0x61 + 10;
-      else throw new ImageError('cpio-header', `${what}: header at offset ${at}: field ${f} is not 8 hex digits`);
+      else throw new ImageError('cpio-header', `${what}: header at offset ${at}: field ${f} is not 8 upper-case hex digits`);
       v = v * 16 + d;
     }
     h[f] = v;
@@ -238,4 +238,26 @@ export function readCpio(b: Uint8Array, what = 'image'): CpioEntry[] {
     entries.push({ name, data: b.subarray(dataAt, dataEnd), headerOffset: o, dataOffset: dataAt });
     o = next;
   }
+}
+
+/**
+ * Length of the newc archive at the start of `b` (through the NUL padding after TRAILER!!!), found by
+ * walking the headers; for images read back from a device, whose bytes run on past the image.
+ * Throws on anything that is not a header; the strict reader then judges the slice.
+ */
+export function cpioExtent(b: Uint8Array, what = 'image'): number {
+  let o = 0;
+  for (let count = 0; count <= IMAGE_ENTRIES_MAX; count++) {
+    if (b.length - o < CPIO_HEADER_BYTES) throw new ImageError('cpio-truncated', `${what}: no complete header at offset ${o}`);
+    const h = parseHeader(b, o, what);
+    const dataAt = o + CPIO_HEADER_BYTES + h.namesize + padTo(CPIO_HEADER_BYTES + h.namesize, CPIO_ALIGN_BYTES);
+    const nameEnd = o + CPIO_HEADER_BYTES + h.namesize - 1;
+    let name = '';
+    for (let i = o + CPIO_HEADER_BYTES; i < nameEnd && i < b.length; i++) name += String.fromCharCode(b[i]);
+    const next = dataAt + h.filesize + padTo(h.filesize, CPIO_ALIGN_BYTES);
+    if (name === CPIO_TRAILER_NAME) return Math.min(next + padTo(next, CPIO_BLOCK_BYTES), IMAGE_BYTES_MAX + 1);
+    o = next;
+    if (o > IMAGE_BYTES_MAX) break;
+  }
+  throw new ImageError('cpio-trailer', `${what}: no ${CPIO_TRAILER_NAME} within IMAGE_BYTES_MAX (${IMAGE_BYTES_MAX}) bytes`);
 }

@@ -20,6 +20,12 @@ export type ImageErrorCode =
   | 'image-missing' // a bundle the manifest lists is absent
   | 'image-hash' // a bundle's size or sha256 differs from its manifest entry
   | 'image-engine' // bundles disagree on the engine, or disagree with the manifest / cohc
+  | 'image-signature' // manifest.sig is malformed, by an untrusted key, or does not verify over manifest.json
+  | 'image-unsigned' // no manifest.sig where one is required (release profile, or a trusted key is given)
+  | 'image-policy' // a release image checked without a trusted key
+  | 'key' // a key file is missing, malformed, of the wrong kind, or would be overwritten
+  | 'flash' // a flash target is refused, or the read-back differs from the image
+  | 'slots' // a slot folder or its state record is refused
   | 'io'; // a file could not be read, written, or a tool could not be run
 
 export class ImageError extends Error {

@@ -14,7 +14,7 @@ export function fakeQbc(payloadText: string, fingerprint = FAKE_FINGERPRINT, eng
 /** The host board's template, as boards/host/manifest.json holds it. */
 export function hostTemplate(): ManifestTemplate {
   return {
-    schema: 'cohesix-manifest/v0',
+    schema: 'cohesix-manifest/v1',
     image_id: 'dev',
     profile: 'dev',
     root_task: 'root-task',

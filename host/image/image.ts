@@ -1,9 +1,8 @@
-// A hive image v0: builds one from a template and bundles, opens one strictly, and checks every bundle against the manifest.
+// A hive image v1: builds (and signs) one from a template and bundles, opens one strictly, checks signature and bundles.
 //
-// Layering: cpio.ts knows archives, qbc.ts bytecode headers, manifest.ts the schema; this file
-// holds the rules that tie them together (entry order, listed/missing, sizes, hashes, engine).
-// v1 adds a signature entry and its check here, after openImage's structure checks and before
-// checkImage's hashes; nothing below needs to move for that. Keep in sync with: docs/image-format.md.
+// Layering: cpio.ts knows archives, qbc.ts bytecode headers, manifest.ts the schema, sign.ts keys and
+// manifest.sig; this file holds the rules that tie them together (entry order, listed/missing, the
+// profile's signature policy, sizes, hashes, engine). Keep in sync with: docs/image-format.md, bindings/image.c.
 import { readCpio, writeCpio, type CpioEntry } from './cpio.js';
 import { ImageError } from './errors.js';
 import {
@@ -18,6 +17,7 @@ import {
   type TaskEntry,
 } from './manifest.js';
 import { parseQbc, sha256Hex, type QbcHeader } from './qbc.js';
+import { checkSignature, SIG_ENTRY_NAME, signManifest, type Signer } from './sign.js';
 
 export interface BundleSource {
   bytes: Uint8Array;
@@ -28,6 +28,8 @@ export interface BundleSource {
 export interface BuildOptions {
   /** When set (from `cohc --fingerprint`), every bundle must carry this fingerprint. */
   expectFingerprint?: string;
+  /** Signs the manifest (a manifest.sig entry) when set. */
+  signer?: Signer;
   what?: string;
 }
 
@@ -64,11 +66,15 @@ export function buildImage(template: ManifestTemplate, bundles: ReadonlyMap<stri
     facts.set(task.bundle, { size: src.bytes.length, sha256: sha256Hex(src.bytes) });
   }
   const manifest = fillManifest(template, engine!, facts);
-  const entries = [{ name: MANIFEST_ENTRY_NAME, data: encodeManifest(manifest) }];
+  const manifestBytes = encodeManifest(manifest);
+  const entries = [{ name: MANIFEST_ENTRY_NAME, data: manifestBytes }];
+  if (opts.signer) entries.push({ name: SIG_ENTRY_NAME, data: signManifest(manifestBytes, opts.signer) });
   for (const t of manifest.tasks) entries.push({ name: t.bundle, data: bundles.get(t.bundle)!.bytes });
   const image = writeCpio(entries, what);
 
-  const problems = checkImage(openImage(image, what));
+  // An unsigned release image is built to be signed later (cohimg sign): only its bundles are checked here.
+  const opened = openImage(image, what);
+  const problems = opts.signer ? checkImage(opened, opts.signer.publicKey) : checkBundles(opened).flatMap((b) => b.problems);
   if (problems.length > 0) throw new Error(`image tool bug: the image it built fails its own check: ${problems[0].message}`);
   return { image, manifest };
 }
@@ -78,6 +84,8 @@ export interface OpenedImage {
   bytes: Uint8Array;
   manifest: Manifest;
   manifestEntry: CpioEntry;
+  /** manifest.sig, when the image is signed (not yet checked: see checkImage). */
+  sigEntry: CpioEntry | null;
   /** One per task, in manifest order. */
   bundles: { task: TaskEntry; entry: CpioEntry }[];
 }
@@ -94,9 +102,11 @@ export function openImage(bytes: Uint8Array, what = 'image'): OpenedImage {
   }
   const manifest = parseManifestBytes(first.data, 'image', `${what}: ${MANIFEST_ENTRY_NAME}`) as Manifest;
   const listed = manifest.tasks.map((t) => t.bundle);
-  const rest = entries.slice(1);
+  const sigEntry = entries[1]?.name === SIG_ENTRY_NAME ? entries[1] : null;
+  const rest = entries.slice(sigEntry ? 2 : 1);
   for (const e of rest) {
     if (e.name === MANIFEST_ENTRY_NAME) throw new ImageError('image-order', `${what}: ${MANIFEST_ENTRY_NAME} must be the first entry only`);
+    if (e.name === SIG_ENTRY_NAME) throw new ImageError('image-order', `${what}: ${SIG_ENTRY_NAME} must be the second entry, right after ${MANIFEST_ENTRY_NAME}`);
     if (!listed.includes(e.name)) throw new ImageError('image-unlisted', `${what}: entry ${e.name} is not listed in the manifest`);
   }
   const present = new Set(rest.map((e) => e.name));
@@ -104,12 +114,13 @@ export function openImage(bytes: Uint8Array, what = 'image'): OpenedImage {
     if (!present.has(t.bundle)) throw new ImageError('image-missing', `${what}: bundle ${t.bundle} of task ${t.name} is missing`);
   }
   // Same names, same count (both are duplicate-free): only the order can still differ.
+  const skip = sigEntry ? 3 : 2;
   rest.forEach((e, i) => {
     if (e.name !== listed[i]) {
-      throw new ImageError('image-order', `${what}: entry ${i + 2} is ${e.name}, expected ${listed[i]} (bundles must follow manifest order)`);
+      throw new ImageError('image-order', `${what}: entry ${i + skip} is ${e.name}, expected ${listed[i]} (bundles must follow manifest order)`);
     }
   });
-  return { what, bytes, manifest, manifestEntry: first, bundles: manifest.tasks.map((task, i) => ({ task, entry: rest[i] })) };
+  return { what, bytes, manifest, manifestEntry: first, sigEntry, bundles: manifest.tasks.map((task, i) => ({ task, entry: rest[i] })) };
 }
 
 export interface BundleCheck {
@@ -149,7 +160,49 @@ export function checkBundles(img: OpenedImage): BundleCheck[] {
   });
 }
 
-/** Every problem checkBundles finds, flattened; empty means the image verifies. */
-export function checkImage(img: OpenedImage): ImageError[] {
-  return checkBundles(img).flatMap((b) => b.problems);
+export interface SignatureCheck {
+  signed: boolean;
+  /** The signer's key id when manifest.sig verified. */
+  keyId: string | null;
+  /** Whether it was checked against a trusted key (else only against the key it carries). */
+  trusted: boolean;
+  problems: ImageError[];
+}
+
+/**
+ * The firmware's signature rules (bindings/image.c): manifest.sig, when present, must verify (against
+ * `trusted` when given); with a trusted key an unsigned image is refused; a release image must be signed.
+ * Without a trusted key a signature is checked against the key it carries: that proves integrity, not
+ * who signed it, and the result says so (`trusted: false`).
+ */
+export function checkImageSignature(img: OpenedImage, trusted?: Uint8Array): SignatureCheck {
+  const r: SignatureCheck = { signed: img.sigEntry !== null, keyId: null, trusted: trusted !== undefined, problems: [] };
+  if (img.sigEntry) {
+    try {
+      r.keyId = checkSignature(img.manifestEntry.data, img.sigEntry.data, trusted, img.what);
+    } catch (e) {
+      if (!(e instanceof ImageError)) throw e;
+      r.problems.push(e);
+    }
+  } else if (trusted) {
+    r.problems.push(new ImageError('image-unsigned', `${img.what}: unsigned image: no ${SIG_ENTRY_NAME} entry, and a trusted key was given`));
+  } else if (img.manifest.profile === 'release') {
+    r.problems.push(new ImageError('image-unsigned', `${img.what}: unsigned release image: a release image must carry ${SIG_ENTRY_NAME}`));
+  }
+  return r;
+}
+
+/** Every problem of the signature and of checkBundles, flattened; empty means the image verifies. */
+export function checkImage(img: OpenedImage, trusted?: Uint8Array): ImageError[] {
+  return [...checkImageSignature(img, trusted).problems, ...checkBundles(img).flatMap((b) => b.problems)];
+}
+
+/** The same image signed by `signer` (an existing manifest.sig is replaced); nothing else changes. */
+export function signImage(img: OpenedImage, signer: Signer): Uint8Array {
+  const entries = [
+    { name: MANIFEST_ENTRY_NAME, data: img.manifestEntry.data },
+    { name: SIG_ENTRY_NAME, data: signManifest(img.manifestEntry.data, signer) },
+    ...img.bundles.map((b) => ({ name: b.entry.name, data: b.entry.data })),
+  ];
+  return writeCpio(entries, img.what);
 }

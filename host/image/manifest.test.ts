@@ -102,7 +102,7 @@ test('manifest: root_task must name a task', () => {
 });
 
 test('manifest: schema, profile and image_id rules', () => {
-  imageRefuses((m) => (m.schema = 'cohesix-manifest/v1'), 'manifest: schema must be exactly "cohesix-manifest/v0"');
+  imageRefuses((m) => (m.schema = 'cohesix-manifest/v0'), 'manifest: schema must be exactly "cohesix-manifest/v1"');
   imageRefuses((m) => (m.profile = 'prod'), 'manifest: profile must be "dev" or "release"');
   imageRefuses((m) => (m.image_id = 'my image'), 'manifest: image_id must be 1..64 bytes of [A-Za-z0-9._-]');
   imageRefuses((m) => (m.image_id = ''), 'manifest: image_id must be 1..64 bytes of [A-Za-z0-9._-]');

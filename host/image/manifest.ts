@@ -1,4 +1,4 @@
-// Validates a hive manifest (cohesix-manifest/v0) field by field, and fills a template in from its bundles.
+// Validates a hive manifest (cohesix-manifest/v1) field by field, and fills a template in from its bundles.
 //
 // Two shapes of one schema: a template (hand-written, e.g. boards/host/manifest.json) leaves out
 // `engine` and each task's `size` and `sha256`; the manifest inside an image has them all.
@@ -12,6 +12,9 @@ import { IMAGE_BYTES_MAX } from './cpio.js';
 import { decodeUtf8Strict, parseStrictJson } from './strict-json.js';
 
 export const MANIFEST_SCHEMA_V0 = 'cohesix-manifest/v0';
+/** The schema of every manifest inside an image (format v1, signed). A template may still say v0. */
+export const MANIFEST_SCHEMA_V1 = 'cohesix-manifest/v1';
+const TEMPLATE_SCHEMAS: readonly string[] = [MANIFEST_SCHEMA_V0, MANIFEST_SCHEMA_V1];
 /** The manifest's CPIO entry name; always the first entry. */
 export const MANIFEST_ENTRY_NAME = 'manifest.json';
 export const PROFILES = ['dev', 'release'] as const;
@@ -64,7 +67,7 @@ export interface ConsoleSettings {
 }
 
 export interface Manifest {
-  schema: typeof MANIFEST_SCHEMA_V0;
+  schema: typeof MANIFEST_SCHEMA_V1;
   image_id: string;
   profile: Profile;
   engine: EngineId;
@@ -145,7 +148,10 @@ function validate(v: unknown, mode: Mode, what: string): Manifest | ManifestTemp
   const c = new Checker(what);
   const top = c.object(v, '', TOP_FIELDS);
   const schema = c.present(top, 'schema', 'schema');
-  if (schema !== MANIFEST_SCHEMA_V0) c.fail(`schema must be exactly "${MANIFEST_SCHEMA_V0}"`);
+  if (mode === 'image' && schema !== MANIFEST_SCHEMA_V1) c.fail(`schema must be exactly "${MANIFEST_SCHEMA_V1}"`);
+  if (mode === 'template' && !TEMPLATE_SCHEMAS.includes(schema as string)) {
+    c.fail(`schema must be "${MANIFEST_SCHEMA_V1}" (or "${MANIFEST_SCHEMA_V0}", read as v1)`);
+  }
   const image_id = c.string(top, 'image_id', 'image_id', (s) => s.length <= IMAGE_ID_BYTES_MAX && IMAGE_ID.test(s), `1..${IMAGE_ID_BYTES_MAX} bytes of [A-Za-z0-9._-]`);
   const profile = c.string(top, 'profile', 'profile', (s) => (PROFILES as readonly string[]).includes(s), '"dev" or "release"') as Profile;
 
@@ -215,8 +221,8 @@ function validate(v: unknown, mode: Mode, what: string): Manifest | ManifestTemp
     max_sessions: c.int(con, 'max_sessions', 'console.max_sessions', 1, CONSOLE_SESSIONS_MAX),
   };
   return mode === 'image'
-    ? { schema: MANIFEST_SCHEMA_V0, image_id, profile, engine: engine!, root_task, tasks: tasks as TaskEntry[], console: consoleSettings }
-    : { schema: MANIFEST_SCHEMA_V0, image_id, profile, root_task, tasks: tasks as TemplateTask[], console: consoleSettings };
+    ? { schema: MANIFEST_SCHEMA_V1, image_id, profile, engine: engine!, root_task, tasks: tasks as TaskEntry[], console: consoleSettings }
+    : { schema: MANIFEST_SCHEMA_V1, image_id, profile, root_task, tasks: tasks as TemplateTask[], console: consoleSettings };
 }
 
 /** Parses manifest bytes (strict UTF-8, strict JSON) and validates them; `what` names the source. */

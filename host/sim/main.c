@@ -6,12 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "boot.h"
 #include "engine_id.h"
 #include "hal_posix.h"
 #include "image.h"
+#include "image_sig.h"
+#include "online.h"
+#include "slots_posix.h"
 
 #define SIM_DEFAULT_CONSOLE_PORT 31337
 #define SIM_DEFAULT_9P_PORT 5640
@@ -19,25 +23,83 @@
 #define SIM_DEFAULT_AUTH_TOKEN "changeme"
 #define SIM_ARG_BYTES_MAX 200u
 #define SIM_ROOT_ARGS_BYTES_MAX 1024u
+/* With --slots, a new image that is not online within this bound stops the firmware (the watchdog),
+   so the next boot falls back to the last good slot. */
+#define SIM_ONLINE_TIMEOUT_MS_DEFAULT 30000L
+#define SIM_ONLINE_TIMEOUT_MS_MAX 3600000L
+/* Exit status when the online watchdog fired. */
+#define SIM_EXIT_NOT_ONLINE 3
+#define SIM_PATH_BYTES_MAX (SLOTS_DIR_BYTES_MAX + 16u)
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: cohesix-sim --image <file> [--uart stdio|pty|none] [--console-port N] [--9p-port N]\n"
-          "                   [--bind ADDR] [--auth-token TOKEN]\n"
+          "usage: cohesix-sim (--image <file> | --slots <dir>) [--trust-key <file>] [--online-timeout-ms N]\n"
+          "                   [--uart stdio|pty|none] [--console-port N] [--9p-port N] [--bind ADDR] [--auth-token TOKEN]\n"
           "\n"
           "  --image FILE        hive image (CPIO) to verify and boot\n"
+          "  --slots DIR         boot from A/B slots: DIR/A.img, DIR/B.img and DIR/state (docs/slots.md)\n"
+          "  --trust-key FILE    public key (cohimg keygen) every image must be signed by; release images need it\n"
+          "  --online-timeout-ms N  with --slots: a new image not online by then stops the firmware (default %ld)\n"
           "  --uart MODE         UART console on stdio (default), a new pty, or none\n"
           "  --console-port N    TCP console port (default %d; 0 picks a free port)\n"
           "  --9p-port N         Secure9P TCP port when the manifest enables it (default %d; 0 = off)\n"
           "  --bind ADDR         address the listeners bind (default %s: loopback only)\n"
           "  --auth-token TOKEN  console AUTH token (default %s)\n"
           "  --version           print the engine version and fingerprint\n",
-          SIM_DEFAULT_CONSOLE_PORT, SIM_DEFAULT_9P_PORT, SIM_DEFAULT_BIND, SIM_DEFAULT_AUTH_TOKEN);
+          SIM_ONLINE_TIMEOUT_MS_DEFAULT, SIM_DEFAULT_CONSOLE_PORT, SIM_DEFAULT_9P_PORT, SIM_DEFAULT_BIND, SIM_DEFAULT_AUTH_TOKEN);
 }
 
 static void on_signal(int sig) {
   (void)sig;
   firmware_stop();
+}
+
+static volatile sig_atomic_t g_watchdog_fired;
+
+static void on_watchdog(int sig) {
+  (void)sig;
+  g_watchdog_fired = 1;
+  firmware_stop();
+}
+
+static void watchdog_arm(long ms) {
+  struct itimerval it;
+  memset(&it, 0, sizeof it);
+  it.it_value.tv_sec = ms / 1000;
+  it.it_value.tv_usec = (ms % 1000) * 1000;
+  setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* What the online hook needs to confirm the booted slot. */
+typedef struct SlotsRun {
+  SlotStore store;
+  SlotBoot boot;
+} SlotsRun;
+
+static void on_online(void *ctx) {
+  SlotsRun *run = ctx;
+  watchdog_arm(0);
+  if (!run) return;
+  char err[512];
+  int was_trial = run->boot.trial;
+  if (slots_confirm(&run->store, &run->boot, err, sizeof err) < 0) {
+    fprintf(stderr, "[firmware] %s\n", err);
+    return;
+  }
+  if (was_trial) fprintf(stderr, "[firmware] slots: slot %c reached online: it is now the last good slot\n", slot_name(run->boot.slot));
+  sim_kill_point("online-confirmed");
+}
+
+static int read_text_file(const char *path, char *buf, size_t cap, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, cap);
+  int e = errno;
+  close(fd);
+  errno = e;
+  if (n < 0) return -1;
+  *len = (size_t)n;
+  return 0;
 }
 
 static uint8_t *read_image(const char *path, size_t *len) {
@@ -101,7 +163,8 @@ static int parse_port(const char *flag, const char *v, long *out) {
 
 int main(int argc, char **argv) {
   const char *image = NULL, *uart = "stdio", *bind = SIM_DEFAULT_BIND, *token = SIM_DEFAULT_AUTH_TOKEN;
-  long console_port = SIM_DEFAULT_CONSOLE_PORT, ninep_port = SIM_DEFAULT_9P_PORT;
+  const char *slots_dir = NULL, *trust_key = NULL;
+  long console_port = SIM_DEFAULT_CONSOLE_PORT, ninep_port = SIM_DEFAULT_9P_PORT, online_timeout_ms = SIM_ONLINE_TIMEOUT_MS_DEFAULT;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -116,6 +179,17 @@ int main(int argc, char **argv) {
       usage(stderr);
       return 2;
     } else if (!strcmp(a, "--image")) image = v;
+    else if (!strcmp(a, "--slots")) slots_dir = v;
+    else if (!strcmp(a, "--trust-key")) trust_key = v;
+    else if (!strcmp(a, "--online-timeout-ms")) {
+      char *end;
+      errno = 0;
+      online_timeout_ms = strtol(v, &end, 10);
+      if (errno || *end || online_timeout_ms < 1 || online_timeout_ms > SIM_ONLINE_TIMEOUT_MS_MAX) {
+        fprintf(stderr, "cohesix-sim: --online-timeout-ms needs 1..%ld, got '%s'\n", SIM_ONLINE_TIMEOUT_MS_MAX, v);
+        return 2;
+      }
+    }
     else if (!strcmp(a, "--uart")) uart = v;
     else if (!strcmp(a, "--bind")) bind = v;
     else if (!strcmp(a, "--auth-token")) token = v;
@@ -130,10 +204,24 @@ int main(int argc, char **argv) {
     }
     i++;
   }
-  if (!image) {
-    fprintf(stderr, "cohesix-sim: --image is required\n");
+  if (!image == !slots_dir) {
+    fprintf(stderr, "cohesix-sim: give exactly one of --image and --slots\n");
     usage(stderr);
     return 2;
+  }
+  if (trust_key) {
+    char text[IMAGE_PUBKEY_FILE_BYTES_MAX], kerr[300];
+    size_t klen = 0;
+    uint8_t key[IMAGE_SIG_KEY_BYTES];
+    if (read_text_file(trust_key, text, sizeof text, &klen) < 0) {
+      fprintf(stderr, "cohesix-sim: cannot read trusted key %s: %s\n", trust_key, strerror(errno));
+      return 1;
+    }
+    if (image_pubkey_parse(text, klen, key, kerr, sizeof kerr) < 0) {
+      fprintf(stderr, "cohesix-sim: trusted key %s: %s\n", trust_key, kerr + strlen("image: "));
+      return 1;
+    }
+    firmware_trust_key(key);
   }
   if (strcmp(uart, "stdio") && strcmp(uart, "pty") && strcmp(uart, "none")) {
     fprintf(stderr, "cohesix-sim: --uart must be stdio, pty or none\n");
@@ -160,10 +248,6 @@ int main(int argc, char **argv) {
   }
   hal_posix_init(uart_in, uart_out);
 
-  size_t len = 0;
-  uint8_t *img = read_image(image, &len);
-  if (!img) return 1;
-
   char root_args[SIM_ROOT_ARGS_BYTES_MAX];
   snprintf(root_args, sizeof root_args,
            "{\"console\":{\"port\":%ld,\"bind\":\"%s\",\"auth_token\":\"%s\"},\"ninep\":{\"port\":%ld},\"uart\":\"%s\"}",
@@ -174,15 +258,65 @@ int main(int argc, char **argv) {
   sa.sa_handler = on_signal; /* no SA_RESTART: ppoll returns EINTR and the pump sees the stop flag */
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  sa.sa_handler = on_watchdog;
+  sigaction(SIGALRM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
 
   char err[512];
-  if (firmware_boot(img, len, root_args, err, sizeof err) < 0) {
-    fprintf(stderr, "cohesix-sim: %s: %s\n", image, err);
-    free(img);
-    return 1;
+  size_t len = 0;
+  uint8_t *img = NULL;
+  static SlotsPosix posix;
+  static SlotsRun run;
+  char slot_path[SIM_PATH_BYTES_MAX];
+  if (slots_dir) {
+    if (slots_posix_init(&posix, slots_dir, &run.store) < 0) {
+      fprintf(stderr, "cohesix-sim: --slots path is longer than %u bytes\n", SLOTS_DIR_BYTES_MAX);
+      return 2;
+    }
+    if (slots_plan(&run.store, &run.boot, err, sizeof err) < 0) {
+      fprintf(stderr, "cohesix-sim: %s\n", err);
+      return 1;
+    }
+    fprintf(stderr, "[firmware] slots: %s\n", run.boot.why);
+    sim_kill_point("attempt-recorded");
+    /* A refused image costs one more pick: bounded by the two slots (slots_refused never retries one). */
+    for (;;) {
+      slots_posix_image_path(&posix, run.boot.slot, slot_path, sizeof slot_path);
+      image = slot_path;
+      img = read_image(image, &len);
+      if (img && firmware_boot(img, len, root_args, err, sizeof err) == 0) break;
+      char reason[600];
+      snprintf(reason, sizeof reason, "%s", img ? err : "cannot read the image");
+      fprintf(stderr, "cohesix-sim: %s: %s\n", image, reason);
+      free(img);
+      img = NULL;
+      if (slots_refused(&run.store, &run.boot, reason, err, sizeof err) < 0) {
+        fprintf(stderr, "cohesix-sim: %s\n", err);
+        return 1;
+      }
+      fprintf(stderr, "[firmware] slots: %s\n", run.boot.why);
+    }
+    firmware_on_online(on_online, &run);
+    if (run.boot.trial) watchdog_arm(online_timeout_ms);
+    sim_kill_point("booted");
+  } else {
+    img = read_image(image, &len);
+    if (!img) return 1;
+    if (firmware_boot(img, len, root_args, err, sizeof err) < 0) {
+      fprintf(stderr, "cohesix-sim: %s: %s\n", image, err);
+      free(img);
+      return 1;
+    }
   }
   int rc = firmware_run();
+  if (g_watchdog_fired && !firmware_is_online()) {
+    char to[32] = " (no slot is known good)";
+    if (run.boot.state.last_good != SLOT_NONE) snprintf(to, sizeof to, " to slot %c", slot_name(run.boot.state.last_good));
+    fprintf(stderr, "cohesix-sim: slot %c did not reach online within %ld ms: stopping; the next boot falls back%s\n",
+            slot_name(run.boot.slot), online_timeout_ms, to);
+    free(img);
+    return SIM_EXIT_NOT_ONLINE;
+  }
   fprintf(stderr, "cohesix-sim: stopped%s\n", rc ? " (root-task fault)" : "");
   free(img);
   return rc;

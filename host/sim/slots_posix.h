@@ -1,0 +1,23 @@
+/* A/B slots on the host: a folder with A.img, B.img and the state file, written crash-safely. */
+#ifndef COHESIX_HOST_SIM_SLOTS_POSIX_H
+#define COHESIX_HOST_SIM_SLOTS_POSIX_H
+
+#include "slots.h"
+
+/* Kept in sync with docs/slots.md and host/image/slots.ts. */
+#define SLOTS_STATE_FILE "state"
+#define SLOTS_STATE_TMP_FILE "state.tmp"
+#define SLOTS_DIR_BYTES_MAX 3000u
+
+typedef struct SlotsPosix {
+  char dir[SLOTS_DIR_BYTES_MAX + 1];
+} SlotsPosix;
+
+/* Fills store to use dir; -1 if the path is too long. */
+int slots_posix_init(SlotsPosix *p, const char *dir, SlotStore *store);
+/* dir/A.img or dir/B.img into out. */
+void slots_posix_image_path(const SlotsPosix *p, SlotId s, char *out, size_t cap);
+/* Fault injection for the power-loss tests: SIGKILLs this process when COHESIX_SIM_KILL_AT names `point`. */
+void sim_kill_point(const char *point);
+
+#endif
