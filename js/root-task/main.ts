@@ -2,7 +2,7 @@
 import type { Caps, TaskConfig } from '../caps/index.js';
 import { Supervisor, BOOT_TASKS_MAX, type BootTask } from './supervisor.js';
 import { startUartConsole } from './uart-console.js';
-import { startTcpConsole } from './tcp-console.js';
+import { startTcpConsole, type TcpConsole } from './tcp-console.js';
 
 /** What the firmware passes root-task (host/sim/main.c builds it from its flags). */
 interface RootArgs {
@@ -34,11 +34,19 @@ export default function main(caps: Caps, config: TaskConfig): void {
   caps.log.write(BANNER);
 
   const supervisor = new Supervisor(caps);
-  const tcp = startTcpConsole(caps, {
-    host: args.console?.bind ?? '127.0.0.1',
-    port: args.console?.port ?? manifest.console?.port ?? 31337,
-    authToken: args.console?.auth_token ?? manifest.console?.auth_token ?? 'changeme',
-  });
+  // A platform without a network (seL4 before virtio-net) refuses the listener: the hive still
+  // boots and the UART console stays the operator's way in.
+  let tcp: TcpConsole;
+  try {
+    tcp = startTcpConsole(caps, {
+      host: args.console?.bind ?? '127.0.0.1',
+      port: args.console?.port ?? manifest.console?.port ?? 31337,
+      authToken: args.console?.auth_token ?? manifest.console?.auth_token ?? 'changeme',
+    });
+  } catch (e) {
+    caps.log.write(`tcp console unavailable: ${(e as Error).message}`);
+    tcp = { port: 0, sessions: () => 0, stop: () => {} };
+  }
   startUartConsole(caps, supervisor, tcp);
 
   for (const t of (rootConfig.boot_tasks ?? []).slice(0, BOOT_TASKS_MAX)) {
