@@ -5,6 +5,7 @@ void pl011_init(Pl011 *u, Pl011Io io, ByteRing *rx) {
   u->io = io;
   u->rx = rx;
   u->stats = (Pl011Stats){0, 0, 0, 0};
+  u->last_was_cr = 0;
   /* Disable while reprogramming, as the TRM asks; clear whatever is pending from the boot loader. */
   io.write(io.ctx, PL011_CR, 0);
   io.write(io.ctx, PL011_IMSC, 0);
@@ -23,8 +24,13 @@ size_t pl011_rx_drain(Pl011 *u) {
       u->stats.rx_errors++;
       continue;
     }
-    if (ring_put(u->rx, (uint8_t)(dr & 0xffu)) == 0) moved++;
+    uint8_t byte = (uint8_t)(dr & 0xffu);
     u->stats.rx_bytes++;
+    int was_cr = u->last_was_cr;
+    u->last_was_cr = byte == '\r';
+    if (byte == '\n' && was_cr) continue;
+    if (byte == '\r') byte = '\n';
+    if (ring_put(u->rx, byte) == 0) moved++;
   }
   u->io.write(u->io.ctx, PL011_ICR, PL011_INT_RX | PL011_INT_RT);
   return moved;

@@ -54,11 +54,14 @@ typedef struct Pl011 {
   Pl011Io io;
   ByteRing *rx;
   Pl011Stats stats;
+  int last_was_cr; /* line discipline state: a CR was just turned into LF */
 } Pl011;
 
 /* Programs 8N1, FIFO off (one interrupt per byte keeps latency low on a console), RX interrupts on. */
 void pl011_init(Pl011 *u, Pl011Io io, ByteRing *rx);
-/* The receive interrupt: moves what the FIFO holds into the ring, clears RX/RT. Returns bytes moved. */
+/* The receive interrupt: moves what the FIFO holds into the ring, clears RX/RT. Returns bytes moved.
+   Line discipline (a tty's ICRNL): a terminal's Enter sends CR, the console ends lines at LF, so CR
+   becomes LF and the LF of a CR LF pair is dropped. */
 size_t pl011_rx_drain(Pl011 *u);
 /* Writes len bytes, waiting (bounded) on a full FIFO. Returns bytes written. */
 size_t pl011_write(Pl011 *u, const uint8_t *buf, size_t len);

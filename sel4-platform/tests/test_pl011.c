@@ -82,13 +82,34 @@ static void test_pl011_init_disables_first_and_enables_rx_interrupts(void **stat
 
 static void test_pl011_rx_drain_moves_fifo_into_ring_and_clears(void **state) {
   (void)state;
-  feed("ping\r");
+  feed("ping\n");
   g_m.icr_writes = 0;
   assert_int_equal(pl011_rx_drain(&g_u), 5);
   assert_int_equal(g_m.icr_writes & (PL011_INT_RX | PL011_INT_RT), PL011_INT_RX | PL011_INT_RT);
   uint8_t out[8];
   assert_int_equal(ring_get(&g_ring, out, sizeof out), 5);
-  assert_memory_equal(out, "ping\r", 5);
+  assert_memory_equal(out, "ping\n", 5);
+}
+
+static void test_pl011_rx_enter_key_cr_becomes_lf(void **state) {
+  (void)state;
+  feed("ping\rls\r\nkill 2\r"); /* fits the 16-byte ring */
+  uint8_t out[32];
+  pl011_rx_drain(&g_u);
+  size_t n = ring_get(&g_ring, out, sizeof out);
+  assert_int_equal(n, 15);
+  assert_memory_equal(out, "ping\nls\nkill 2\n", 15);
+}
+
+static void test_pl011_rx_crlf_split_across_interrupts_is_one_line_end(void **state) {
+  (void)state;
+  uint8_t out[8];
+  feed("a\r");
+  pl011_rx_drain(&g_u);
+  feed("\nb\n");
+  pl011_rx_drain(&g_u);
+  assert_int_equal(ring_get(&g_ring, out, sizeof out), 4);
+  assert_memory_equal(out, "a\nb\n", 4);
 }
 
 static void test_pl011_rx_error_bytes_are_dropped(void **state) {
@@ -138,6 +159,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(test_pl011_init_disables_first_and_enables_rx_interrupts, setup),
       cmocka_unit_test_setup(test_pl011_rx_drain_moves_fifo_into_ring_and_clears, setup),
+      cmocka_unit_test_setup(test_pl011_rx_enter_key_cr_becomes_lf, setup),
+      cmocka_unit_test_setup(test_pl011_rx_crlf_split_across_interrupts_is_one_line_end, setup),
       cmocka_unit_test_setup(test_pl011_rx_error_bytes_are_dropped, setup),
       cmocka_unit_test_setup(test_pl011_rx_full_ring_counts_drops, setup),
       cmocka_unit_test_setup(test_pl011_rx_drain_is_bounded_per_interrupt, setup),
