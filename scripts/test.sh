@@ -40,5 +40,5 @@ else
 fi
 
 echo "== firmware: pytest harness/"
-build/pyenv/bin/python -m pytest harness -q || status=1
+build/pyenv/bin/python -m pytest harness -q -rs || status=1
 exit $status
