@@ -19,25 +19,33 @@ export class TcpConsole {
 
   constructor(private readonly caps: Caps, private readonly o: TcpConsoleOptions) {}
 
-  start(): void {
+  /** Returns false when the platform has no network (seL4 today): the UART console stays the operator path. */
+  start(): boolean {
     const caps = this.caps;
     const table = new ConsoleSessionTable({ authToken: this.o.authToken, maxSessions: this.o.maxSessions, makeBackend: this.o.makeBackend });
-    this.table = table;
     const now = (): number => caps.timer.nowMs();
-    this.listener = caps.net.listen({ host: this.o.host, port: this.o.port }, {
-      onAccept: (sock, peer) => {
+    const handlers = {
+      onAccept: (sock: number, peer: string) => {
         table.accept(sock, peer, { write: (b) => caps.net.write(sock, b), close: () => caps.net.close(sock) }, now());
         this.schedule();
       },
-      onData: (sock, bytes) => {
+      onData: (sock: number, bytes: Uint8Array) => {
         table.receive(sock, bytes, now());
         this.schedule();
       },
-      onClose: (sock) => table.peerClosed(sock),
-    });
+      onClose: (sock: number) => table.peerClosed(sock),
+    };
+    try {
+      this.listener = caps.net.listen({ host: this.o.host, port: this.o.port }, handlers);
+    } catch (e) {
+      caps.log.write(`tcp console unavailable: ${(e as Error).message}`);
+      return false;
+    }
+    this.table = table;
     this.port = caps.net.localPort(this.listener);
     // Scripts wait for this line (README: fixed names).
     caps.log.write(`console ready port=${this.port}`);
+    return true;
   }
 
   /** Arms one timer for the table's next deadline (AUTH deadline, idle timeout). */
@@ -67,8 +75,7 @@ export class TcpConsole {
 
   restart(): string {
     this.stop();
-    this.start();
-    return `tcp console restarted on port ${this.port}`;
+    return this.start() ? `tcp console restarted on port ${this.port}` : 'tcp console could not listen again';
   }
 }
 

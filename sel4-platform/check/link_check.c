@@ -1,0 +1,87 @@
+/* Link check for CI without seL4: the root task's seL4-free parts (engine, bindings, core, picolibc glue)
+ * linked against picolibc with every seL4 call replaced by a refusal, so a missing libc symbol fails CI. */
+#include <stdlib.h>
+
+#include "boot.h"
+#include "hal.h"
+#include "libc_glue.h"
+
+uint64_t hal_clock_us(void) { return 0; }
+uint64_t hal_wall_ms(void) { return 0; }
+void *hal_mem_alloc(size_t bytes) {
+  (void)bytes;
+  return NULL;
+}
+void hal_mem_free(void *mem, size_t bytes) {
+  (void)mem;
+  (void)bytes;
+}
+void hal_wait_until(uint64_t deadline_us) { (void)deadline_us; }
+size_t hal_uart_read(uint8_t *buf, size_t cap) {
+  (void)buf;
+  (void)cap;
+  return 0;
+}
+void hal_uart_write(const uint8_t *buf, size_t len) {
+  (void)buf;
+  (void)len;
+}
+void hal_log_write(const char *line, size_t len) {
+  (void)line;
+  (void)len;
+}
+int hal_net_listen(const char *host, uint16_t port) {
+  (void)host;
+  (void)port;
+  return HAL_E_INVAL;
+}
+int hal_net_accept(int listener, char *peer, size_t peer_len) {
+  (void)listener;
+  (void)peer;
+  (void)peer_len;
+  return HAL_E_INVAL;
+}
+long hal_net_recv(int sock, uint8_t *buf, size_t cap) {
+  (void)sock;
+  (void)buf;
+  (void)cap;
+  return HAL_E_INVAL;
+}
+long hal_net_send(int sock, const uint8_t *buf, size_t len) {
+  (void)sock;
+  (void)buf;
+  (void)len;
+  return HAL_E_INVAL;
+}
+void hal_net_close(int handle) { (void)handle; }
+int hal_net_local_port(int listener) {
+  (void)listener;
+  return HAL_E_INVAL;
+}
+void hal_net_want_write(int sock, int on) {
+  (void)sock;
+  (void)on;
+}
+unsigned hal_net_ready(int handle) {
+  (void)handle;
+  return 0;
+}
+
+void platform_console_write(const char *s, size_t len) {
+  (void)s;
+  (void)len;
+}
+_Noreturn void platform_halt(int code) {
+  (void)code;
+  for (;;) {
+  }
+}
+
+int main(void) {
+  char err[128];
+  if (firmware_boot(NULL, 0, "{}", err, sizeof err) < 0) return 1;
+  return firmware_run();
+}
+
+/* Stands in for sel4runtime's crt0, which calls main and then exit. */
+void _start(void) { exit(main()); }

@@ -1,0 +1,46 @@
+/* cohesix-root: the seL4 root task; sets up memory and devices, then verifies and boots the hive image
+ * linked into it (image.S), exactly as host/sim/main.c does with a file. */
+#include <stdio.h>
+
+#include <sel4runtime.h>
+
+#include "boot.h"
+#include "engine_id.h"
+#include "libc_glue.h"
+#include "sel4_platform.h"
+
+/* The hive image, placed by image.S (the CMake option COHESIX_IMAGE names the file). */
+extern const uint8_t cohesix_image_start[];
+extern const uint8_t cohesix_image_end[];
+
+/* root-task's config.args: the UART is the console; the TCP console is asked for and refused by the
+   HAL until the network lands, and root-task carries on without it. */
+#define SEL4_ROOT_ARGS "{\"uart\":\"pl011\",\"console\":{\"port\":31337,\"bind\":\"0.0.0.0\"}}"
+
+_Noreturn void platform_halt(int code) {
+  printf("cohesix-sel4: halted (code %d)\n", code);
+  for (;;) seL4_TCB_Suspend(seL4_CapInitThreadTCB);
+}
+
+static void on_runtime_exit(int code) { platform_halt(code); }
+
+int main(void) {
+  /* Returning from main would jump to address 0: route sel4runtime's exit to a clean halt. */
+  sel4runtime_set_exit(on_runtime_exit);
+  seL4_BootInfo *bi = sel4runtime_bootinfo();
+  if (!bi || sel4_hal_init(bi) < 0) platform_halt(1);
+
+  size_t len = (size_t)(cohesix_image_end - cohesix_image_start);
+  FramePoolStats s = sel4_hal_pool_stats();
+  printf("cohesix-sel4: root task up; quickjs-ng %s engine %.16s; image %zu bytes; %llu KiB of untyped for arenas\n",
+         engine_id()->version, engine_id()->fingerprint_hex, len, (unsigned long long)(s.untyped_bytes_left / 1024u));
+
+  char err[512];
+  if (firmware_boot(cohesix_image_start, len, SEL4_ROOT_ARGS, err, sizeof err) < 0) {
+    printf("cohesix-sel4: image refused: %s\n", err);
+    platform_halt(1);
+  }
+  int rc = firmware_run();
+  printf("cohesix-sel4: stopped%s\n", rc ? " (root-task fault)" : "");
+  platform_halt(rc);
+}
