@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { main, USAGE } from './cli.js';
 import { readCpio } from './cpio.js';
-import { fakeQbc, FAKE_FINGERPRINT, OTHER_FINGERPRINT } from './fixtures.js';
+import { fakeQbc, FAKE_FINGERPRINT, hostTemplate, OTHER_FINGERPRINT } from './fixtures.js';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
-const TEMPLATE = join(REPO, 'boards/host/manifest.json');
+// A fixed two-task template, so these tests do not move with the live board manifest.
+const TEMPLATE = join(mkdtempSync(join(tmpdir(), 'cohimg-template-')), 'manifest.json');
+writeFileSync(TEMPLATE, JSON.stringify(hostTemplate(), null, 2));
 
 interface Run {
   code: number;

@@ -1,7 +1,7 @@
 // Tests for the Node caps provider: grants, bounds and errors as in the firmware, and the real root-task bundle on Node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, createServer } from 'node:net';
@@ -94,24 +94,21 @@ function frame(line: string): Buffer {
   return Buffer.concat([h, body]);
 }
 
-test('node caps: the real root-task bundle answers AUTH and PING on Node and hears worker-heart', async (t) => {
-  const rootBundle = resolve('build/bundles/root-task.js');
-  if (!existsSync(rootBundle)) return t.skip('build/bundles missing: run npm run build');
+test('node caps: the real hive bundles (root-task, NineDoor, worker-heart) run on Node: AUTH, ATTACH, SPAWN, telemetry', async (t) => {
+  const bundle = (name: string): string => resolve(`build/bundles/${name}.js`);
+  if (!existsSync(bundle('root-task'))) return t.skip('build/bundles missing: run npm run build');
   const logs: string[] = [];
   const port = await freePort();
-  const manifest = { image_id: 'node', profile: 'dev', tasks: [{ name: 'root-task', config: { boot_tasks: [{ task: 'worker-heart', label: 'worker-1', args: { interval_ms: 20 } }] } }] };
+  const board = JSON.parse(readFileSync('boards/host/manifest.json', 'utf8')) as { tasks: { name: string; grants: string[]; config: unknown }[] };
   const h = new NodeHive({
-    tasks: [
-      { name: 'root-task', bundle: rootBundle, grants: [...ALL] },
-      { name: 'worker-heart', bundle: resolve('build/bundles/worker-heart.js'), grants: ['log', 'timer', 'channel'] },
-    ],
+    tasks: board.tasks.map((x) => ({ name: x.name, bundle: bundle(x.name), grants: x.grants as NodeTaskSpec['grants'], config: x.config })),
     rootTask: 'root-task',
-    manifest,
+    manifest: { ...board, image_id: 'node' },
     log: (l) => logs.push(l),
     uartWrite: () => {},
   });
-  await h.boot({ console: { port, bind: '127.0.0.1', auth_token: 'tok' } });
-  await waitFor(() => logs.some((l) => l.startsWith('[root-task] worker-1: {"tick":2,')), 'two heartbeats');
+  await h.boot({ console: { port, bind: '127.0.0.1', auth_token: 'tok' }, ninep: { port: 0 } });
+  await waitFor(() => logs.some((l) => l.includes('console ready port=')), 'the console');
   const sock = connect(port, '127.0.0.1');
   const got: string[] = [];
   let buf = Buffer.alloc(0);
@@ -124,10 +121,19 @@ test('node caps: the real root-task bundle answers AUTH and PING on Node and hea
     }
   });
   await new Promise<void>((r) => sock.once('connect', () => r()));
-  sock.write(frame('AUTH tok'));
-  sock.write(frame('PING'));
-  await waitFor(() => got.length >= 3, 'three replies');
-  assert.deepEqual(got.slice(0, 3), ['OK AUTH', 'OK PING reply=pong', 'PONG']);
+  const say = async (line: string, until: (l: string) => boolean, what: string): Promise<void> => {
+    const from = got.length;
+    sock.write(frame(line));
+    await waitFor(() => got.slice(from).some(until), what, 5000);
+  };
+  await say('AUTH tok', (l) => l === 'OK AUTH', 'OK AUTH');
+  await say('ATTACH queen', (l) => l === 'OK ATTACH role=queen', 'OK ATTACH');
+  await say('SPAWN {"spawn":"heartbeat","ticks":3}', (l) => l.startsWith('OK SPAWN'), 'OK SPAWN');
+  await waitFor(() => logs.some((l) => l.includes('spawned worker-1 ticks=3')), 'the policy spawn line');
+  // worker-heart attaches to NineDoor with its ticket and appends every second: read it through NineDoor.
+  await new Promise((r) => setTimeout(r, 1300));
+  await say('CAT /worker/worker-1/telemetry', (l) => l === 'END', 'the telemetry stream');
+  assert.ok(got.some((l) => /^\{"tick":1,"ts_ms":\d+\}$/.test(l)), got.join('\n'));
   sock.destroy();
   h.stop();
 });

@@ -66,6 +66,8 @@ interface NodeTask {
   onLink?: (ep: number, peerId: number, peerLabel: string) => void;
   /** Links not yet told to JS; messages wait behind them, as in bindings/channel.c. */
   links: { ep: number; peer: number }[];
+  /** main has run: until then links and messages wait (as in bindings/, where a task starts on a later turn). */
+  started: boolean;
   cpuMs: number;
 }
 
@@ -125,7 +127,7 @@ export class NodeHive {
     if (this.tasks.size >= TASKS_MAX) throw capError('CapError', 'task', 'Busy', `spawn ${spec.name}: task table full (${TASKS_MAX} tasks)`);
     const t: NodeTask = {
       id: ++this.nextTaskId, label, spec, parent, args, state: 'running', fault: null, detail: '',
-      timers: new Map(), endpoints: new Array(CHANNEL_ENDPOINTS_MAX).fill(null), inbox: [], inboxBytes: 0, links: [], cpuMs: 0,
+      timers: new Map(), endpoints: new Array(CHANNEL_ENDPOINTS_MAX).fill(null), inbox: [], inboxBytes: 0, links: [], started: false, cpuMs: 0,
     };
     this.tasks.set(t.id, t);
     return t;
@@ -145,6 +147,7 @@ export class NodeHive {
     if (t.state !== 'running') return;
     const config: TaskConfig = { id: t.id, label: t.label, task: t.spec.name, args: t.args ?? t.spec.config ?? null };
     this.deliver(t, () => main(this.capsFor(t), config));
+    t.started = true;
     this.pumpInbox(t);
   }
 
@@ -195,6 +198,7 @@ export class NodeHive {
   private pumpInbox(t: NodeTask): void {
     // Delivered one per macrotask, like one pump turn per message: no task starves the others.
     setImmediate(() => {
+      if (!t.started) return; // start() pumps once main has run
       if (!t.onLink) t.links.length = 0; // a task that never asked to hear of links does not care
       while (t.state === 'running' && t.onLink && t.links.length) {
         const l = t.links.shift()!;
