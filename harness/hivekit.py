@@ -30,9 +30,11 @@ COHC = BUILD / "engine" / "cohc"
 COHIMG = REPO / "bin" / "cohimg"
 BUNDLES = BUILD / "bundles"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-BASE_MANIFEST = REPO / "boards" / "host" / "manifest.json"
+# A fixed two-task hive (root-task + worker-heart, no NineDoor): image and fault tests do not move with the board.
+BASE_MANIFEST = REPO / "harness" / "fixtures" / "base-manifest.json"
 # The real bundles every custom image carries beside the fixtures.
-REAL_BUNDLES = ("root-task.js", "worker-heart.js")
+# Every task bundle the boards use (js-tests aside): images may name any of them.
+REAL_BUNDLES = ("root-task.js", "ninedoor.js", "worker-heart.js", "worker-gpu.js")
 
 # Bounds on every wait. Boot takes a few ms; these leave room for a loaded 2-core CI machine.
 BOOT_TIMEOUT_S = 5.0

@@ -88,6 +88,6 @@ def test_ungranted_net_throws_capability_error_and_task_lives_on(image_builder, 
                    what="the CapabilityError line")
     sim.expect_log(re.escape("[net-1] net-ungranted: still running\n"), what="the line after the catch")
     listing = uart_tasks(sim)
-    assert re.search(r"\[tasks\] id=\d+ label=net-1 task=net-ungranted state=running arena=\d+/\d+ peak=\d+ cpu_ms=\d+\r\n",
+    assert re.search(r"\[tasks\] id=\d+ label=net-1 task=net-ungranted state=running arena_used=\d+ arena_bytes=\d+ arena_peak=\d+ cpu_ms=\d+\r\n",
                      listing), listing
     assert "task faulted" not in sim.log.text(), sim.describe()

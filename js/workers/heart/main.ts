@@ -21,7 +21,16 @@ export default function main(caps: Caps, config: TaskConfig): void {
   const args = (config.args ?? {}) as HeartArgs;
   const interval = Math.max(HEARTBEAT_INTERVAL_MS_MIN, Number(args.interval_ms ?? HEARTBEAT_INTERVAL_MS_DEFAULT) || HEARTBEAT_INTERVAL_MS_DEFAULT);
   if (!args.ticket || !args.worker_id) {
-    caps.log.write('no ticket or worker id: nothing to attach with');
+    // A hive without NineDoor (diagnostic and test images): beat to the spawner over endpoint 0.
+    let beats = 0;
+    caps.timer.setInterval(() => {
+      beats++;
+      try {
+        caps.channel.send(0, JSON.stringify({ tick: beats, ts_ms: Math.floor(caps.timer.wallMs()) }));
+      } catch (e) {
+        caps.log.write(`heartbeat ${beats} not sent: ${(e as Error).message}`);
+      }
+    }, interval);
     return;
   }
   let tick = 0;
