@@ -45,7 +45,7 @@ CONSOLE_READY = b"console ready port="
 # Arena search: the manifest's bounds (docs/image-format.md) in page steps.
 ARENA_PAGE_BYTES = 4096
 ARENA_BYTES_MIN = 64 * 1024
-ARENA_BYTES_SEARCH_MAX = 256 * 1024  # the board's worker-heart arena: known to run
+ARENA_BYTES_SEARCH_MAX = 1024 * 1024  # the board's worker-heart arena: known to run
 # An idle worker "runs" when its first heartbeat (interval 1000 ms) arrives and nothing faults for this long.
 IDLE_WATCH_S = 1.5
 FIRST_BEAT = b'[root-task] worker-1: {"tick":1,'

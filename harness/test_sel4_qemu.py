@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import shutil
 import subprocess
 from pathlib import Path
@@ -107,20 +108,33 @@ def test_sel4_boots_board_image_and_uart_console_serves(qemu):
     if not BOARD_IMAGE.exists():
         pytest.fail(f"{BOARD_IMAGE} is missing: run `npm run build`", pytrace=False)
     hive = qemu(relink(BOARD_IMAGE))
-    hive.expect(r"\[firmware\] image qemu-virt-aarch64 \(dev\) verified: 2 tasks", what="image verification")
+    hive.expect(r"\[firmware\] image qemu-virt-aarch64 \(dev\) verified: .*4 tasks", what="image verification")
+    hive.expect(r"lifecycle transition old=BOOTING new=ONLINE reason=boot-complete", what="NineDoor up, hive ONLINE")
     # No network yet: the HAL refuses the TCP listener with a reason and root-task carries on.
     hive.expect(r"net listen 0\.0\.0\.0:31337 refused: no network device", what="the TCP console refusal")
     assert "OK PING reply=pong" in hive.command("ping")
+    for verb, label in (("bi", "OK BOOTINFO"), ("mem", "OK MEM")):
+        assert label in hive.command(verb)
     listing = hive.command("tasks")
     assert "OK TASKS" in listing, listing
-    assert re.search(r"\[tasks\] id=1 label=root-task task=root-task state=running arena=\d+/4194304", listing), listing
-    assert re.search(r"\[tasks\] id=2 label=worker-1 task=worker-heart state=running arena=\d+/262144", listing), listing
-    start = hive.uart.mark()
-    hive.expect(r"\[root-task\] worker-1: \{\"tick\":\d+", HEARTBEAT_TIMEOUT_S, start, what="worker-1 telemetry")
-    killed = hive.command("kill 2")
-    assert "OK KILL id=2" in killed and "[root-task] killed worker-1" in killed, killed
-    after = hive.command("tasks")
-    assert "label=worker-1" not in after and "label=root-task" in after, after
+    assert re.search(r"\[tasks\] id=1 label=root-task task=root-task state=running arena_used=\d+ arena_bytes=4194304", listing), listing
+    assert re.search(r"label=ninedoor task=ninedoor state=running", listing), listing
+    # The operator path at the UART: attach, spawn a worker, read its telemetry through NineDoor, kill it.
+    assert "OK ATTACH role=queen" in hive.command("attach queen")
+    assert "OK SPAWN" in hive.command('spawn {"spawn":"heartbeat","ticks":100}')
+    hive.expect(r"spawned worker-1 ticks=100", what="the policy's spawn line")
+    deadline = time.monotonic() + HEARTBEAT_TIMEOUT_S
+    tail = ""
+    while time.monotonic() < deadline:
+        tail = hive.command("tail /worker/worker-1/telemetry")
+        if '{"tick":1,' in tail:
+            break
+        time.sleep(0.5)
+    assert '{"tick":1,' in tail, tail
+    killed = hive.command("kill worker-1")
+    assert "OK KILL id=worker-1" in killed, killed
+    hive.expect(r"revoked worker-1: killed by queen", what="the revocation line")
+    assert "entries=0" in hive.command("ls /worker")
     assert "OK PING reply=pong" in hive.command("ping")
 
 

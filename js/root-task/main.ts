@@ -5,6 +5,7 @@ import type { NineDoorTaskArgs } from '../ninedoor/task.js';
 import type { TicketSecrets } from '../tickets/index.js';
 import { TcpConsole, startUartConsole } from './consoles.js';
 import { linkDoorPort } from './door-port.js';
+import { infoProviders } from './info.js';
 import { ChannelNamespace } from './namespace.js';
 import { ConsoleBackends, HiveControl, recoveryVerbs, TaskSpawnError, type TaskPort } from './policy/index.js';
 import { Supervisor, BOOT_TASKS_MAX, type BootTask } from './supervisor.js';
@@ -127,14 +128,24 @@ export default function main(caps: Caps, config: TaskConfig): void {
   });
   supervisor.onSpawned(() => armTtl());
 
+  let ninepPort = 0;
+  // The TCP console is made just below; the info verbs only read it when asked.
+  let tcp: TcpConsole | null = null;
   const backends = new ConsoleBackends({
     hive,
     namespace,
     clock,
     secrets,
     allowTicketlessQueen: cfg.allow_ticketless_queen ?? false,
+    info: infoProviders(caps, {
+      imageId: manifest.image_id ?? '?',
+      profile: manifest.profile ?? '?',
+      tcpPort: () => tcp?.port ?? 0,
+      tcpSessions: () => tcp?.sessions() ?? 0,
+      ninepPort: () => ninepPort,
+    }),
   });
-  const tcp = new TcpConsole(caps, {
+  tcp = new TcpConsole(caps, {
     host: bind,
     port: args.console?.port ?? manifest.console?.port ?? 31337,
     authToken: args.console?.auth_token ?? manifest.console?.auth_token ?? 'changeme',
@@ -145,13 +156,13 @@ export default function main(caps: Caps, config: TaskConfig): void {
     hive,
     tasks: { list: () => caps.task.list() },
     taskPort,
-    restart: { names: () => ['tcp-console'], restart: (name) => (name === 'tcp-console' ? tcp.restart() : `no restartable task '${name}'`) },
+    restart: { names: () => ['tcp-console'], restart: (name) => (name === 'tcp-console' ? tcp!.restart() : `no restartable task '${name}'`) },
     protectedTaskIds: [config.id, ninedoorId].filter((x) => x > 0),
   });
   startUartConsole(caps, backends.make('uart', [...verbs.keys()]), verbs);
 
   const online = (): void => {
-    tcp.start();
+    tcp!.start();
     hive.bootComplete();
     for (const t of (cfg.boot_tasks ?? []).slice(0, BOOT_TASKS_MAX)) {
       try {
@@ -163,6 +174,7 @@ export default function main(caps: Caps, config: TaskConfig): void {
   };
   // The hive is ONLINE once NineDoor serves; a hive without NineDoor (test images) is at once.
   if (link) link.onReady((port) => {
+    ninepPort = port;
     if (port) caps.log.write(`secure9p port=${port}`);
     online();
   });
