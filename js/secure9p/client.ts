@@ -1,7 +1,7 @@
 // A promise-based 9P2000.L client over any whole-frame transport: bounded tags, queue, fids and helper sizes; errors as NineError values.
 import { utf8Decode, utf8Encode } from '../bytes/utf8.js';
 import { decodeFrame, encodeMessage } from './codec.js';
-import { Errno, NineError, type ErrorName } from './errors.js';
+import { Errno, errorFromErrno, ETIMEDOUT, NineError } from './errors.js';
 import {
   FIDS_PER_SESSION_MAX, IO_HEADER_BYTES, MSIZE_MAX_BYTES, MSIZE_MIN_BYTES, NOFID, NOTAG, OFFSET_AT_END, RREAD_HEADER_BYTES,
   TAGS_IN_FLIGHT_MAX, WALK_NAMES_MAX,
@@ -21,23 +21,8 @@ export const WRITE_BYTES_MAX = 65536;
 export const LIST_ENTRIES_MAX = 1024;
 /** Path components a helper walks (in steps of WALK_NAMES_MAX). */
 export const PATH_NAMES_MAX = 32;
-/** Linux ETIMEDOUT: the client gave up waiting (never sent by a server). */
-export const ETIMEDOUT = 110;
+export { ETIMEDOUT, errorFromErrno } from './errors.js';
 
-/** The wire errno back to the project's error name (spec §0, read in reverse). */
-const NAME_OF_ERRNO: ReadonlyMap<number, ErrorName> = new Map<number, ErrorName>([
-  [Errno.EPERM, 'Permission'], [Errno.EACCES, 'Permission'], [Errno.EROFS, 'Permission'],
-  [Errno.ENOENT, 'NotFound'], [Errno.ENOTDIR, 'NotFound'],
-  [Errno.EBUSY, 'Busy'], [Errno.EAGAIN, 'Busy'], [ETIMEDOUT, 'Busy'],
-  [Errno.EINVAL, 'Invalid'], [Errno.EIO, 'Invalid'], [Errno.EOPNOTSUPP, 'Invalid'],
-  [Errno.EMSGSIZE, 'TooBig'],
-  [Errno.EBADF, 'Closed'],
-]);
-
-/** Turns an Rlerror into a NineError that keeps the server's exact errno. */
-export function errorFromErrno(errno: number, what: string): NineError {
-  return new NineError(NAME_OF_ERRNO.get(errno) ?? 'Invalid', `${what}: errno ${errno}`, errno);
-}
 
 export interface ClientOptions {
   /** Hands one whole request frame to the transport. May deliver the reply synchronously through receive(). */

@@ -74,3 +74,21 @@ export class DecodeError {
 export class EncodeError extends Error {
   override name = 'EncodeError';
 }
+
+/** Linux ETIMEDOUT: a client gave up waiting (never sent by a server). */
+export const ETIMEDOUT = 110;
+
+/** The wire errno back to the project's error name (spec §0, read in reverse); clients use it. */
+const NAME_OF_ERRNO: ReadonlyMap<number, ErrorName> = new Map<number, ErrorName>([
+  [Errno.EPERM, 'Permission'], [Errno.EACCES, 'Permission'], [Errno.EROFS, 'Permission'],
+  [Errno.ENOENT, 'NotFound'], [Errno.ENOTDIR, 'NotFound'],
+  [Errno.EBUSY, 'Busy'], [Errno.EAGAIN, 'Busy'], [ETIMEDOUT, 'Busy'],
+  [Errno.EINVAL, 'Invalid'], [Errno.EIO, 'Invalid'], [Errno.EOPNOTSUPP, 'Invalid'],
+  [Errno.EMSGSIZE, 'TooBig'],
+  [Errno.EBADF, 'Closed'],
+]);
+
+/** Turns an Rlerror into a NineError that keeps the server's exact errno. */
+export function errorFromErrno(errno: number, what: string): NineError {
+  return new NineError(NAME_OF_ERRNO.get(errno) ?? 'Invalid', `${what}: errno ${errno}`, errno);
+}

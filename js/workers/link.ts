@@ -1,7 +1,14 @@
-// A worker's Secure9P client to NineDoor over its linked channel (endpoint 1, routed session 0).
+// A worker's Secure9P link to NineDoor over its linked channel (endpoint 1, routed session 0).
 import type { Caps } from '../caps/index.js';
 import { NineClient } from '../secure9p/client.js';
 import { decodeWire, encodeWire, WIRE_CLOSE, WIRE_FRAME } from '../ninedoor/wire.js';
+
+/** What carries a worker's replies: the general NineClient or the small Appender. */
+export interface FrameSink {
+  receive(frame: Uint8Array): void;
+  expire(): void;
+  close(reason: string): void;
+}
 
 /** The endpoint a worker spawned with `link` reaches NineDoor on (js/caps: TaskSpawnOptions.link). */
 export const NINEDOOR_EP = 1;
@@ -9,11 +16,19 @@ const WORKER_SESSION = 0;
 /** How often the worker times out requests NineDoor never answered. */
 const EXPIRE_INTERVAL_MS = 1000;
 
+/** Sends one 9P frame to NineDoor on the worker's routed session. */
+export function sendToNineDoor(caps: Caps, frame: Uint8Array): void {
+  caps.channel.send(NINEDOOR_EP, encodeWire(WIRE_FRAME, WORKER_SESSION, frame));
+}
+
 export function nineDoorClient(caps: Caps, onClosed: (reason: string) => void): NineClient {
-  const client = new NineClient({
-    send: (frame) => caps.channel.send(NINEDOOR_EP, encodeWire(WIRE_FRAME, WORKER_SESSION, frame)),
-    nowMs: () => caps.timer.nowMs(),
-  });
+  const client = new NineClient({ send: (frame) => sendToNineDoor(caps, frame), nowMs: () => caps.timer.nowMs() });
+  routeNineDoor(caps, client, onClosed);
+  return client;
+}
+
+/** Routes NineDoor's replies on the worker's session to `sink`, and times out its requests. */
+export function routeNineDoor(caps: Caps, client: FrameSink, onClosed: (reason: string) => void): void {
   caps.channel.onMessage((ep, msg) => {
     if (ep !== NINEDOOR_EP || typeof msg === 'string') return;
     const w = decodeWire(msg);
@@ -24,7 +39,6 @@ export function nineDoorClient(caps: Caps, onClosed: (reason: string) => void): 
     } else client.receive(w.payload);
   });
   caps.timer.setInterval(() => client.expire(), EXPIRE_INTERVAL_MS);
-  return client;
 }
 
 /** The session is over for good: tell NineDoor, so its session table does not keep us. */

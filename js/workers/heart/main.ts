@@ -1,15 +1,12 @@
 // worker-heart: attaches to NineDoor with its ticket and appends a heartbeat record to its telemetry ring every tick.
 import type { Caps, TaskConfig } from '../../caps/index.js';
 import { NineError } from '../../secure9p/errors.js';
-import { OpenFlag } from '../../secure9p/opcodes.js';
-import { utf8Encode } from '../../bytes/utf8.js';
-import { closeNineDoor, nineDoorClient } from '../link.js';
+import { Appender } from '../appender.js';
+import { closeNineDoor, routeNineDoor, sendToNineDoor } from '../link.js';
 
 /** Default tick when the manifest or spawner gives none. */
 export const HEARTBEAT_INTERVAL_MS_DEFAULT = 1000;
 const HEARTBEAT_INTERVAL_MS_MIN = 10;
-/** Writes at the ring's end (spec §10.1: offset = next or u64 max). */
-const OFFSET_AT_END = 0xffffffffffffffffn;
 
 interface HeartArgs {
   ticket?: string;
@@ -40,19 +37,15 @@ export default function main(caps: Caps, config: TaskConfig): void {
     caps.log.write(`heartbeat stopped after ${tick} ticks: ${why}`);
     closeNineDoor(caps);
   };
-  const client = nineDoorClient(caps, (reason) => stop(reason));
+  const appender = new Appender((frame) => sendToNineDoor(caps, frame), () => caps.timer.nowMs());
+  routeNineDoor(caps, appender, (reason) => stop(reason));
   void (async () => {
     // Empty uname: the ticket names the role and the worker (spec §0 attach rules).
-    const root = await client.connect('', args.ticket!);
-    if (root instanceof NineError) return stop(`attach refused: ${root.message}`);
-    const walked = await client.walk(root, ['worker', args.worker_id!, 'telemetry']);
-    if (walked instanceof NineError) return stop(`no telemetry ring: ${walked.message}`);
-    const opened = await client.lopen(walked.fid, OpenFlag.WRONLY | OpenFlag.APPEND);
-    if (opened instanceof NineError) return stop(`ring refused: ${opened.message}`);
+    const opened = await appender.open(args.ticket!, ['worker', args.worker_id!, 'telemetry']);
+    if (opened instanceof NineError) return stop(`telemetry ring refused: ${opened.message}`);
     timer = caps.timer.setInterval(() => {
       tick++;
-      const record = utf8Encode(`${JSON.stringify({ tick, ts_ms: Math.floor(caps.timer.wallMs()) })}\n`);
-      void client.write(walked.fid, OFFSET_AT_END, record).then((r) => {
+      void appender.append(`${JSON.stringify({ tick, ts_ms: Math.floor(caps.timer.wallMs()) })}\n`).then((r) => {
         // Revoked (budget, ttl, kill) or refused: the session is over, so is the worker's job.
         if (r instanceof NineError) stop(`${r.code}: ${r.message}`);
       });
