@@ -156,3 +156,11 @@ test('attach guard table: one guard per source, bounded, idle guards evicted fir
   equal(t.size(), 2);
   ok(t.get('10.0.0.1', 1) === a, 'the throttled source kept its counters');
 });
+
+test('attach: delay_ms is whole milliseconds, rounded up, when the clock is fractional (firmware nowMs)', () => {
+  const g = new AttachGuard();
+  equal(line(decideAttach('worker', BAD, ctx(g, 1000.25))), 'ERR ATTACH reason=policy detail=denied');
+  equal(line(decideAttach('queen', null, ctx(g, 1000.9))), 'ERR ATTACH reason=quota detail=throttled delay_ms=250');
+  equal(line(decideAttach('queen', null, ctx(g, 1250.2))), 'ERR ATTACH reason=quota detail=throttled delay_ms=1');
+  equal(line(decideAttach('queen', null, ctx(g, 1250.25))), 'granted queen');
+});

@@ -176,8 +176,9 @@ function refused(code: AttachRefusalCode, line: string, role: TicketRole | null,
  */
 export function decideAttach(roleLabel: string, ticket: string | null, ctx: AttachContext): AttachDecision {
   const block = ctx.guard.blocked(ctx.nowMs);
+  // delay_ms is whole milliseconds (firmware clocks are fractional), rounded up so waiting it out is enough.
   if (block !== null) {
-    return refused(block.detail, refusalLine(LABEL, 'quota', `detail=${block.detail} delay_ms=${block.delayMs}`), null);
+    return refused(block.detail, refusalLine(LABEL, 'quota', `detail=${block.detail} delay_ms=${Math.ceil(block.delayMs)}`), null);
   }
   const role = parseConsoleRole(roleLabel);
   if (role === null) return refused('invalid-role', refusalLine(LABEL, 'policy', 'detail=invalid-role'), null);

@@ -81,6 +81,10 @@ export default function main(caps: Caps, config: TaskConfig): void {
 
   caps.channel.onLink((ep, _peer, label) => {
     if (args.trace) caps.log.write(`linked ${label} on endpoint ${ep}`);
+    // Endpoints are reused: sessions of the task that held this endpoint before (revoked, killed) are stale,
+    // and the new peer's session ids would otherwise find them (a revoked one answers everything Closed).
+    const prefix = `${ep}:`;
+    for (const key of [...channelSessions.keys()]) if (key.startsWith(prefix)) endChannelSession(key, null);
   });
   caps.channel.onMessage((ep, msg) => {
     if (typeof msg === 'string') {

@@ -20,7 +20,7 @@ export class TcpConsole {
   constructor(private readonly caps: Caps, private readonly o: TcpConsoleOptions) {}
 
   /** Returns false when the platform has no network (seL4 today): the UART console stays the operator path. */
-  start(): boolean {
+  start(port: number = this.o.port): boolean {
     const caps = this.caps;
     const table = new ConsoleSessionTable({ authToken: this.o.authToken, maxSessions: this.o.maxSessions, makeBackend: this.o.makeBackend });
     const now = (): number => caps.timer.nowMs();
@@ -36,7 +36,7 @@ export class TcpConsole {
       onClose: (sock: number) => table.peerClosed(sock),
     };
     try {
-      this.listener = caps.net.listen({ host: this.o.host, port: this.o.port }, handlers);
+      this.listener = caps.net.listen({ host: this.o.host, port }, handlers);
     } catch (e) {
       caps.log.write(`tcp console unavailable: ${(e as Error).message}`);
       return false;
@@ -74,8 +74,10 @@ export class TcpConsole {
   }
 
   restart(): string {
+    // The port it had, not the configured one: with port 0 (pick a free one) clients would lose the console.
+    const port = this.port > 0 ? this.port : this.o.port;
     this.stop();
-    return this.start() ? `tcp console restarted on port ${this.port}` : 'tcp console could not listen again';
+    return this.start(port) ? `tcp console restarted on port ${this.port}` : 'tcp console could not listen again';
   }
 }
 

@@ -1,12 +1,27 @@
 // NamespacePort over NineDoor: each attached console session is a 9P client on its own routed channel session.
-import { NineError } from '../secure9p/errors.js';
+import { Errno, NineError } from '../secure9p/errors.js';
 import { NineClient } from '../secure9p/client.js';
+import { nameProblem } from '../secure9p/names.js';
 import type { NineDoorLink } from '../ninedoor/root-side.js';
 import type { TicketRole } from '../tickets/index.js';
 import type { NamespaceHandle, NamespacePort, NsAnswer } from './policy/ports.js';
 
 /** Bytes CAT and TAIL read at most: a console stream carries 64 lines anyway. */
 export const CONSOLE_READ_BYTES_MAX = 32768;
+
+/**
+ * Why a console path cannot be walked (a `.`/`..`, NUL, bad UTF-8 or overlong name), as NineDoor
+ * would answer a Twalk with it: Invalid (spec §5.3). Checked here because the 9P client refuses to
+ * encode such a walk and would report it as a frame that does not fit (TooBig, console `buffer-full`).
+ */
+export function pathProblem(path: string): NineError | null {
+  for (const name of path.split('/')) {
+    if (name === '') continue;
+    const problem = nameProblem(name);
+    if (problem !== null) return new NineError('Invalid', `invalid path: ${problem}`, Errno.EINVAL);
+  }
+  return null;
+}
 
 export class ChannelNamespace implements NamespacePort {
   private readonly clients = new Set<NineClient>();
@@ -44,10 +59,10 @@ export class ChannelNamespace implements NamespacePort {
         return r;
       }
       const handle: NamespaceHandle = {
-        ls: (path) => c.list(path),
-        cat: (path) => c.readAll(path, CONSOLE_READ_BYTES_MAX),
-        tail: (path) => c.readAll(path, CONSOLE_READ_BYTES_MAX),
-        echo: (path, payload) => c.append(path, `${payload}\n`).then((n) => (n instanceof NineError ? n : undefined)),
+        ls: (path) => pathProblem(path) ?? c.list(path),
+        cat: (path) => pathProblem(path) ?? c.readAll(path, CONSOLE_READ_BYTES_MAX),
+        tail: (path) => pathProblem(path) ?? c.readAll(path, CONSOLE_READ_BYTES_MAX),
+        echo: (path, payload) => pathProblem(path) ?? c.append(path, `${payload}\n`).then((n) => (n instanceof NineError ? n : undefined)),
         close,
       };
       return handle;
