@@ -137,9 +137,8 @@ def test_worker_spawned_after_a_ttl_revocation_attaches_and_beats(hive):
     assert "attach refused" not in sim.log.text(), sim.describe()
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: console TAIL/CAT read a ring from offset 0, which is below `base` "
-                   "once the 1024-byte ring has wrapped, so NineDoor answers Invalid (spec §10.1) instead of the "
-                   "retained window (§10.2); a heartbeat worker's ring wraps after ~29 beats")
+# Console TAIL/CAT read a ring from its base (getattr's data_version), so a wrapped ring still answers with
+# its retained window (spec §10.2) while a 9P read below the base stays refused (§10.1).
 def test_tail_of_a_wrapped_ring_returns_the_retained_window(hive):
     sim = boot_board(hive, uart="none")
     op = Operator(sim.port)

@@ -43,6 +43,11 @@ export abstract class NsNode {
   mtimeMs = 0;
   abstract readonly kind: ProviderKind;
 
+  /** Where a read of the retained content starts: 0, except rings (their base, spec §10.1). */
+  readStart(): number {
+    return 0;
+  }
+
   qidType(): number {
     if (this.kind === 'dir') return QidType.DIR;
     return this.kind === 'read-only' || this.kind === 'generated' ? QidType.FILE : QidType.APPEND;
@@ -211,6 +216,10 @@ export class RingFile extends NsNode {
   /** Retained bytes; reads use absolute offsets, so `cat` from 0 works until the first wrap. */
   size(): number {
     return this.ring.next() - this.ring.base();
+  }
+  /** The ring's base: getattr's data_version tells readers where the retained window starts. */
+  override readStart(): number {
+    return this.ring.base();
   }
   open(_access: Access, io: IoContext): OpenFile | NineError {
     if (this.gone) return gone();

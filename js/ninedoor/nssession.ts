@@ -137,7 +137,7 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
 
   getattr(h: Handle): Answer<NodeAttr> {
     if (h.node.gone) return new NineError('NotFound', 'node removed');
-    return { perm: h.node.perm(), size: BigInt(h.node.size()), mtimeMs: h.node.mtimeMs };
+    return { perm: h.node.perm(), size: BigInt(h.node.size()), mtimeMs: h.node.mtimeMs, dataVersion: BigInt(h.node.readStart()) };
   }
 
   list(h: Handle, who: Principal): Answer<DirEntry[]> {

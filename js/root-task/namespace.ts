@@ -60,8 +60,9 @@ export class ChannelNamespace implements NamespacePort {
       }
       const handle: NamespaceHandle = {
         ls: (path) => pathProblem(path) ?? c.list(path),
-        cat: (path) => pathProblem(path) ?? c.readAll(path, CONSOLE_READ_BYTES_MAX),
-        tail: (path) => pathProblem(path) ?? c.readAll(path, CONSOLE_READ_BYTES_MAX),
+        // The retained window (spec §10.2): a wrapped ring reads from its base, not from 0.
+        cat: (path) => pathProblem(path) ?? c.readAll(path, CONSOLE_READ_BYTES_MAX, true),
+        tail: (path) => pathProblem(path) ?? c.readAll(path, CONSOLE_READ_BYTES_MAX, true),
         echo: (path, payload) => pathProblem(path) ?? c.append(path, `${payload}\n`).then((n) => (n instanceof NineError ? n : undefined)),
         close,
       };

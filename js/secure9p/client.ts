@@ -309,14 +309,24 @@ export class NineClient {
   }
 
   /** Reads a whole file of at most maxBytes (≤ READ_ALL_BYTES_MAX); longer is TooBig. */
-  async readAll(path: string, maxBytes: number = READ_ALL_BYTES_MAX): Promise<Uint8Array | NineError> {
+  /**
+   * The whole content from offset 0; with `retained`, from where the file says its retained content
+   * starts (getattr's data_version: a NineDoor ring's base after it wrapped, spec §10.1).
+   */
+  async readAll(path: string, maxBytes: number = READ_ALL_BYTES_MAX, retained = false): Promise<Uint8Array | NineError> {
     const limit = Math.min(maxBytes, READ_ALL_BYTES_MAX);
     return this.withOpen(path, OpenFlag.RDONLY, async (fid) => {
       const parts: Uint8Array[] = [];
       let total = 0;
+      let start = 0n;
+      if (retained) {
+        const a = await this.getattr(fid);
+        if (a instanceof NineError) return a;
+        start = a.dataVersion;
+      }
       // Each pass moves ≥ 1 byte or ends, so at most limit + 1 passes.
       for (;;) {
-        const d = await this.read(fid, BigInt(total), Math.min(this.msizeBytes, limit + 1 - total));
+        const d = await this.read(fid, start + BigInt(total), Math.min(this.msizeBytes, limit + 1 - total));
         if (d instanceof NineError) return d;
         if (d.length === 0) break;
         total += d.length;

@@ -34,6 +34,12 @@ export interface NodeAttr {
   perm: number;
   size: bigint;
   mtimeMs?: number;
+  /**
+   * Rgetattr's data_version. Rings (spec §10.1) put their base there: the absolute offset of the
+   * oldest byte they retain, where a reader that wants "what is retained" starts (reads below it
+   * are refused as stale). Other files leave it 0.
+   */
+  dataVersion?: bigint;
 }
 
 export interface DirEntry {

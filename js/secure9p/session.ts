@@ -444,7 +444,7 @@ export class Session<N> {
         kind: 'Rgetattr', tag: m.tag, valid: GETATTR_BASIC, qid: e.qid, mode: (dir ? S_IFDIR : S_IFREG) | (a.perm & 0o7777),
         uid: 0, gid: 0, nlink: dir ? 2n : 1n, rdev: 0n, size: a.size, blksize: BigInt(BLOCK_BYTES), blocks: (a.size + 511n) / 512n,
         atimeSec: sec, atimeNsec: nsec, mtimeSec: sec, mtimeNsec: nsec, ctimeSec: sec, ctimeNsec: nsec, btimeSec: 0n, btimeNsec: 0n,
-        gen: 0n, dataVersion: 0n,
+        gen: 0n, dataVersion: a.dataVersion ?? 0n,
       };
     });
   }
