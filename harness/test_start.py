@@ -100,3 +100,17 @@ def test_sigterm_to_the_launcher_stops_cohsh_the_bridge_and_the_hive():
 def test_usage_error_exits_2():
     r = subprocess.run(["node", str(START), "--no-such-flag"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "unknown option --no-such-flag" in r.stderr
+
+
+def test_a_taken_console_port_is_a_clear_error_and_nothing_is_left_running():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        d = tempfile.mkdtemp()
+        r = subprocess.run(["node", str(START), "--console-port", str(port), "--log", os.path.join(d, "hive.log")],
+                           capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert r.returncode == 1
+    assert f"127.0.0.1:{port} is taken (another hive?)" in r.stderr
+    assert not os.path.exists(os.path.join(d, "hive.log")), "nothing was started"

@@ -20,6 +20,8 @@ export const PUBLISH_WAIT_MS = 5_000;
 /** After SIGTERM, how long a child has before SIGKILL (the bridge releases leases within 3 s). */
 export const STOP_TIMEOUT_MS = 5_000;
 const READY = /console ready port=(\d+)/;
+/** cohesix-sim --uart pty says where the UART console is. */
+const UART_PTY = /^uart pty=(\S+)/;
 
 export interface StartOptions {
   consolePort: number;
@@ -198,9 +200,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   children.push(hive);
   log.write(`[start] hive pid=${hive.pid}\n`);
+  let uartPty: string | null = null;
   const port = await new Promise<number | null>((res) => {
     const timer = setTimeout(() => res(null), BOOT_TIMEOUT_MS);
     toLog(hive, log, '', (l) => {
+      const pty = UART_PTY.exec(l);
+      if (pty !== null) uartPty = pty[1];
       const m = READY.exec(l);
       if (m !== null) {
         clearTimeout(timer);
@@ -247,7 +252,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!stopping) note(`the hive exited (${sig ?? code}); see ${o.log}`);
   });
   note(`hive up: console 127.0.0.1:${port} (token changeme)${ninep ? `, Secure9P 127.0.0.1:${ninep}` : ''}; ` +
-    `${bridge ? `gpu-bridge-host --mock every ${o.intervalMs} ms; ` : ''}log ${o.log}. quit or Ctrl-D stops it all.`);
+    `${uartPty ? `UART console on ${uartPty}; ` : ''}${bridge ? `gpu-bridge-host --mock every ${o.intervalMs} ms; ` : ''}log ${o.log}. quit or Ctrl-D stops it all.`);
 
   // cohsh owns the terminal; the terminal's Ctrl-C is its own business, so this launcher ignores SIGINT.
   const shell = spawn(node, [join(ROOT, 'bin', 'cohsh'), '--tcp-port', String(port), '--role', 'queen'], { cwd: process.cwd(), stdio: 'inherit' });
