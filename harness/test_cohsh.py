@@ -67,8 +67,12 @@ def test_usage_error_exits_2():
     assert "run 'cohsh --help' for usage" in r.stderr
 
 
+# A private tmux server (-L), so the test never touches anyone's own tmux sessions.
+TMUX = ["tmux", "-L", f"cohsh-mock-{os.getpid()}"]
+
+
 def screen(session):
-    return subprocess.run(["tmux", "capture-pane", "-t", session, "-p"], capture_output=True, text=True).stdout
+    return subprocess.run([*TMUX, "capture-pane", "-t", session, "-p"], capture_output=True, text=True).stdout
 
 
 def wait_screen(session, text):
@@ -86,8 +90,8 @@ def test_interactive_prompt_completion_history_and_ctrl_c():
     hist = os.path.join(tempfile.mkdtemp(), "history")
     session = f"cohsh-{os.getpid()}"
     cmd = f"COHSH_HISTORY={hist} {COHSH} --transport mock --role queen"
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd], check=True)
-    keys = lambda *k: subprocess.run(["tmux", "send-keys", "-t", session, *k], check=True)
+    subprocess.run([*TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd], check=True)
+    keys = lambda *k: subprocess.run([*TMUX, "send-keys", "-t", session, *k], check=True)
     try:
         wait_screen(session, "coh>")  # capture-pane drops the trailing space
         keys("ca", "Tab")
@@ -105,9 +109,9 @@ def test_interactive_prompt_completion_history_and_ctrl_c():
         wait_screen(session, "ping: pong")
         keys("quit", "Enter")
         deadline = time.monotonic() + SCREEN_WAIT_S
-        while time.monotonic() < deadline and subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode == 0:
+        while time.monotonic() < deadline and subprocess.run([*TMUX, "has-session", "-t", session], capture_output=True).returncode == 0:
             time.sleep(0.05)
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*TMUX, "kill-server"], capture_output=True)
     with open(hist) as f:
         assert f.read().splitlines() == ["cat /proc/boot", "log -f --interval-ms 250", "ping", "quit"]

@@ -16,7 +16,7 @@ GO_BUILD_TIMEOUT_S = 300
 LOG_LINE = "interop: hello from the harness"
 BOOT = "Cohesix boot: root-task online\n"
 ROOT_NAMES = ["gpu", "kmesg", "log", "proc", "queen", "shard", "trace", "worker"]
-PROC_NAMES = ["9p", "boot", "lifecycle", "pressure", "root"]
+PROC_NAMES = ["9p", "boot", "lifecycle", "pressure", "root", "tests"]
 # strerror texts the diod tools print for the errnos of spec §0.
 EPERM_TEXT = "Operation not permitted"
 EACCES_TEXT = "Permission denied"

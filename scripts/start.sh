@@ -1,7 +1,17 @@
 #!/bin/sh
-# Builds if needed and boots the default dev hive in the host firmware, UART console on this terminal.
+# `npm start`: builds what is missing or stale, then host/start/start.ts boots the dev hive (log in build/hive.log),
+# starts gpu-bridge-host --mock and drops you into cohsh attached as queen; leaving cohsh stops them all.
 set -eu
 cd "$(dirname "$0")/.."
-sh scripts/build.sh
-echo "booting build/images/dev.img: TCP console on 127.0.0.1:${COHESIX_CONSOLE_PORT:-31337} (token changeme); Ctrl-C stops the hive" >&2
-exec build/cohesix-sim --image build/images/dev.img --trust-key build/keys/dev.pub --uart stdio --console-port "${COHESIX_CONSOLE_PORT:-31337}"
+stale=""
+for f in build/cohesix-sim build/images/dev.img build/keys/dev.pub build/tsc/host/start/start.js build/tsc/host/cohsh/cli.js; do
+  [ -e "$f" ] || stale="$f"
+done
+if [ -z "$stale" ]; then
+  stale=$(find js host bindings engine/port engine/cohc boards package.json -newer build/images/dev.img -type f 2>/dev/null | head -n 1)
+fi
+if [ -n "$stale" ]; then
+  echo "[start] building ($stale is missing or newer than the image)" >&2
+  sh scripts/build.sh
+fi
+exec node build/tsc/host/start/start.js "$@"

@@ -118,7 +118,11 @@ test('jobs: QUEUED → RUNNING → OK with a checked result, one per stream per 
 test('jobs refusal: no lease, over the lease memory', async () => {
   await rig(async ({ h, step, spawn }) => {
     await step();
-    h.queen().append('/gpu/GPU-0/job', jobLine('orphan') + '\n');
+    // The hive refuses job lines from anyone but the lease holder (nothing is kept) ...
+    const r = h.queen().append('/gpu/GPU-0/job', jobLine('orphan') + '\n');
+    assert.ok(r.kind === 'Rlerror' && r.ecode === Errno.EPERM, 'the queen is not the lease holder');
+    // ... so a line with no lease behind it can only be one the hive already held; the bridge still answers it.
+    h.door.gpu.gpu('GPU-0')!.job.store.append(new TextEncoder().encode(jobLine('orphan') + '\n'));
     await step();
     assert.deepEqual(statuses(h, 'GPU-0').map((x) => `${x.job} ${x.state} ${x.detail}`), ['orphan ERR no-lease']);
     await spawn('GPU-1', 0, 1, 60);

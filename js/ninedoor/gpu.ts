@@ -39,13 +39,20 @@ export class GpuDir extends DirNode {
   readonly job: AppendFile;
   readonly status = new AppendFile(new LineStore(GPU_STATUS_BYTES_MAX, GPU_STATUS_BYTES_MAX), jsonLines('status'));
 
-  constructor(readonly gpuId: string, hook: GpuAppendHook) {
+  constructor(readonly gpuId: string, hook: GpuAppendHook, holder: () => string | null = () => null) {
     super();
     this.ctl = new AppendFile(new LineStore(GPU_CTL_BYTES_MAX, GPU_CTL_BYTES_MAX), utf8Only, (d, io) => hook(gpuId, 'ctl', utf8Decode(d) ?? '', io));
     const jobCheck = jsonLines('job');
+    // Spec §6/§11.4: only the current lease holder submits jobs. Checked before the line is kept, so
+    // the host bridge (which cannot tell writers apart) never sees a job the holder did not write.
+    const holderOnly: WriteCheck = (_d, io) => {
+      const h = holder();
+      if (h !== null && io.who.role === 'worker-gpu' && io.who.identity === h) return null;
+      return new NineError('Permission', h === null ? `GPU ${gpuId} has no lease` : `jobs on GPU ${gpuId} are its lease holder's`);
+    };
     this.job = new AppendFile(
       new LineStore(GPU_JOB_BYTES_MAX, GPU_JOB_RECORD_BYTES_MAX),
-      (d, io) => io.gate('worker-job') ?? jobCheck(d, io),
+      (d, io) => io.gate('worker-job') ?? holderOnly(d, io) ?? jobCheck(d, io),
       (d, io) => hook(gpuId, 'job', utf8Decode(d) ?? '', io),
     );
     this.add('info', this.info);
@@ -104,7 +111,8 @@ export class GpuRoot extends DirNode {
     for (const s of specs) {
       let dir = this.gpus.get(s.id);
       if (dir === undefined) {
-        dir = new GpuDir(s.id, this.hook);
+        const gid = s.id;
+        dir = new GpuDir(gid, this.hook, () => this.holders.get(gid) ?? null);
         this.gpus.set(s.id, dir);
         this.add(s.id, dir);
       }

@@ -16,3 +16,4 @@ export * from './bridge.js';
 export * from './gpu.js';
 export * from './nssession.js';
 export * from './server.js';
+export * from './selftests.js';

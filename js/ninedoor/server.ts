@@ -19,6 +19,7 @@ import { TelemetryRing } from './ring.js';
 import { allShardLabels, shardLabel } from './shard.js';
 import type { GpuSnapshot } from './snapshot.js';
 import { HiveState } from './state.js';
+import { SELFTEST_NAMES, selftestScript } from './selftests.js';
 import { LineStore } from './store.js';
 import { parseAbsPath } from './binds.js';
 
@@ -90,6 +91,8 @@ export class NineDoor {
   private readonly services = new Map<string, string>([['logs', '/log']]);
   private readonly shardDirs = new Map<string, DirNode>();
   private nextSessionId = 1;
+  /** Highest n of a `worker-<n>` root-task has added: ids are never reused, so the next spawn gets n + 1. */
+  private highestWorkerSeq = 0;
   readonly gpu: GpuRoot;
   readonly bridge: BridgeChannel;
   readonly ingest: IngestRoot;
@@ -147,6 +150,9 @@ export class NineDoor {
     const session = proc.add('9p', new DirNode()).add('session', new DirNode());
     // No session drains today (close is immediate), so draining is always 0.
     gen(session, 'active', () => `active=${this.activeSessions()} draining=0`);
+    // Spec §4.6: the self-test scripts; the view rules leave /proc/tests to the queen (workers read only /proc and /proc/boot).
+    const tests = proc.add('tests', new DirNode());
+    for (const name of SELFTEST_NAMES) tests.add(name, new GeneratedFile(() => selftestScript(name, `worker-${this.highestWorkerSeq + 1}`)));
   }
 
   private makeInternals(): DoorInternals {
@@ -264,6 +270,8 @@ export class NineDoor {
     if (bad !== null || utf8Length(id) > WORKER_ID_BYTES_MAX) return new NineError('Invalid', `bad worker id: ${bad ?? 'too long'}`);
     if (this.workers.has(id)) return new NineError('Busy', `worker id ${id} exists`);
     if (this.workers.size >= WORKERS_MAX) return new NineError('Busy', `more than ${WORKERS_MAX} workers`);
+    const seq = /^worker-([1-9][0-9]{0,8})$/.exec(id);
+    if (seq !== null) this.highestWorkerSeq = Math.max(this.highestWorkerSeq, Number(seq[1]));
     const dir = new DirNode();
     const ring = dir.add('telemetry', new RingFile(new TelemetryRing((l) => this.log(l))));
     dir.mtimeMs = this.o.nowMs();

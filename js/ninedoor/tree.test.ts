@@ -11,7 +11,7 @@ test('ninedoor tree: the queen lists / as spec §6 says, and all 256 shard dirs 
   deepEqual(q.ls('/'), ['gpu', 'kmesg', 'log', 'proc', 'queen', 'shard', 'trace', 'worker']);
   deepEqual(q.ls('/shard'), allShardLabels());
   deepEqual(q.ls('/shard/13'), ['worker']);
-  deepEqual(q.ls('/proc'), ['9p', 'boot', 'lifecycle', 'pressure', 'root']);
+  deepEqual(q.ls('/proc'), ['9p', 'boot', 'lifecycle', 'pressure', 'root', 'tests']);
   deepEqual(q.ls('/queen'), ['ctl', 'lifecycle', 'telemetry']);
   deepEqual(q.ls('/gpu'), ['GPU-0', 'GPU-1', 'bridge']);
 });

@@ -7,6 +7,7 @@
 import { NineError } from '../../secure9p/errors.js';
 import type { Answer } from '../../secure9p/fileserver.js';
 import type { ControlContext, HivePolicy, RevokedSession } from '../../ninedoor/policy.js';
+import type { Principal } from '../../secure9p/fileserver.js';
 import { gateDeniedLine, gateOpen, type Gate, type LifecycleState } from '../../ninedoor/gates.js';
 import type { CutReason, LifecycleFacts, PressureFacts, RootFacts } from '../../ninedoor/state.js';
 import type { WorkerKind } from '../../ninedoor/server.js';
@@ -28,6 +29,10 @@ import { TaskSpawnError, type Clock, type NineDoorPort, type TaskFault, type Tas
 /** Revocation reasons root-task gives (spec §8.5 names the budget ones; the fault ones are ours). */
 export const REVOKE_KILLED = 'killed by queen';
 export const REVOKE_TTL = 'ticket ttl expired';
+/** Reason of a lease that outlived its ttl_s while its worker's budget ttl (overridden) runs on. */
+export const LEASE_TTL = 'lease ttl expired';
+/** A queen ctl line that ends a lease (spec §11.2): `RELEASE <worker> [reason]`. */
+const RELEASE_LINE = /^RELEASE (\S+)(?: (.*))?$/;
 export const FAULT_REASONS: Readonly<Record<TaskFault, string>> = {
   quota: 'memory quota exceeded',
   cpu: 'cpu budget exceeded',
@@ -55,6 +60,8 @@ export interface WorkerView {
 
 interface WorkerRecord extends WorkerView {
   lease: Lease | null;
+  /** Monotonic ms at which the lease ends (its ttl_s); null without a lease. */
+  leaseDeadlineMs: number | null;
 }
 
 export interface HiveControlOptions {
@@ -120,7 +127,7 @@ export class HiveControl implements HivePolicy {
     return this.root.reachable;
   }
   workerList(): WorkerView[] {
-    return [...this.workers.values()].map(({ lease: _l, ...v }) => ({ ...v, budget: { ...v.budget } }));
+    return [...this.workers.values()].map(({ lease: _l, leaseDeadlineMs: _d, ...v }) => ({ ...v, budget: { ...v.budget } }));
   }
   workerOfTask(taskId: number): string | null {
     return this.byTask.get(taskId) ?? null;
@@ -313,6 +320,7 @@ export class HiveControl implements HivePolicy {
     const rec: WorkerRecord = {
       id, kind, taskId, budget: b, gpuId: lease?.gpuId ?? null, lease,
       deadlineMs: b.ttlS === null ? null : now + b.ttlS * 1000,
+      leaseDeadlineMs: lease === null ? null : now + lease.ttlS * 1000,
     };
     this.workers.set(id, rec);
     this.byTask.set(taskId, id);
@@ -375,17 +383,66 @@ export class HiveControl implements HivePolicy {
     if (id != null) this.revoke(id, r.reason, 'ninedoor');
   }
 
-  /** Revokes every worker whose ttl has passed (monotonic ms). Call at nextDeadlineMs() or each pump tick. */
+  /** Revokes every worker whose ttl has passed and ends leases past their ttl_s (monotonic ms). Call at nextDeadlineMs() or each pump tick. */
   tick(nowMs: number): void {
     for (const rec of [...this.workers.values()]) {
       if (rec.deadlineMs !== null && nowMs >= rec.deadlineMs) this.revoke(rec.id, REVOKE_TTL, 'root');
+      else if (rec.lease !== null && rec.leaseDeadlineMs !== null && nowMs >= rec.leaseDeadlineMs) {
+        // The budget ttl was overridden past the lease's: the lease ends, the worker stays (spec §11.2 TTL).
+        const l = rec.lease;
+        this.dropLease(rec);
+        this.releaseLines(l, LEASE_TTL);
+        this.log(`released ${l.gpuId} from ${rec.id}: ${LEASE_TTL}`);
+      }
     }
   }
 
   nextDeadlineMs(): number | null {
     let next: number | null = null;
-    for (const rec of this.workers.values()) if (rec.deadlineMs !== null && (next === null || rec.deadlineMs < next)) next = rec.deadlineMs;
+    const consider = (t: number | null) => {
+      if (t !== null && (next === null || t < next)) next = t;
+    };
+    for (const rec of this.workers.values()) {
+      consider(rec.deadlineMs);
+      if (rec.lease !== null) consider(rec.leaseDeadlineMs);
+    }
     return next;
+  }
+
+  /** Forgets a worker's lease here and in NineDoor's view (its job writes get Permission from now on). */
+  private dropLease(rec: WorkerRecord): void {
+    if (rec.lease === null) return;
+    this.leases.delete(rec.lease.gpuId);
+    void this.o.nineDoor.setLease(rec.lease.gpuId, null);
+    rec.lease = null;
+    rec.leaseDeadlineMs = null;
+  }
+
+  /**
+   * A line stored in /gpu/<id>/ctl or /gpu/<id>/job (NineDoor kept it and asks). ctl: a queen's
+   * (the host bridge's) `RELEASE <worker> [reason]` ends that worker's lease on this GPU — the holder
+   * is cleared so its job writes get Permission; the writer wrote the ctl line and writes the
+   * RELEASED/LEASE-ENDED lines itself (gpu-bridge-host does), so root-task adds none. Other ctl
+   * lines are kept and not acted on. job: accepted from the current lease holder only (spec §11.4);
+   * the host bridge runs it.
+   */
+  gpuAppend(gpuId: string, file: 'ctl' | 'job', text: string, who: Principal): NineError | undefined {
+    if (file === 'job') {
+      const held = this.leases.get(gpuId);
+      if (who.role === 'worker-gpu' && held !== undefined && held.workerId === who.identity) return undefined;
+      return new NineError('Permission', held === undefined ? `GPU ${gpuId} has no lease` : `jobs on GPU ${gpuId} are ${held.workerId}'s`);
+    }
+    if (who.role !== 'queen') return new NineError('Permission', `/gpu/${gpuId}/ctl is the queen's`);
+    for (const line of text.split('\n')) {
+      const m = RELEASE_LINE.exec(line.trim());
+      if (m === null) continue;
+      const held = this.leases.get(gpuId);
+      const rec = held === undefined ? undefined : this.workers.get(held.workerId);
+      if (held === undefined || held.workerId !== m[1] || rec === undefined) continue; // already ended: nothing to do
+      this.dropLease(rec);
+      this.log(`released ${gpuId} from ${m[1]}: ${m[2] ?? 'by queen'}`);
+    }
+    return undefined;
   }
 
   /** A task faulted (TaskCap.onFault). True when it was a worker: revoked, logged, killed. Other tasks are the caller's. */

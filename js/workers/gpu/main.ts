@@ -1,12 +1,12 @@
-// worker-gpu: attaches with its ticket, confirms its lease from /gpu/<id>/lease, and reports job status to its ring.
+// worker-gpu: the lease holder. Attaches with its ticket, confirms its GPU is in its view, then holds the lease until it is killed or revoked.
+//
+// Its budget is ops = streams × 8 (spec §7), and walk/open/read/write each cost one, so it spends
+// one op (the walk to its GPU's ctl) and then none: job lines come from the workload that holds its
+// ticket (spec §11.4), and the host bridge appends RUNNING/OK/ERR records to this worker's ring
+// itself (docs/gpu-bridge-host.md), so mirroring status here would only double them.
 import type { Caps, TaskConfig } from '../../caps/index.js';
 import { NineError } from '../../secure9p/errors.js';
 import { closeNineDoor, nineDoorClient } from '../link.js';
-
-/** How often the worker re-reads its GPU's status for job lines to report. */
-export const GPU_POLL_INTERVAL_MS = 1000;
-/** Bytes of /gpu/<id>/status read per poll. */
-const STATUS_READ_BYTES_MAX = 32768;
 
 interface GpuArgs {
   ticket?: string;
@@ -21,10 +21,10 @@ export default function main(caps: Caps, config: TaskConfig): void {
     return;
   }
   const gpu = args.lease.gpu_id;
-  const ring = `/worker/${args.worker_id}/telemetry`;
-  let timer = 0;
+  let stopped = false;
   const stop = (why: string): void => {
-    caps.timer.clear(timer);
+    if (stopped) return;
+    stopped = true;
     caps.log.write(`stopped: ${why}`);
     closeNineDoor(caps);
   };
@@ -32,22 +32,10 @@ export default function main(caps: Caps, config: TaskConfig): void {
   void (async () => {
     const root = await client.connect('', args.ticket!);
     if (root instanceof NineError) return stop(`attach refused: ${root.message}`);
-    const lease = await client.readText(`/gpu/${gpu}/lease`, STATUS_READ_BYTES_MAX);
-    if (lease instanceof NineError) return stop(`lease unreadable: ${lease.message}`);
-    const mine = lease.split('\n').filter((l) => l.includes('"state":"ACTIVE"') && l.includes(`"worker_id":"${args.worker_id}"`));
-    caps.log.write(mine.length ? `lease on ${gpu} active` : `no ACTIVE lease on ${gpu} for ${args.worker_id}`);
-    // Status lines of this worker's jobs are mirrored into its own ring (spec §11.4 telemetry records).
-    let seen = 0;
-    timer = caps.timer.setInterval(() => {
-      void client.readText(`/gpu/${gpu}/status`, STATUS_READ_BYTES_MAX).then(async (text) => {
-        if (text instanceof NineError) return stop(`${text.code}: ${text.message}`);
-        const lines = text.split('\n').filter((l) => l.startsWith('{"job"'));
-        for (const line of lines.slice(seen)) {
-          const r = await client.append(ring, `${line}\n`);
-          if (r instanceof NineError) return stop(`${r.code}: ${r.message}`);
-        }
-        seen = lines.length;
-      });
-    }, GPU_POLL_INTERVAL_MS);
+    // Spec §6: the holder's view has /gpu/<id>/{info,status,ctl,job}; a walk there proves the grant reached NineDoor.
+    const fid = await client.walkPath(`/gpu/${gpu}/ctl`);
+    if (fid instanceof NineError) return stop(`lease on ${gpu} not in view: ${fid.message}`);
+    await client.clunk(fid);
+    caps.log.write(`lease on ${gpu} active: mem=${args.lease!.mem_mb} streams=${args.lease!.streams} ttl=${args.lease!.ttl_s}s`);
   })();
 }
