@@ -57,6 +57,8 @@ class NinepServer:
     # What the server holds at start: /proc/boot and /log/queen.log as standard clients read them.
     boot_text: str = BOOT_LINE + "\n"
     log_text: str = ""
+    # The server's process, for profilers (None when someone else runs it).
+    pid: Optional[int] = None
 
     @property
     def addr(self) -> str:
@@ -100,7 +102,7 @@ def start_ninedoor_node(workers: Sequence[str] = ("worker-1", "worker-2"), log_l
                 proc.kill()
                 proc.wait(timeout=STOP_TIMEOUT_S)
 
-    return NinepServer("ninedoor-node", "127.0.0.1", port, stop, lines, log_text="".join(l + "\n" for l in log_lines))
+    return NinepServer("ninedoor-node", "127.0.0.1", port, stop, lines, log_text="".join(l + "\n" for l in log_lines), pid=proc.pid)
 
 
 def free_port() -> int:
@@ -197,7 +199,7 @@ def _boot_firmware(n_workers: int, log_lines: Sequence[str]) -> NinepServer:
         stop()
         raise
     return NinepServer("ninedoor-firmware", "127.0.0.1", port, stop, log().splitlines(),
-                       boot_text=FIRMWARE_BOOT, log_text=log_text)
+                       boot_text=FIRMWARE_BOOT, log_text=log_text, pid=proc.pid)
 
 
 def external_server() -> Optional[NinepServer]:
