@@ -20,10 +20,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "harness"))
-from ninep_server import NinepServer, start_ninedoor_node  # noqa: E402
+from ninep_server import DEV_IMAGE, SIM, NinepServer, start_ninedoor_firmware, start_ninedoor_node  # noqa: E402
 
-SIM = os.path.join(REPO, "build", "cohesix-sim")
-DEV_IMAGE = os.path.join(REPO, "build", "images", "dev.img")
 BOOT = b"Cohesix boot: root-task online\n"
 MSIZE_BYTES = 8192
 NOFID = 0xFFFFFFFF
@@ -152,6 +150,7 @@ def median_of(rounds):
 
 
 def bench_9p(server: NinepServer, aname, iters):
+    boot = server.boot_text.encode()
     c = Conn(server.host, server.port)
     try:
         c.setup(aname)
@@ -169,7 +168,7 @@ def bench_9p(server: NinepServer, aname, iters):
             c.rpc(12, open_body)
             _, data = c.rpc(116, read_body)
             c.rpc(120, clunk_body)
-            if data[4:] != BOOT:
+            if data[4:] != boot:
                 raise AssertionError(f"read {data[4:]!r}")
 
         return {"getattr": measure(getattr_op, iters), "walk_open_read_clunk": measure(wolrc_op, max(1, iters // 4))}
@@ -258,21 +257,14 @@ def start_diod():
     if not wait_for_9p("127.0.0.1", port, proc, SERVER_START_TIMEOUT_S):
         stop()
         return None, "diod did not answer Tversion"
-    return NinepServer("diod", "127.0.0.1", port, stop), d
+    return NinepServer("diod", "127.0.0.1", port, stop, boot_text=BOOT.decode()), d
 
 
 def start_firmware():
-    """Hook for NineDoor in the firmware: cohesix-sim with --9p-port, if its 9P listener answers."""
+    """NineDoor in the firmware: build/cohesix-sim with the dev image and --9p-port (no workers spawned)."""
     if not (os.path.exists(SIM) and os.path.exists(DEV_IMAGE)):
         return None, "build/cohesix-sim or build/images/dev.img missing (run scripts/build.sh)"
-    port = free_port()
-    proc = subprocess.Popen([SIM, "--image", DEV_IMAGE, "--uart", "none", "--console-port", "0", "--9p-port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    stop = stopper(proc)
-    if not wait_for_9p("127.0.0.1", port, proc, SERVER_START_TIMEOUT_S):
-        stop()
-        return None, f"cohesix-sim --9p-port {port} did not answer Tversion (no Secure9P listener in the firmware yet)"
-    return NinepServer("ninedoor-firmware", "127.0.0.1", port, stop), "queen"
+    return start_ninedoor_firmware(workers=()), "queen"
 
 
 def start_node():
@@ -287,6 +279,8 @@ def main():
     ap.add_argument("--iters", type=int, default=DEFAULT_ITERS, help="getattr iterations (walk+open+read+clunk runs a quarter)")
     ap.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help="interleaved rounds; the median round is reported")
     ap.add_argument("--json", default=os.path.join(HERE, "results", "ninep.json"))
+    ap.add_argument("--servers", default="ninedoor-firmware,ninedoor-node,diod",
+                    help="comma-separated subset of ninedoor-firmware, ninedoor-node, diod (e.g. to profile one)")
     a = ap.parse_args()
 
     # The servers run side by side and the rounds interleave them, so a noisy neighbour (this
@@ -296,7 +290,10 @@ def main():
     echo_dir = tempfile.mkdtemp(prefix="cohesix-bench-echo-")
     echo_exe = build_echo(echo_dir)
     try:
+        wanted = set(a.servers.split(","))
         for name, start in [("ninedoor-firmware", start_firmware), ("ninedoor-node", start_node), ("diod", start_diod)]:
+            if name not in wanted:
+                continue
             server, aname_or_why = start()
             if server is None:
                 results["skipped"][name] = aname_or_why

@@ -1,20 +1,25 @@
-"""Proof against 9P clients we did not write: diod's tools, Go hugelgupf/p9 and Python p9fs against NineDoor over TCP (spec §0 item 1)."""
+"""Proof against 9P clients we did not write: diod's tools, Go hugelgupf/p9 and Python p9fs against NineDoor over TCP (spec §0 item 1).
+
+Every test runs twice: against NineDoor on Node (host/node/ninedoor-serve) and against NineDoor in the
+firmware (build/cohesix-sim --9p-port, the dev image, its workers real tasks spawned by root-task).
+"""
 import json
 import os
+import re
 import shutil
 import socket
 import struct
 import subprocess
+import time
 
 import pytest
 
-from ninep_server import REPO, external_server, mint_ticket, start_ninedoor_node
+from ninep_server import BOOT_LINE, REPO, external_server, mint_ticket, start_ninedoor_firmware, start_ninedoor_node
 
 # Every client run is bounded: a hang fails the test instead of stalling CI.
 TOOL_TIMEOUT_S = 20
 GO_BUILD_TIMEOUT_S = 300
 LOG_LINE = "interop: hello from the harness"
-BOOT = "Cohesix boot: root-task online\n"
 ROOT_NAMES = ["gpu", "kmesg", "log", "proc", "queen", "shard", "trace", "worker"]
 PROC_NAMES = ["9p", "boot", "lifecycle", "pressure", "root", "tests"]
 # strerror texts the diod tools print for the errnos of spec §0.
@@ -24,13 +29,24 @@ ENOENT_TEXT = "No such file or directory"
 EINVAL_TEXT = "Invalid argument"
 
 
-@pytest.fixture
-def server():
+# Heartbeat records the firmware's worker-heart task appends to its ring every tick (js/workers/heart).
+HEARTBEAT_RECORD = re.compile(r'^\{"tick":\d+,"ts_ms":\d+\}$')
+# A tick of the dev hive's heartbeat workers is 1000 ms; the wait for one is bounded.
+HEARTBEAT_WAIT_S = 5
+STARTERS = {"node": start_ninedoor_node, "firmware": start_ninedoor_firmware}
+
+
+@pytest.fixture(params=sorted(STARTERS))
+def server(request):
+    """A fresh server per test, each holding heartbeat workers worker-1 and worker-2 and LOG_LINE in the log."""
     ext = external_server()
     if ext is not None:
+        if request.param != "node":
+            pytest.skip(f"COHESIX_NINEP_SERVER is set: one run against {ext.addr}")
+        ext.log_text = LOG_LINE + "\n"
         yield ext
         return
-    s = start_ninedoor_node(log_lines=[LOG_LINE])
+    s = STARTERS[request.param](log_lines=[LOG_LINE])
     try:
         yield s
     finally:
@@ -93,7 +109,7 @@ def test_diodls_long_walks_from_the_open_directory(server):
     assert r.returncode == 0, r.stderr
     rows = [l.split() for l in r.stdout.splitlines() if l.strip()]
     by_name = {row[-1]: row for row in rows}
-    assert by_name["boot"][0].startswith("-r--r--r--") and by_name["boot"][4] == str(len(BOOT))
+    assert by_name["boot"][0].startswith("-r--r--r--") and by_name["boot"][4] == str(len(server.boot_text.encode()))
     assert by_name["lifecycle"][0].startswith("dr-xr-xr-x")
 
 
@@ -102,7 +118,8 @@ def test_diodcat_reads_boot_and_the_log_in_one_session(server):
     # Two files in one run: libnpclient hands the clunked fid number out again for the second.
     r = diodcat(server, "queen", "/proc/boot", "/log/queen.log")
     assert r.returncode == 0, r.stderr
-    assert r.stdout == BOOT + LOG_LINE + "\n"
+    assert server.boot_text.startswith(BOOT_LINE + "\n") and server.log_text.endswith(LOG_LINE + "\n")
+    assert r.stdout == server.boot_text + server.log_text
 
 
 @needs_diod
@@ -116,12 +133,36 @@ def test_diod_tools_with_a_worker_ticket_see_only_the_worker_view(server, ticket
     r = diodls(server, t, "/worker/worker-1")
     assert r.returncode == 0 and r.stdout.split() == ["telemetry"], r.stderr
     r = diodcat(server, t, "/proc/boot", "/log/queen.log")
-    assert r.returncode == 0 and r.stdout == BOOT + LOG_LINE + "\n", r.stderr
+    assert r.returncode == 0 and r.stdout == server.boot_text + server.log_text, r.stderr
     for path in ["/queen/ctl", "/proc/lifecycle/state", "/worker/worker-2/telemetry"]:
         r = diodcat(server, t, path)
         assert r.returncode != 0 and EPERM_TEXT in r.stderr, (path, r.stderr)
     r = diodls(server, t, "/gpu")
     assert r.returncode != 0 and EPERM_TEXT in r.stderr, r.stderr
+
+
+@needs_diod
+def test_diod_tools_read_the_beats_of_a_real_worker_task(server, tickets):
+    """Firmware only: worker-1 is a worker-heart task appending over its routed channel session; a
+    standard client attached over TCP with worker-1's ticket reads the same ring."""
+    if server.name != "ninedoor-firmware":
+        pytest.skip("workers on Node are records without a task: nothing beats")
+    deadline = time.monotonic() + HEARTBEAT_WAIT_S
+    while True:
+        r = diodcat(server, tickets["w1"], "/worker/worker-1/telemetry")
+        assert r.returncode == 0, r.stderr
+        if r.stdout:
+            break
+        assert time.monotonic() < deadline, f"no heartbeat from worker-1 within {HEARTBEAT_WAIT_S} s"
+        time.sleep(0.1)
+    lines = r.stdout.splitlines()
+    assert all(HEARTBEAT_RECORD.match(l) for l in lines), r.stdout
+    assert json.loads(lines[0])["tick"] == 1
+    # worker-2's ring is its own: worker-1's ticket may not read it, the queen may.
+    r = diodcat(server, tickets["w1"], "/worker/worker-2/telemetry")
+    assert r.returncode != 0 and EPERM_TEXT in r.stderr, r.stderr
+    r = diodcat(server, "queen", "/shard/1c/worker/worker-2/telemetry")
+    assert r.returncode == 0, r.stderr
 
 
 @needs_diod
@@ -178,9 +219,9 @@ def test_go_p9_queen_walks_lists_reads_appends_and_reads_back(go_client, server)
     assert [o["ok"] for o in out] == [True] * 8, out
     assert out[1]["names"] == ROOT_NAMES
     assert out[2]["names"] == PROC_NAMES
-    assert out[3]["data"] == BOOT
+    assert out[3]["data"] == server.boot_text
     assert out[4]["wrote"] == len(line) + 1
-    assert out[5]["data"] == f"{LOG_LINE}\n{line}\n"
+    assert out[5]["data"] == f"{server.log_text}{line}\n"
     assert out[6]["size"] == len(out[5]["data"]) and out[6]["mode"] == 0o100644
     assert out[7]["mode"] == 0o040555
 
@@ -192,7 +233,11 @@ def test_go_p9_worker_sees_its_view_and_appends_telemetry(go_client, server, tic
     assert out[0]["ok"]
     assert (out[1]["ok"], out[1]["errno"]) == (False, 1)
     assert out[2]["names"] == ["boot"]
-    assert out[3]["ok"] and out[4]["data"] == '{"tick":1}\n'
+    assert out[3]["ok"] and out[4]["ok"]
+    # Our record is in the ring; in the firmware the worker-heart task may have beaten beside it.
+    lines = out[4]["data"].splitlines()
+    assert lines.count('{"tick":1}') == 1, out[4]
+    assert all(l == '{"tick":1}' or (server.name == "ninedoor-firmware" and HEARTBEAT_RECORD.match(l)) for l in lines), out[4]
     assert (out[5]["ok"], out[5]["errno"]) == (False, 1)
     assert (out[6]["ok"], out[6]["errno"]) == (False, 1)
 
@@ -217,10 +262,10 @@ def test_p9fs_lists_and_reads(server):
     fs = p9fs_connect(server, "nobody", "queen")
     assert fs.ls("", detail=False) == [n + "/" if n != "kmesg" else n for n in ROOT_NAMES]
     assert fs.ls("log", detail=False) == ["log/queen.log"]
-    assert fs.cat("proc/boot") == BOOT.encode()
-    assert fs.cat("log/queen.log") == (LOG_LINE + "\n").encode()
+    assert fs.cat("proc/boot") == server.boot_text.encode()
+    assert fs.cat("log/queen.log") == server.log_text.encode()
     info = fs.info("proc/boot")
-    assert (info["type"], info["size"]) == ("file", len(BOOT))
+    assert (info["type"], info["size"]) == ("file", len(server.boot_text.encode()))
 
 
 def test_p9fs_worker_uname_and_ticket_role_must_agree(server, tickets):
@@ -262,7 +307,7 @@ def test_msize_65536_offer_gets_8192_and_the_session_keeps_working(server):
         assert rtype == 13
         # Ask for 65536 bytes: the reply is bounded by the negotiated 8192.
         rtype, _, body = rpc(116, 4, struct.pack("<IQI", 1, 0, 65536))
-        assert rtype == 117 and body[4:] == BOOT.encode()
+        assert rtype == 117 and body[4:] == server.boot_text.encode()
         # A frame over 8192 is refused EMSGSIZE with its tag, and the session goes on.
         big = struct.pack("<IQI", 1, 0, 9000) + b"x" * 9000
         rtype, rtag, body = rpc(118, 5, big)

@@ -171,3 +171,26 @@ test('encode: an Rread of exactly msize − 11 bytes fits one frame', () => {
 test('hex helper sanity for vectors', () => {
   deepEqual(fromHex('0b00'), new Uint8Array([11, 0]));
 });
+
+test('encode: frames are independent copies, also right after a refused encode', () => {
+  // Writers share one scratch buffer: a refused message must give it back, and no frame may alias it.
+  const first = encodeMessage({ kind: 'Rclunk', tag: 1 });
+  throws(() => encodeMessage({ kind: 'Rlerror', tag: 0x10000, ecode: 1 }), 'tag out of range');
+  throws(() => encodeMessage({ kind: 'Rread', tag: 1, data: new Uint8Array(600) }, 512), 'exceeds 512 bytes');
+  const second = encodeMessage({ kind: 'Rlerror', tag: 2, ecode: 5 });
+  deepEqual(first, new Uint8Array([7, 0, 0, 0, 121, 1, 0]));
+  deepEqual(second, new Uint8Array([11, 0, 0, 0, 7, 2, 0, 5, 0, 0, 0]));
+  equal(first.byteLength, first.buffer.byteLength);
+  equal(second.byteLength, second.buffer.byteLength);
+});
+
+test('encode: u64 fields outside 0..2^64-1 are refused, the edges fit', () => {
+  const ok64 = (offset: bigint) => encodeMessage({ kind: 'Tread', tag: 1, fid: 1, offset, count: 1 });
+  equal(ok64(0n).length, 23);
+  equal(ok64(0xffffffffffffffffn).length, 23);
+  throws(() => ok64(-1n), 'offset out of range: -1');
+  throws(() => ok64(0x10000000000000000n), 'offset out of range');
+  throws(() => encodeMessage({ kind: 'Tread', tag: 1, fid: 1, offset: 1 as unknown as bigint, count: 1 }), 'offset out of range');
+  throws(() => encodeMessage({ kind: 'Tclunk', tag: 1, fid: 1.5 }), 'u32 out of range: 1.5');
+  throws(() => encodeMessage({ kind: 'Tclunk', tag: 1, fid: -1 }), 'u32 out of range');
+});

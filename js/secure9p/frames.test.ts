@@ -48,3 +48,16 @@ test('frames: setMsize lowers the bound', () => {
   const ev = s.push(b);
   equal(ev[0].kind, 'oversize');
 });
+
+test('frames: a chunk that is exactly one frame comes out whole, and a split one after it still joins', () => {
+  const s = new FrameSplitter();
+  deepEqual(frames(s.push(a.slice())), [a]);
+  equal(s.buffered(), 0);
+  deepEqual(frames(s.push(b.slice(0, 5))), []);
+  deepEqual(frames(s.push(b.slice(5))), [b]);
+  // A one-frame chunk over msize is still skipped with its tag, not passed on.
+  const small = new FrameSplitter(512);
+  const big = encodeMessage({ kind: 'Twrite', tag: 9, fid: 1, offset: 0n, data: new Uint8Array(600) });
+  deepEqual(small.push(big), [{ kind: 'oversize', tag: 9, type: 118, declaredBytes: big.length }]);
+  deepEqual(frames(small.push(a.slice())), [a]);
+});

@@ -39,6 +39,15 @@ export class FrameSplitter {
   push(chunk: Uint8Array): FrameEvent[] {
     const out: FrameEvent[] = [];
     if (this.dead) return out;
+    // The common case on a request/response stream: nothing held, and the chunk is exactly one
+    // frame within msize. Hand it on as it is (the transport gives each chunk to us alone).
+    if (this.have === 0 && this.skipBytes === 0 && chunk.length >= HEADER_BYTES) {
+      const size = (chunk[0] | (chunk[1] << 8) | (chunk[2] << 16) | (chunk[3] << 24)) >>> 0;
+      if (size === chunk.length && size <= this.msizeBytes) {
+        out.push({ kind: 'frame', bytes: chunk });
+        return out;
+      }
+    }
     let i = 0;
     while (i < chunk.length) {
       if (this.skipBytes > 0) {

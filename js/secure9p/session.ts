@@ -101,16 +101,17 @@ export class Session<N> {
     const d = decodeRequest(bytes, this.msizeBytes);
     if (!d.ok) {
       if (d.error.tag === null) {
-        this.trace(`9p <- undecodable: ${d.error.message}`);
+        if (this.o.trace) this.trace(`9p <- undecodable: ${d.error.message}`);
         this.o.close?.(d.error.message);
         return;
       }
-      this.trace(`9p <- type=${d.error.type} tag=${d.error.tag} undecodable`);
+      if (this.o.trace) this.trace(`9p <- type=${d.error.type} tag=${d.error.tag} undecodable`);
       this.reply(d.error.tag, new NineError(d.error.code, d.error.message));
       return;
     }
     const m = d.message;
-    this.trace(`9p <- ${m.kind === 'Trefused' ? m.name : m.kind} tag=${m.tag}`);
+    // Guarded here, not only in trace(): the line would be built for every frame otherwise.
+    if (this.o.trace) this.trace(`9p <- ${m.kind === 'Trefused' ? m.name : m.kind} tag=${m.tag}`);
     if (this.revoked !== null) return this.reply(m.tag, this.closed());
     if (m.kind === 'Tversion') return this.reply(m.tag, this.version(m));
     const refused = this.tags.admit(m.tag);
@@ -194,8 +195,10 @@ export class Session<N> {
 
   private reply(tag: number, r: Outcome): void {
     const msg: Reply = r instanceof NineError ? { kind: 'Rlerror', tag, ecode: r.errno } : r;
-    if (r instanceof NineError) this.trace(`9p -> Rlerror tag=${tag} ecode=${r.errno} ${r.code}: ${r.message}`);
-    else this.trace(`9p -> ${msg.kind} tag=${tag}`);
+    if (this.o.trace) {
+      if (r instanceof NineError) this.trace(`9p -> Rlerror tag=${tag} ecode=${r.errno} ${r.code}: ${r.message}`);
+      else this.trace(`9p -> ${msg.kind} tag=${tag}`);
+    }
     let frame: Uint8Array;
     try {
       frame = encodeMessage(msg, this.msizeBytes);

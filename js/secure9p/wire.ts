@@ -1,7 +1,7 @@
 // Little-endian cursors over one frame: the reader never reads past its end, the writer never grows past its cap.
 import { utf8Decode, utf8Encode } from '../bytes/utf8.js';
 import type { Qid } from './messages.js';
-import { QID_BYTES } from './limits.js';
+import { MSIZE_MAX_BYTES, QID_BYTES } from './limits.js';
 
 /** Raised inside the codec only; decodeFrame turns it into a DecodeError value. */
 export class WireFault {
@@ -92,66 +92,93 @@ export class Reader {
   }
 }
 
-const U16_MAX = 0xffff;
-const U32_MAX = 0xffffffff;
+/**
+ * The bytes every Writer without its own buffer encodes into: encoding is synchronous and never
+ * nested, so one msize-sized scratch serves them all, and `finish` copies out exactly the frame.
+ * Growing a small buffer field by field and copying it on each doubling cost more than the
+ * encoding itself inside quickjs-ng (see bench/ninep.py).
+ */
+const SCRATCH_BYTES = MSIZE_MAX_BYTES;
 const U64_MAX = 0xffffffffffffffffn;
-/** First allocation of a writer; it doubles up to its cap. */
-const WRITER_INITIAL_BYTES = 64;
+let scratch: Uint8Array | null = null;
+let scratchView: DataView | null = null;
+/** Whether a Writer holds the scratch now: a second one gets its own buffer instead. */
+let scratchHeld = false;
 
 export class Writer {
-  private buf: Uint8Array;
-  private view: DataView;
+  private readonly buf: Uint8Array;
+  private readonly view: DataView;
   private pos = 0;
+  private readonly cap: number;
+  /** Holds the shared scratch until finish or abandon. */
+  private holdsScratch: boolean;
 
-  constructor(private readonly capBytes: number) {
-    this.buf = new Uint8Array(Math.min(WRITER_INITIAL_BYTES, capBytes));
-    this.view = new DataView(this.buf.buffer);
+  constructor(capBytes: number) {
+    if (!scratchHeld && capBytes <= SCRATCH_BYTES) {
+      if (scratch === null) {
+        scratch = new Uint8Array(SCRATCH_BYTES);
+        scratchView = new DataView(scratch.buffer);
+      }
+      scratchHeld = true;
+      this.holdsScratch = true;
+      this.buf = scratch;
+      this.view = scratchView!;
+    } else {
+      this.holdsScratch = false;
+      this.buf = new Uint8Array(capBytes);
+      this.view = new DataView(this.buf.buffer);
+    }
+    this.cap = capBytes;
   }
 
-  private room(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    if (this.pos + n > this.capBytes) throw new WireFault('TooBig', `message exceeds ${this.capBytes} bytes`);
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(Math.min(size, this.capBytes));
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
+  private tooBig(): WireFault {
+    return new WireFault('TooBig', `message exceeds ${this.cap} bytes`);
   }
 
-  private check(v: number, max: number, what: string): void {
-    if (!Number.isInteger(v) || v < 0 || v > max) throw new WireFault('Invalid', `${what} out of range: ${v}`);
+  private invalid(what: string, v: unknown): WireFault {
+    return new WireFault('Invalid', `${what} out of range: ${String(v)}`);
   }
 
+  /** Gives the scratch back, once. */
+  private release(): void {
+    if (this.holdsScratch) {
+      this.holdsScratch = false;
+      scratchHeld = false;
+    }
+  }
+
+  // Each field checks its range and room inline: a method call per check was most of the cost.
   u8(v: number, what = 'u8'): void {
-    this.check(v, 0xff, what);
-    this.room(1);
+    if ((v & 0xff) !== v) throw this.invalid(what, v);
+    if (this.pos + 1 > this.cap) throw this.tooBig();
     this.buf[this.pos++] = v;
   }
 
   u16(v: number, what = 'u16'): void {
-    this.check(v, U16_MAX, what);
-    this.room(2);
+    if ((v & 0xffff) !== v) throw this.invalid(what, v);
+    if (this.pos + 2 > this.cap) throw this.tooBig();
     this.view.setUint16(this.pos, v, true);
     this.pos += 2;
   }
 
   u32(v: number, what = 'u32'): void {
-    this.check(v, U32_MAX, what);
-    this.room(4);
+    if (v >>> 0 !== v) throw this.invalid(what, v);
+    if (this.pos + 4 > this.cap) throw this.tooBig();
     this.view.setUint32(this.pos, v, true);
     this.pos += 4;
   }
 
   u64(v: bigint, what = 'u64'): void {
-    if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw new WireFault('Invalid', `${what} out of range: ${String(v)}`);
-    this.room(8);
+    // Two comparisons, not BigInt.asUintN(64, v) !== v: quickjs-ng 0.15.1 answers that true for
+    // 2^64 - 1 (the "at end" offset), which the firmware suites caught.
+    if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw this.invalid(what, v);
+    if (this.pos + 8 > this.cap) throw this.tooBig();
     this.view.setBigUint64(this.pos, v, true);
     this.pos += 8;
   }
 
   bytes(b: Uint8Array): void {
-    this.room(b.length);
+    if (this.pos + b.length > this.cap) throw this.tooBig();
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }
@@ -178,7 +205,14 @@ export class Writer {
     this.view.setUint32(at, v, true);
   }
 
+  /** The frame, copied out; the writer is done (its scratch goes back). */
   finish(): Uint8Array {
+    this.release();
     return this.buf.slice(0, this.pos);
+  }
+
+  /** Ends a writer without a frame (its message failed); safe after finish. */
+  abandon(): void {
+    this.release();
   }
 }
