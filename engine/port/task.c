@@ -64,6 +64,26 @@ static int task_interrupt(JSRuntime *rt, void *opaque) {
   return 0;
 }
 
+/*
+ * A task's context has the ES language a bundle needs and nothing that reaches past its caps:
+ * no Date or performance (time comes from caps.timer), no Proxy, WeakRef/FinalizationRegistry or
+ * atob/btoa (js/ has its own base64). Leaving them out keeps an idle worker's arena small (each
+ * intrinsic is prototypes, functions and atoms in every task) and makes "time only through caps"
+ * a property of the engine, not only of code review. Eval stays: the embedding API's JS_Eval
+ * (tests, diagnostics) needs it; bundles never parse source.
+ */
+static JSContext *task_new_context(JSRuntime *rt) {
+  JSContext *ctx = JS_NewContextRaw(rt);
+  if (!ctx) return NULL;
+  if (JS_AddIntrinsicBaseObjects(ctx) || JS_AddIntrinsicEval(ctx) || JS_AddIntrinsicRegExp(ctx) ||
+      JS_AddIntrinsicJSON(ctx) || JS_AddIntrinsicMapSet(ctx) || JS_AddIntrinsicTypedArrays(ctx) ||
+      JS_AddIntrinsicPromise(ctx)) {
+    JS_FreeContext(ctx);
+    return NULL;
+  }
+  return ctx;
+}
+
 const char *task_fault_name(TaskFault f) {
   switch (f) {
   case TASK_FAULT_NONE: return "none";
@@ -99,7 +119,7 @@ int task_create(Task *t, uint32_t id, const char *name, size_t arena_bytes, uint
   t->mem_bytes = arena_bytes;
   t->arena = arena_init(t->mem, arena_bytes);
   if (t->arena) t->rt = JS_NewRuntime2(&task_malloc_functions, t);
-  if (t->rt) t->ctx = JS_NewContext(t->rt);
+  if (t->rt) t->ctx = task_new_context(t->rt);
   if (!t->ctx) {
     snprintf(err, err_len, "arena of %zu bytes is too small for a runtime and context", arena_bytes);
     hal_mem_free(t->mem, t->mem_bytes);
