@@ -1,7 +1,7 @@
 # test_hive_bad_input: hostile and broken console and 9P input against the board hive; each gets the spec's answer and the hive serves on.
 """Bad input, spec §2, §3.4, §5.3, §6, §15. Bounds: the AUTH deadline test waits 5 s (+1.5 s slack),
-the flood runs FLOOD_SECONDS (3 s, not the issue's 30 s: the pump either keeps up or it does not, and
-3 s at 1000 lines/s is 3000 lines, 375× the inbound queue), the brute force about 1 s."""
+the flood runs FLOOD_SECONDS (30 s at 1000 lines/s, as issue 4 asks: 30000 lines, 3750× the inbound
+queue), the brute force about 1 s."""
 import socket
 import struct
 import threading
@@ -14,7 +14,7 @@ from ninep_server import mint_ticket
 AUTH_DEADLINE_SLACK_S = 1.5
 # Time the test waits before finishing a half-sent frame after AUTH: the session must just wait for the rest.
 HALF_FRAME_PAUSE_S = 1.0
-FLOOD_SECONDS = 3.0
+FLOOD_SECONDS = 30.0
 FLOOD_LINES_PER_S = 1000
 # A PING on a second session while the first floods: each must come back within this (the pump is not stalled).
 FLOOD_BYSTANDER_PING_MAX_S = 1.0
