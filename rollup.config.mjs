@@ -6,6 +6,7 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 export const TASK_BUNDLES = {
   'root-task': 'js/root-task/main.ts',
   ninedoor: 'js/ninedoor/task.ts',
+  'net-console': 'js/root-task/net-console.ts',
   'worker-heart': 'js/workers/heart/main.ts',
   'worker-gpu': 'js/workers/gpu/main.ts',
   // Every js/ testkit suite in one task, so the same tests prove the same code inside quickjs-ng.

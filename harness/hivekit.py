@@ -34,7 +34,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BASE_MANIFEST = REPO / "harness" / "fixtures" / "base-manifest.json"
 # The real bundles every custom image carries beside the fixtures.
 # Every task bundle the boards use (js-tests aside): images may name any of them.
-REAL_BUNDLES = ("root-task.js", "ninedoor.js", "worker-heart.js", "worker-gpu.js")
+REAL_BUNDLES = ("root-task.js", "ninedoor.js", "net-console.js", "worker-heart.js", "worker-gpu.js")
 
 # Bounds on every wait. Boot takes a few ms; these leave room for a loaded 2-core CI machine.
 BOOT_TIMEOUT_S = 5.0

@@ -79,7 +79,7 @@ def test_operator_spawns_tails_watches_ttl_revoke_kills_and_cordons(hive):
                    what="kill lines of worker-2")
     assert op.ls("/worker") == []
     tasks = sim.uart_command("tasks")
-    assert "[tasks] total=2 workers=0" in tasks, tasks
+    assert "[tasks] total=3 workers=0" in tasks, tasks
     log = op.request("LOG")
     assert log[0] == "OK LOG" and log[-1] == "END", log
     want = ["spawned worker-1 ticks=100 ttl=2 ops=100", "spawned worker-2 ticks=100 ttl=300 ops=10000",

@@ -49,7 +49,7 @@ def test_faulting_worker_is_revoked_and_logged_while_ping_ls_and_uart_answer(ima
         # Record, nodes and task are gone; the pump, NineDoor and the UART answer.
         assert op.ls("/worker") == []
         tasks = sim.uart_command("tasks")
-        assert f"label=worker-{n} " not in tasks and "[tasks] total=2 workers=0" in tasks, tasks
+        assert f"label=worker-{n} " not in tasks and "[tasks] total=3 workers=0" in tasks, tasks
         assert "OK PING reply=pong" in sim.uart_command("ping")
     log = op.request("LOG")
     assert [x for x in log if x.startswith("revoked")] == [f"revoked worker-1: {reason}", f"revoked worker-2: {reason}"]

@@ -41,7 +41,7 @@ test('manifest: every board template is valid, and a template fills in to a vali
     assert.ok(t.tasks.length >= 1, board);
   }
   const host = parseManifestBytes(readFileSync(`${REPO}/boards/host/manifest.json`), 'template', 'host') as { tasks: { name: string }[] };
-  assert.deepEqual(host.tasks.map((x) => x.name), ['root-task', 'ninedoor', 'worker-heart', 'worker-gpu']);
+  assert.deepEqual(host.tasks.map((x) => x.name), ['root-task', 'ninedoor', 'worker-heart', 'worker-gpu', 'net-console']);
   void hostTemplate;
   const m = validateManifest(filled());
   assert.equal(m.tasks[1].sha256, 'b'.repeat(64));

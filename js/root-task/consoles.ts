@@ -2,50 +2,90 @@
 import type { Caps, ListenerId } from '../caps/index.js';
 import { AttachGuard, ConsoleSessionTable, UartConsoleSession, type ConsoleBackend, type ExtraVerbs } from '../console/index.js';
 
+/** What the TCP console hears from its network side. */
+export interface ConsoleNetHandlers {
+  onAccept(sock: number, peer: string): void;
+  onData(sock: number, bytes: Uint8Array): void;
+  onClose(sock: number): void;
+  /** Listening, on this port. */
+  onReady(port: number): void;
+  /** The network side is gone (could not listen, or its task died): every session is over. */
+  onDown(reason: string): void;
+}
+
+/** The TCP console's network side: root-task's own sockets, or the net-console relay task. */
+export interface ConsoleNet {
+  listen(host: string, port: number, h: ConsoleNetHandlers): void;
+  /** Throws when the bytes cannot be queued (the session then ends as a slow peer). */
+  write(sock: number, bytes: Uint8Array): void;
+  close(sock: number): void;
+  stop(): void;
+}
+
+/** root-task's own sockets (images without a net-console task). */
+export function directNet(caps: Caps): ConsoleNet {
+  let listener: ListenerId | null = null;
+  return {
+    listen(host, port, h) {
+      try {
+        listener = caps.net.listen({ host, port }, { onAccept: h.onAccept, onData: h.onData, onClose: h.onClose });
+      } catch (e) {
+        return h.onDown((e as Error).message);
+      }
+      h.onReady(caps.net.localPort(listener));
+    },
+    write: (sock, bytes) => caps.net.write(sock, bytes),
+    close: (sock) => caps.net.close(sock),
+    stop() {
+      if (listener !== null) caps.net.closeListener(listener);
+      listener = null;
+    },
+  };
+}
+
 export interface TcpConsoleOptions {
   host: string;
   port: number;
   authToken: string;
   maxSessions: number;
   makeBackend: (peer: string) => ConsoleBackend;
+  net: ConsoleNet;
 }
 
-/** The TCP console listener; restartable from the UART when the network side misbehaves. */
+/** The TCP console: the protocol here, the sockets behind a ConsoleNet; restartable from the UART. */
 export class TcpConsole {
   private table: ConsoleSessionTable | null = null;
-  private listener: ListenerId | null = null;
   private tickTimer = 0;
   port = 0;
 
   constructor(private readonly caps: Caps, private readonly o: TcpConsoleOptions) {}
 
-  /** Returns false when the platform has no network (seL4 today): the UART console stays the operator path. */
-  start(port: number = this.o.port): boolean {
+  start(port: number = this.o.port): void {
     const caps = this.caps;
     const table = new ConsoleSessionTable({ authToken: this.o.authToken, maxSessions: this.o.maxSessions, makeBackend: this.o.makeBackend });
     const now = (): number => caps.timer.nowMs();
-    const handlers = {
-      onAccept: (sock: number, peer: string) => {
-        table.accept(sock, peer, { write: (b) => caps.net.write(sock, b), close: () => caps.net.close(sock) }, now());
+    const net = this.o.net;
+    this.table = table;
+    net.listen(this.o.host, port, {
+      onAccept: (sock, peer) => {
+        table.accept(sock, peer, { write: (b) => net.write(sock, b), close: () => net.close(sock) }, now());
         this.schedule();
       },
-      onData: (sock: number, bytes: Uint8Array) => {
+      onData: (sock, bytes) => {
         table.receive(sock, bytes, now());
         this.schedule();
       },
-      onClose: (sock: number) => table.peerClosed(sock),
-    };
-    try {
-      this.listener = caps.net.listen({ host: this.o.host, port }, handlers);
-    } catch (e) {
-      caps.log.write(`tcp console unavailable: ${(e as Error).message}`);
-      return false;
-    }
-    this.table = table;
-    this.port = caps.net.localPort(this.listener);
-    // Scripts wait for this line (README: fixed names).
-    caps.log.write(`console ready port=${this.port}`);
-    return true;
+      onClose: (sock) => table.peerClosed(sock),
+      onReady: (p) => {
+        this.port = p;
+        // Scripts wait for this line (README: fixed names).
+        caps.log.write(`console ready port=${p}`);
+      },
+      onDown: (reason) => {
+        caps.log.write(`tcp console unavailable: ${reason}`);
+        if (this.table === table) this.drop();
+      },
+    });
   }
 
   /** Arms one timer for the table's next deadline (AUTH deadline, idle timeout). */
@@ -65,19 +105,24 @@ export class TcpConsole {
     return this.table ? this.table.size() : 0;
   }
 
-  stop(): void {
-    this.table?.closeAll('server');
-    if (this.listener !== null) this.caps.net.closeListener(this.listener);
-    this.caps.timer.clear(this.tickTimer);
+  private drop(): void {
+    const table = this.table;
     this.table = null;
-    this.listener = null;
+    this.caps.timer.clear(this.tickTimer);
+    table?.closeAll('server');
+  }
+
+  stop(): void {
+    this.drop();
+    this.o.net.stop();
   }
 
   restart(): string {
     // The port it had, not the configured one: with port 0 (pick a free one) clients would lose the console.
     const port = this.port > 0 ? this.port : this.o.port;
     this.stop();
-    return this.start(port) ? `tcp console restarted on port ${this.port}` : 'tcp console could not listen again';
+    this.start(port);
+    return `tcp console restarting on port ${port}`;
   }
 }
 

@@ -3,7 +3,8 @@ import type { Caps, TaskConfig } from '../caps/index.js';
 import { NineDoorLink } from '../ninedoor/root-side.js';
 import type { NineDoorTaskArgs } from '../ninedoor/task.js';
 import type { TicketSecrets } from '../tickets/index.js';
-import { TcpConsole, startUartConsole } from './consoles.js';
+import { directNet, TcpConsole, startUartConsole } from './consoles.js';
+import { RelayNet } from './relay-net.js';
 import { linkDoorPort } from './door-port.js';
 import { infoProviders } from './info.js';
 import { ChannelNamespace } from './namespace.js';
@@ -30,6 +31,8 @@ interface RootManifestConfig {
   /** Whether NineDoor opens its Secure9P TCP listener (on in dev images, off in release). */
   ninep_tcp?: boolean;
   mock_gpus?: boolean;
+  /** The task that owns the TCP console's sockets (net-console); absent = root-task's own sockets. */
+  console_task?: string;
   /** Extra tasks started at boot and merely supervised (diagnostic and test images). */
   boot_tasks?: BootTask[];
 }
@@ -151,6 +154,7 @@ export default function main(caps: Caps, config: TaskConfig): void {
     authToken: args.console?.auth_token ?? manifest.console?.auth_token ?? 'changeme',
     maxSessions: manifest.console?.max_sessions ?? 4,
     makeBackend: (peer) => backends.make(`tcp:${peer}`),
+    net: cfg.console_task ? new RelayNet(caps, supervisor, cfg.console_task) : directNet(caps),
   });
   const verbs = recoveryVerbs({
     hive,

@@ -27,6 +27,7 @@ type FaultHandler = (id: number, fault: TaskFault, detail: string) => boolean;
 export class Supervisor {
   private readonly byId = new Map<number, ChildRecord>();
   private readonly routes = new Map<number, (msg: Uint8Array | string) => void>();
+  private readonly gone = new Map<number, (why: string) => void>();
   private faultHandler: FaultHandler = () => false;
   private spawned: () => void = () => {};
 
@@ -42,6 +43,11 @@ export class Supervisor {
 
   onSpawned(h: () => void): void {
     this.spawned = h;
+  }
+
+  /** `fn` hears once when task `id` is killed or faults (the net-console relay uses it). */
+  onGone(id: number, fn: (why: string) => void): void {
+    this.gone.set(id, fn);
   }
 
   /** Messages on endpoint `ep` go to `fn` (NineDoor's channel). */
@@ -66,7 +72,7 @@ export class Supervisor {
     } catch (e) {
       if (!rec) throw e;
     }
-    this.forget(id);
+    this.forget(id, `killed (${why})`);
     if (!quiet) this.caps.log.write(`killed ${rec ? rec.label : `task ${id}`}: ${why}`);
   }
 
@@ -78,16 +84,19 @@ export class Supervisor {
     return this.caps.task.list();
   }
 
-  private forget(id: number): void {
+  private forget(id: number, why = 'gone'): void {
     const rec = this.byId.get(id);
     if (!rec) return;
     this.byId.delete(id);
     this.routes.delete(rec.ep);
+    const fn = this.gone.get(id);
+    this.gone.delete(id);
+    fn?.(why);
   }
 
   private faulted(id: number, fault: TaskFault, detail: string): void {
     if (this.faultHandler(id, fault, detail)) {
-      this.forget(id);
+      this.forget(id, `faulted (${fault})`);
       return;
     }
     const rec = this.byId.get(id);
@@ -99,7 +108,7 @@ export class Supervisor {
     } catch {
       // already gone
     }
-    this.forget(id);
+    this.forget(id, `faulted (${fault})`);
   }
 
   private message(ep: number, msg: Uint8Array | string): void {
