@@ -108,7 +108,7 @@ def test_sel4_boots_board_image_and_uart_console_serves(qemu):
     if not BOARD_IMAGE.exists():
         pytest.fail(f"{BOARD_IMAGE} is missing: run `npm run build`", pytrace=False)
     hive = qemu(relink(BOARD_IMAGE))
-    hive.expect(r"\[firmware\] image qemu-virt-aarch64 \(dev\) verified: .*4 tasks", what="image verification")
+    hive.expect(r"\[firmware\] image qemu-virt-aarch64 \(dev\) verified: .*5 tasks", what="image verification")
     hive.expect(r"lifecycle transition old=BOOTING new=ONLINE reason=boot-complete", what="NineDoor up, hive ONLINE")
     # No network yet: the HAL refuses the TCP listener with a reason and root-task carries on.
     hive.expect(r"net listen 0\.0\.0\.0:31337 refused: no network device", what="the TCP console refusal")
