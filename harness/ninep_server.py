@@ -94,15 +94,20 @@ def start_ninedoor_node(workers: Sequence[str] = ("worker-1", "worker-2"), log_l
             port = int(m.group(1))
 
     def stop() -> None:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=STOP_TIMEOUT_S)
+        stop_process(proc)
 
     return NinepServer("ninedoor-node", "127.0.0.1", port, stop, lines, log_text="".join(l + "\n" for l in log_lines), pid=proc.pid)
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL past STOP_TIMEOUT_S: every server this module starts ends the same way."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=STOP_TIMEOUT_S)
 
 
 def free_port() -> int:
@@ -147,13 +152,7 @@ def _boot_firmware(n_workers: int, log_lines: Sequence[str]) -> NinepServer:
         return errf.read().decode(errors="replace")
 
     def stop() -> None:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=STOP_TIMEOUT_S)
+        stop_process(proc)
         errf.close()
 
     def wait_for(rx, what):

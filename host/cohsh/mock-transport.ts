@@ -1,18 +1,17 @@
 // `--transport mock`: an in-process hive; each link is a real js/console TCP session (same framing, AUTH and dispatch) fed in memory.
 import { AttachGuard } from '../../js/console/attach-guard.js';
-import { encodeFrame, FrameDecoder } from '../../js/console/frame.js';
+import { FrameDecoder } from '../../js/console/frame.js';
 import { TcpConsoleSession } from '../../js/console/session.js';
 import { CohshError } from './errors.js';
-import { SEND_LINE_BYTES_MAX } from './limits.js';
 import { MockHive } from './mock-hive.js';
-import { LineInbox, monotonicMs, type ConsoleLink, type Transport } from './transport.js';
+import { FramedLink, monotonicMs, type ConsoleLink, type Transport } from './transport.js';
 
-class MockLink implements ConsoleLink {
-  readonly inbox = new LineInbox();
+class MockLink extends FramedLink {
   private readonly decoder = new FrameDecoder('client');
   readonly session: TcpConsoleSession;
 
   constructor(hive: MockHive, authToken: string, guard: AttachGuard) {
+    super();
     this.session = new TcpConsoleSession({
       authToken,
       backend: hive.backend(),
@@ -31,24 +30,10 @@ class MockLink implements ConsoleLink {
     });
   }
 
-  send(line: string): CohshError | null {
-    if (!this.inbox.isOpen()) return new CohshError('connection-lost', 'connection lost: not connected');
-    const f = encodeFrame(line, SEND_LINE_BYTES_MAX);
-    if (!(f instanceof Uint8Array)) return new CohshError('check', `line too long to send: ${f.message}`);
-    this.session.receive(f, monotonicMs());
-    return null;
+  protected deliver(frame: Uint8Array): void {
+    this.session.receive(frame, monotonicMs());
   }
-  readLine(deadlineMs: number): Promise<string | null | CohshError> {
-    return this.inbox.read(deadlineMs);
-  }
-  isOpen(): boolean {
-    return this.inbox.isOpen();
-  }
-  onLost(cb: (reason: string) => void): void {
-    this.inbox.onLost(cb);
-  }
-  close(): void {
-    this.inbox.closeLocal();
+  protected hangUp(): void {
     this.session.peerClosed();
   }
 }

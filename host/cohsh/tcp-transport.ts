@@ -1,9 +1,8 @@
 // TCP console transport (spec §2): node:net socket, u32 LE frames via js/console's encoder and client-mode decoder.
 import { connect, type Socket } from 'node:net';
-import { encodeFrame, FrameDecoder } from '../../js/console/frame.js';
+import { FrameDecoder } from '../../js/console/frame.js';
 import { CohshError } from './errors.js';
-import { SEND_LINE_BYTES_MAX } from './limits.js';
-import { LineInbox, type ConsoleLink, type Transport } from './transport.js';
+import { FramedLink, type ConsoleLink, type Transport } from './transport.js';
 
 /** A connect error as the message an operator can act on. */
 export function describeConnectError(endpoint: string, e: NodeJS.ErrnoException): CohshError {
@@ -20,11 +19,11 @@ export function describeConnectError(endpoint: string, e: NodeJS.ErrnoException)
   }
 }
 
-class TcpLink implements ConsoleLink {
-  private readonly inbox = new LineInbox();
+class TcpLink extends FramedLink {
   private readonly decoder = new FrameDecoder('client');
 
   constructor(private readonly socket: Socket) {
+    super();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       for (const ev of this.decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
@@ -41,28 +40,11 @@ class TcpLink implements ConsoleLink {
     socket.on('close', () => this.inbox.lost('closed by server'));
   }
 
-  send(line: string): CohshError | null {
-    if (!this.inbox.isOpen()) return new CohshError('connection-lost', 'connection lost: not connected');
-    const f = encodeFrame(line, SEND_LINE_BYTES_MAX);
-    if (!(f instanceof Uint8Array)) return new CohshError('check', `line too long to send: ${f.message}`);
-    this.socket.write(f);
-    return null;
+  protected deliver(frame: Uint8Array): void {
+    this.socket.write(frame);
   }
 
-  readLine(deadlineMs: number): Promise<string | null | CohshError> {
-    return this.inbox.read(deadlineMs);
-  }
-
-  isOpen(): boolean {
-    return this.inbox.isOpen();
-  }
-
-  onLost(cb: (reason: string) => void): void {
-    this.inbox.onLost(cb);
-  }
-
-  close(): void {
-    this.inbox.closeLocal();
+  protected hangUp(): void {
     this.socket.end();
     this.socket.destroy();
   }

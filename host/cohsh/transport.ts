@@ -1,6 +1,7 @@
 // The transport seam: a console link carries one line per frame each way; tcp, mock (and later the firmware's own) implement it.
+import { encodeFrame } from '../../js/console/frame.js';
 import { CohshError } from './errors.js';
-import { INBOX_LINES_MAX } from './limits.js';
+import { INBOX_LINES_MAX, SEND_LINE_BYTES_MAX } from './limits.js';
 
 /** One open console connection. Lines only: framing is the transport's business. */
 export interface ConsoleLink {
@@ -12,6 +13,38 @@ export interface ConsoleLink {
   /** Called once when the link closes for any reason other than `close()`. */
   onLost(cb: (reason: string) => void): void;
   close(): void;
+}
+
+/**
+ * What every link shares: the received-line inbox and request framing. A link says only how a
+ * framed request leaves (`deliver`) and how it hangs up (`hangUp`).
+ */
+export abstract class FramedLink implements ConsoleLink {
+  protected readonly inbox = new LineInbox();
+
+  protected abstract deliver(frame: Uint8Array): void;
+  protected abstract hangUp(): void;
+
+  send(line: string): CohshError | null {
+    if (!this.inbox.isOpen()) return new CohshError('connection-lost', 'connection lost: not connected');
+    const f = encodeFrame(line, SEND_LINE_BYTES_MAX);
+    if (!(f instanceof Uint8Array)) return new CohshError('check', `line too long to send: ${f.message}`);
+    this.deliver(f);
+    return null;
+  }
+  readLine(deadlineMs: number): Promise<string | null | CohshError> {
+    return this.inbox.read(deadlineMs);
+  }
+  isOpen(): boolean {
+    return this.inbox.isOpen();
+  }
+  onLost(cb: (reason: string) => void): void {
+    this.inbox.onLost(cb);
+  }
+  close(): void {
+    this.inbox.closeLocal();
+    this.hangUp();
+  }
 }
 
 export interface Transport {
