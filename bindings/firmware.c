@@ -8,13 +8,14 @@
 #include "engine_hal.h"
 #include "hal.h"
 #include "pump.h"
+#include "reload.h"
 
 Firmware g_fw;
 
 TaskSlot *fw_slot_by_id(uint32_t id) {
   if (!id) return NULL;
   for (unsigned i = 0; i < TASKS_MAX; i++)
-    if (g_fw.slots[i].used && g_fw.slots[i].task.id == id) return &g_fw.slots[i];
+    if (g_fw.slots[i].used && !g_fw.slots[i].parked && g_fw.slots[i].task.id == id) return &g_fw.slots[i];
   return NULL;
 }
 
@@ -65,17 +66,21 @@ TaskSlot *fw_spawn(const ManifestTask *spec, const char *label, uint32_t parent_
   s->on_message = JS_UNDEFINED;
   s->on_fault = JS_UNDEFINED;
   s->on_link = JS_UNDEFINED;
+  s->handle = JS_UNDEFINED;
   s->args_json = strdup(args_json ? args_json : (spec->config_json ? spec->config_json : "null"));
-  if (task_load_module(&s->task, spec->payload, spec->payload_len, spec->bundle, &s->main_fn) < 0) {
+  const uint8_t *payload;
+  size_t payload_len;
+  fw_bundle_of(spec, &payload, &payload_len);
+  if (task_load_module(&s->task, payload, payload_len, spec->bundle, &s->main_fn) < 0) {
     /* Kept as a faulted slot so the spawner's onFault hears why; its arena goes on kill. */
     s->started = 1;
   }
   return s;
 }
 
-/* Calls main(caps, config) of a task spawned earlier; run by the tasks source, not inside spawn,
-   so a slow main never eats the spawner's CPU slice. */
-static void fw_start(TaskSlot *s) {
+/* Run by the tasks source for a fresh spawn, not inside spawn, so a slow main never eats the
+   spawner's CPU slice; a hot reload runs it at once. */
+int fw_start(TaskSlot *s) {
   s->started = 1;
   JSContext *ctx = s->task.ctx;
   JSValue args[2];
@@ -87,13 +92,12 @@ static void fw_start(TaskSlot *s) {
   JSValue a = JS_ParseJSON(ctx, s->args_json, strlen(s->args_json), "args");
   if (JS_IsException(a)) a = JS_NULL;
   JS_SetPropertyStr(ctx, args[1], "args", a);
-  free(s->args_json);
-  s->args_json = NULL;
-  fw_call(s, s->main_fn, 2, args);
+  int rc = task_call_result(&s->task, s->main_fn, JS_UNDEFINED, 2, args, &s->handle);
   if (s->task.state == TASK_RUNNING) {
     JS_FreeValue(ctx, args[0]);
     JS_FreeValue(ctx, args[1]);
   }
+  return rc;
 }
 
 void fw_kill(TaskSlot *s, TaskFault why, const char *detail) {
@@ -104,6 +108,9 @@ void fw_kill(TaskSlot *s, TaskFault why, const char *detail) {
   channel_release_task(s);
   if (g_fw.uart_owner == id) g_fw.uart_owner = 0;
   free(s->args_json);
+  s->args_json = NULL;
+  free(s->bytecode);
+  s->bytecode = NULL;
   task_destroy(&s->task);
   s->used = 0;
 }

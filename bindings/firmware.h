@@ -44,13 +44,17 @@ typedef struct LinkEvent {
 typedef struct TaskSlot {
   int used;
   int started;     /* main has been called */
+  int parked;      /* the old half of a reload in progress: not found by id */
   Task task;
   const ManifestTask *spec;
   char label[TASK_NAME_BYTES_MAX + 1];
   uint32_t grants;
   uint32_t parent_id;
-  char *args_json; /* handed to main as config.args; freed once started */
+  char *args_json; /* handed to main as config.args (again on a hot reload) */
   JSValue main_fn;
+  JSValue handle;     /* what main returned: an optional {snapshot, restore} pair for hot reload */
+  uint8_t *bytecode;  /* a reloaded task's own copy of its bytecode; NULL = the image's */
+  size_t bytecode_len;
   JSValue on_input;   /* console.onInput */
   JSValue on_message; /* channel.onMessage */
   JSValue on_fault;   /* task.onFault */
@@ -70,6 +74,11 @@ typedef struct Firmware {
   const uint8_t *image;
   size_t image_len;
   TaskSlot slots[TASKS_MAX];
+  /* Bundles replaced for later spawns by a hot reload, by manifest task index (dev images). */
+  struct {
+    uint8_t *payload;
+    size_t payload_len;
+  } bundles[MANIFEST_TASKS_MAX];
   uint32_t next_task_id;
   uint32_t uart_owner; /* task id whose console.onInput gets UART bytes */
   uint64_t boot_us;
@@ -86,6 +95,8 @@ TaskSlot *fw_slot_of_ctx(JSContext *ctx);
 TaskSlot *fw_spawn(const ManifestTask *spec, const char *label, uint32_t parent_id, const char *args_json, char *err,
                    size_t err_len);
 void fw_kill(TaskSlot *s, TaskFault why, const char *detail);
+/* Calls main(caps, config) of a spawned task and keeps what it returns; 0 if main returned normally. */
+int fw_start(TaskSlot *s);
 /* Calls a JS function of slot s within its CPU slice; logs uncaught errors (via hooks). */
 int fw_call(TaskSlot *s, JSValueConst fn, int argc, JSValueConst *argv);
 void fw_log(const char *who, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -117,6 +128,10 @@ void tasks_register_source(void);
 void net_release_task(uint32_t task_id);
 void timer_release_task(TaskSlot *s);
 void channel_release_task(TaskSlot *s);
+/* Hot reload: listeners of task_id opened again (same host and port) by the new code adopt the old
+   sockets; at the end the old ones not adopted close (commit) or the adoption is undone (rollback). */
+void net_reload_begin(uint32_t task_id);
+void net_reload_end(uint32_t task_id, int committed);
 
 /* Creates the endpoint pair between two live tasks; returns a's endpoint index or -1. */
 int channel_link(TaskSlot *a, TaskSlot *b, int b_ep);

@@ -27,4 +27,9 @@
 /* Bytes one console.write() may carry. */
 #define CONSOLE_WRITE_BYTES_MAX 4096
 
+/* Largest .qbc file a hot reload takes (dev images). */
+#define RELOAD_BYTECODE_BYTES_MAX 1048576
+/* Largest snapshot() JSON text carried from the old code to the new on a hot reload. */
+#define RELOAD_SNAPSHOT_BYTES_MAX 1048576
+
 #endif

@@ -1,4 +1,5 @@
 /* The `net` capability: listeners and connections with bounded send buffers, owned per task. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,13 +15,23 @@
 /* How long close() waits for queued bytes to drain before dropping them. */
 #define NET_LINGER_US (2u * 1000u * 1000u)
 #define NET_PEER_BYTES_MAX 64u
+#define NET_HOST_BYTES_MAX 63u
 
 typedef struct Listener {
   int used;
   int handle;
   uint32_t owner;
   JSValue on_accept, on_data, on_close;
+  /* What listen() asked for, so a hot-reloaded task asking again adopts this listener. */
+  char host[NET_HOST_BYTES_MAX + 1];
+  uint16_t port;
+  int pre_reload; /* open before the reload in progress of its owner */
+  int adopted;    /* the new code asked for it again; prior[] keeps the old code's handlers */
+  JSValue prior[3];
 } Listener;
+
+/* The task whose reload is in progress (0: none); its new code's listen() may adopt. */
+static uint32_t g_reloading;
 
 typedef struct Conn {
   uint32_t generation; /* odd = in use */
@@ -49,6 +60,15 @@ static Conn *conn_of(JSContext *ctx, JSValueConst v, unsigned *index) {
   return c;
 }
 
+static Listener *adoptable(uint32_t task_id, const char *host, uint16_t port) {
+  if (!g_reloading || g_reloading != task_id) return NULL;
+  for (unsigned i = 0; i < NET_LISTENERS_MAX; i++) {
+    Listener *l = &g_listeners[i];
+    if (l->used && l->owner == task_id && l->pre_reload && !l->adopted && l->port == port && !strcmp(l->host, host)) return l;
+  }
+  return NULL;
+}
+
 static JSValue js_net_listen(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
   if (cap_require(ctx, CAP_NET) < 0) return JS_EXCEPTION;
   JSValue host_v = JS_GetPropertyStr(ctx, argv[0], "host");
@@ -62,12 +82,27 @@ static JSValue js_net_listen(JSContext *ctx, JSValueConst this_val, int argc, JS
                     JS_GetPropertyStr(ctx, argv[1], "onClose")};
   JSValue r = JS_UNDEFINED;
   Listener *l = NULL;
-  for (unsigned i = 0; i < NET_LISTENERS_MAX && !l; i++)
+  Listener *adopt = host && port_ok ? adoptable(fw_slot_of_ctx(ctx)->task.id, host, (uint16_t)port) : NULL;
+  for (unsigned i = 0; i < NET_LISTENERS_MAX && !l && !adopt; i++)
     if (!g_listeners[i].used) l = &g_listeners[i];
   if (!host || !port_ok) {
     r = cap_throw(ctx, CAP_NET, "Invalid", "listen needs {host: string, port: 0..65535}");
   } else if (!JS_IsFunction(ctx, fns[0]) || !JS_IsFunction(ctx, fns[1]) || !JS_IsFunction(ctx, fns[2])) {
     r = cap_throw(ctx, CAP_NET, "Invalid", "listen needs handlers {onAccept, onData, onClose}");
+  } else if (strlen(host) > NET_HOST_BYTES_MAX) {
+    r = cap_throw(ctx, CAP_NET, "Invalid", "listen host longer than %u bytes", NET_HOST_BYTES_MAX);
+  } else if (adopt) {
+    /* A hot-reloaded task listening again: it takes over the old listener and its connections. */
+    l = adopt;
+    l->prior[0] = l->on_accept;
+    l->prior[1] = l->on_data;
+    l->prior[2] = l->on_close;
+    l->on_accept = fns[0];
+    l->on_data = fns[1];
+    l->on_close = fns[2];
+    l->adopted = 1;
+    fns[0] = fns[1] = fns[2] = JS_UNDEFINED;
+    r = JS_NewUint32(ctx, (uint32_t)(l - g_listeners) + 1u);
   } else if (!l) {
     r = cap_throw(ctx, CAP_NET, "Busy", "listener table full (%u)", NET_LISTENERS_MAX);
   } else {
@@ -82,6 +117,8 @@ static JSValue js_net_listen(JSContext *ctx, JSValueConst this_val, int argc, JS
       l->on_accept = fns[0];
       l->on_data = fns[1];
       l->on_close = fns[2];
+      snprintf(l->host, sizeof l->host, "%s", host);
+      l->port = (uint16_t)port;
       fns[0] = fns[1] = fns[2] = JS_UNDEFINED;
       r = JS_NewUint32(ctx, (uint32_t)(l - g_listeners) + 1u);
     }
@@ -204,6 +241,44 @@ void net_release_task(uint32_t task_id) {
     if ((g_conns[i].generation & 1u) && g_conns[i].owner == task_id) conn_free(&g_conns[i]);
   for (unsigned i = 0; i < NET_LISTENERS_MAX; i++)
     if (g_listeners[i].used && g_listeners[i].owner == task_id) listener_free(&g_listeners[i], NULL);
+}
+
+void net_reload_begin(uint32_t task_id) {
+  g_reloading = task_id;
+  for (unsigned i = 0; i < NET_LISTENERS_MAX; i++) {
+    Listener *l = &g_listeners[i];
+    if (l->used && l->owner == task_id) l->pre_reload = 1;
+  }
+}
+
+/* Closes a listener and the connections it accepted; JS values are left to the arena that goes. */
+static void listener_close_all(unsigned li) {
+  for (unsigned i = 0; i < NET_SOCKETS_MAX; i++)
+    if ((g_conns[i].generation & 1u) && g_conns[i].listener == li && g_conns[i].owner == g_listeners[li].owner)
+      conn_free(&g_conns[i]);
+  listener_free(&g_listeners[li], NULL);
+}
+
+void net_reload_end(uint32_t task_id, int committed) {
+  g_reloading = 0;
+  for (unsigned i = 0; i < NET_LISTENERS_MAX; i++) {
+    Listener *l = &g_listeners[i];
+    if (!l->used || l->owner != task_id) continue;
+    if (committed) {
+      /* The old code's listeners the new code did not ask for again close with their connections. */
+      if (l->pre_reload && !l->adopted) listener_close_all(i);
+    } else if (l->adopted) {
+      l->on_accept = l->prior[0];
+      l->on_data = l->prior[1];
+      l->on_close = l->prior[2];
+    } else if (!l->pre_reload) {
+      listener_close_all(i); /* opened by the new code that is being thrown away */
+    }
+    if (l->used) {
+      l->pre_reload = 0;
+      l->adopted = 0;
+    }
+  }
 }
 
 /* Calls one of a listener's handlers in its owner task; returns 0 if the owner is still running. */

@@ -2,7 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine_hal.h"
 #include "firmware.h"
+#include "hal.h"
+#include "reload.h"
 
 static JSValue js_task_spawn(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
   if (cap_require(ctx, CAP_TASK) < 0) return JS_EXCEPTION;
@@ -112,7 +115,74 @@ static JSValue js_task_on_fault(JSContext *ctx, JSValueConst this_val, int argc,
   return JS_UNDEFINED;
 }
 
+static const char *reload_code(int rc) {
+  switch (rc) {
+    case RELOAD_E_STATE:
+      return "NotFound";
+    case RELOAD_E_BUSY:
+      return "Busy";
+    case RELOAD_E_SNAPSHOT:
+    case RELOAD_E_START:
+      return "Io";
+    default:
+      return "Invalid";
+  }
+}
+
+static JSValue js_task_reload(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  if (cap_require(ctx, CAP_TASK) < 0) return JS_EXCEPTION;
+  uint32_t id;
+  if (JS_ToUint32(ctx, &id, argv[0]) < 0) return JS_EXCEPTION;
+  size_t len;
+  const uint8_t *qbc = JS_GetUint8Array(ctx, &len, argv[1]);
+  if (!qbc) {
+    JS_FreeValue(ctx, JS_GetException(ctx));
+    return cap_throw(ctx, CAP_TASK, "Invalid", "reload takes (task id, Uint8Array of a .qbc file)");
+  }
+  TaskSlot *me = fw_slot_of_ctx(ctx);
+  TaskSlot *s = fw_slot_by_id(id);
+  if (!s) return cap_throw(ctx, CAP_TASK, "NotFound", "no task %u", id);
+  if (s == me) return cap_throw(ctx, CAP_TASK, "Invalid", "a task cannot reload itself");
+  ReloadReport rep;
+  char err[TASK_DETAIL_BYTES_MAX + 64];
+  uint64_t t0 = hal_clock_us();
+  int rc = fw_reload(s, qbc, len, &rep, err, sizeof err);
+  /* The other runtime's time was not this task's CPU. */
+  task_slice_extend(&me->task, hal_clock_us() - t0);
+  if (rc < 0) return cap_throw(ctx, CAP_TASK, reload_code(rc), "reload of task %u: %s", id, err);
+  JSValue r = JS_NewObject(ctx);
+  JS_SetPropertyStr(ctx, r, "id", JS_NewUint32(ctx, id));
+  JS_SetPropertyStr(ctx, r, "restored", JS_NewBool(ctx, rep.restored));
+  JS_SetPropertyStr(ctx, r, "stateDropped", JS_NewBool(ctx, rep.state_dropped));
+  JS_SetPropertyStr(ctx, r, "snapshotBytes", JS_NewInt64(ctx, (int64_t)rep.snapshot_bytes));
+  JS_SetPropertyStr(ctx, r, "ms", JS_NewFloat64(ctx, (double)rep.elapsed_us / 1000.0));
+  return r;
+}
+
+static JSValue js_task_set_bundle(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  if (cap_require(ctx, CAP_TASK) < 0) return JS_EXCEPTION;
+  const char *name = JS_IsString(argv[0]) ? JS_ToCString(ctx, argv[0]) : NULL;
+  size_t len;
+  const uint8_t *qbc = JS_GetUint8Array(ctx, &len, argv[1]);
+  if (!qbc) JS_FreeValue(ctx, JS_GetException(ctx));
+  const ManifestTask *spec = name ? manifest_task(g_fw.manifest, name) : NULL;
+  JSValue r = JS_UNDEFINED;
+  char err[TASK_DETAIL_BYTES_MAX + 64];
+  int rc;
+  if (!name || !qbc) {
+    r = cap_throw(ctx, CAP_TASK, "Invalid", "setBundle takes (manifest task name, Uint8Array of a .qbc file)");
+  } else if (!spec) {
+    r = cap_throw(ctx, CAP_TASK, "NotFound", "no task '%s' in the manifest", name);
+  } else if ((rc = fw_set_bundle(spec, qbc, len, err, sizeof err)) < 0) {
+    r = cap_throw(ctx, CAP_TASK, reload_code(rc), "bundle of %s: %s", name, err);
+  }
+  if (name) JS_FreeCString(ctx, name);
+  return r;
+}
+
 static const JSCFunctionListEntry task_funcs[] = {
+    JS_CFUNC_DEF("reload", 2, js_task_reload),
+    JS_CFUNC_DEF("setBundle", 2, js_task_set_bundle),
     JS_CFUNC_DEF("spawn", 1, js_task_spawn),
     JS_CFUNC_DEF("kill", 1, js_task_kill),
     JS_CFUNC_DEF("list", 0, js_task_list),

@@ -233,20 +233,34 @@ static int drain_jobs(Task *t) {
   return rc;
 }
 
-int task_call(Task *t, JSValueConst fn, JSValueConst this_obj, int argc, JSValueConst *argv) {
+int task_call_result(Task *t, JSValueConst fn, JSValueConst this_obj, int argc, JSValueConst *argv, JSValue *result) {
+  *result = JS_UNDEFINED;
   if (t->state != TASK_RUNNING) return -1;
   uint64_t started = hal_clock_us();
   slice_begin(t);
   JSValue r = JS_Call(t->ctx, fn, this_obj, argc, argv);
   int rc = 0;
   if (JS_IsException(r)) rc = task_settle_exception(t);
-  else JS_FreeValue(t->ctx, r);
   if (rc >= 0) {
     int j = drain_jobs(t);
     if (j != 0) rc = j;
   }
   slice_end(t, started);
+  /* A fault leaves the runtime untouchable, so only a clean call hands its value over. */
+  if (rc == 0) *result = r;
+  else if (rc > 0 && !JS_IsException(r)) JS_FreeValue(t->ctx, r);
   return rc;
+}
+
+int task_call(Task *t, JSValueConst fn, JSValueConst this_obj, int argc, JSValueConst *argv) {
+  JSValue r;
+  int rc = task_call_result(t, fn, this_obj, argc, argv, &r);
+  if (rc == 0) JS_FreeValue(t->ctx, r);
+  return rc;
+}
+
+void task_slice_extend(Task *t, uint64_t us) {
+  if (t->slice_deadline_us) t->slice_deadline_us += us;
 }
 
 int task_run_jobs(Task *t) {

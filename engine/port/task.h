@@ -74,8 +74,14 @@ int task_load_module(Task *t, const uint8_t *payload, size_t len, const char *bu
    Returns 0 on success, 1 if JS threw (reported through hooks->uncaught; the task goes on),
    -1 if the task faulted (quota, cpu, stack) or was not running. */
 int task_call(Task *t, JSValueConst fn, JSValueConst this_obj, int argc, JSValueConst *argv);
+/* As task_call, but hands back fn's return value in *result (the caller frees it) when it returns 0;
+   *result is JS_UNDEFINED otherwise. */
+int task_call_result(Task *t, JSValueConst fn, JSValueConst this_obj, int argc, JSValueConst *argv, JSValue *result);
 /* Runs leftover promise jobs within a fresh slice; same returns as task_call. */
 int task_run_jobs(Task *t);
+/* Moves a running slice's deadline later by us: time the task spent waiting on a nested call into
+   another task (a reload run by root-task) is not its own CPU. */
+void task_slice_extend(Task *t, uint64_t us);
 /* Marks the task faulted without touching JS (used by kill and by the owner's policy). */
 void task_mark_faulted(Task *t, TaskFault fault, const char *detail);
 /* Returns the task's whole arena to the platform at once; JS values of this task must not be used after. */

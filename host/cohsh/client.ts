@@ -224,6 +224,48 @@ export class ConsoleClient {
     });
   }
 
+  /**
+   * Sends `lines` (each answered by one ACK with `label`) keeping up to `window` unanswered, so a
+   * long upload is not one round trip per line. Stops sending at the first ERR and collects the
+   * ACKs still owed; the result holds every ACK read, in order.
+   */
+  pipeline(lines: readonly string[], label: string, window: number): Promise<Collected | CohshError> {
+    return this.exclusive(async () => {
+      await this.settled();
+      const link = this.link;
+      if (this.attached === null || link === null) return new CohshError('not-attached', 'not attached');
+      const acks: string[] = [];
+      let sent = 0;
+      let answered = 0;
+      let ok = true;
+      const deadlineFor = (): number => monotonicMs() + this.opts.retry.timeoutMs;
+      while (answered < sent || (ok && sent < lines.length)) {
+        while (ok && sent < lines.length && sent - answered < window) {
+          const e = link.send(lines[sent]);
+          if (e !== null) return e;
+          sent++;
+        }
+        const c = new StreamCollector(label, 'ack');
+        const deadline = deadlineFor();
+        while (!c.done()) {
+          const l = await link.readLine(deadline);
+          if (l === null) {
+            link.close();
+            this.dropLink(link, 'reply timeout');
+            return new CohshError('timeout', `no ${label} reply from ${this.opts.transport.endpoint} within ${this.opts.retry.timeoutMs} ms; connection closed`);
+          }
+          if (l instanceof CohshError) return l;
+          c.feed(l);
+        }
+        const r = c.result();
+        answered++;
+        acks.push(...r.acks);
+        if (!r.ok) ok = false;
+      }
+      return { ok, acks, lines: [], problem: null };
+    });
+  }
+
   /** Ends the attachment (wire `quit`) and closes the link; the shell stays. */
   detach(): Promise<Collected | CohshError> {
     return this.exclusive(async () => {

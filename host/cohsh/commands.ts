@@ -8,6 +8,7 @@ import { parsePollInterval, sleepOrAbort, unseenLines } from './follow.js';
 import { LIFECYCLE_COMMANDS, parseLifecycleCommand, stateFromText, transitionAllowed } from './lifecycle.js';
 import { TAIL_POLL_MS_DEFAULT } from './limits.js';
 import type { Sink } from './output.js';
+import { runReload } from './reload.js';
 import { SPAWN_USAGE, buildSpawnJson } from './spawn.js';
 
 export interface ShellContext {
@@ -261,6 +262,22 @@ const COMMANDS: CommandSpec[] = [
       const id = checkJsonValue('worker id', args[0]);
       if (id instanceof CohshError) return fail(ctx, id.message);
       return queenCtl(ctx, 'kill', `{"kill":"${id}"}`);
+    },
+  },
+  {
+    name: 'reload',
+    usage: 'reload <task> <file.qbc>',
+    summary: 'hot-swap a task\'s bytecode (dev images; queen)',
+    details:
+      '<task> is a task label (worker-3) or a manifest task name (every running instance, and later spawns).\n' +
+      'Sends RELOAD BEGIN, the file in DATA chunks, then COMMIT; the hive checks the digest and engine\n' +
+      'fingerprint, keeps the task\'s id, grants, quota and channels, and hands snapshot() to restore().\n' +
+      'If the new code fails to start, the old code runs on. A release image answers\n' +
+      'ERR RELOAD reason=policy detail=release-image.',
+    async run(ctx, args) {
+      if (args.length !== 2) return fail(ctx, 'reload requires <task> <file.qbc>');
+      if (!(await needAttached(ctx, 'reload'))) return FAILED;
+      return (await runReload(ctx.client, ctx.sink, args[0], args[1])) ? OK : FAILED;
     },
   },
   {

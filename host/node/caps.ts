@@ -332,6 +332,15 @@ export class NodeHive {
           need('task');
           t.onFault = handler;
         },
+        // Node runs bundles as JavaScript modules, not quickjs-ng bytecode: a .qbc file has nothing to run on here.
+        reload() {
+          need('task');
+          throw err('task', 'Invalid', 'hot reload runs .qbc bytecode: only the firmware (cohesix-sim) can do it');
+        },
+        setBundle() {
+          need('task');
+          throw err('task', 'Invalid', 'hot reload runs .qbc bytecode: only the firmware (cohesix-sim) can do it');
+        },
       },
       image: {
         list() {

@@ -135,6 +135,19 @@ export interface TaskInfo {
   cpuMs: number;
 }
 
+/** What a hot reload did (TaskCap.reload). */
+export interface ReloadResult {
+  id: number;
+  /** The new code's restore(state) ran with what the old code's snapshot() gave. */
+  restored: boolean;
+  /** The old code gave state, but the new code has no restore(): the state was not kept. */
+  stateDropped: boolean;
+  /** Bytes of snapshot JSON carried across (≤ RELOAD_SNAPSHOT_BYTES_MAX). */
+  snapshotBytes: number;
+  /** Time the swap took, in ms. */
+  ms: number;
+}
+
 export interface TaskCap {
   /** Throws NotFound for an unknown manifest task, Busy when the task table is full, Io when the arena cannot be had. */
   spawn(opts: TaskSpawnOptions): { id: number; ep: number; linkEp?: number };
@@ -143,6 +156,17 @@ export interface TaskCap {
   list(): TaskInfo[];
   /** Called when a task faults (quota, cpu, stack); the task is stopped but holds its arena until kill(). */
   onFault(handler: (id: number, fault: TaskFault, detail: string) => void): void;
+  /**
+   * Hot reload (dev images only): runs the `.qbc` file `qbc` in place of task `id`'s code, with the
+   * same id, grants, quota, channel endpoints and queued messages; the old code's snapshot() is
+   * handed to the new code's restore(state) (see TaskHandle). If the new code fails to load,
+   * start or restore, the old code runs on untouched and this throws Io. Throws Invalid for a
+   * release image, bytecode for another engine or a broken file, or id = the caller; NotFound
+   * for no running task id; Busy when the task table has no spare slot for the new runtime.
+   */
+  reload(id: number, qbc: Uint8Array): ReloadResult;
+  /** Later spawns of manifest task `task` run this `.qbc` file (dev images only); same refusals as reload. */
+  setBundle(task: string, qbc: Uint8Array): void;
 }
 
 export interface ImageEntry {
@@ -181,5 +205,15 @@ export interface TaskConfig {
   args: unknown;
 }
 
+/**
+ * What a task's main may return so its state survives a hot reload: `snapshot()` runs in the old
+ * code and must return a JSON-serialisable value (≤ RELOAD_SNAPSHOT_BYTES_MAX as JSON text);
+ * `restore(state)` runs in the new code right after its main. Either may be absent.
+ */
+export interface TaskHandle {
+  snapshot?(): unknown;
+  restore?(state: unknown): void;
+}
+
 /** Every bundle's default export. */
-export type TaskMain = (caps: Caps, config: TaskConfig) => void;
+export type TaskMain = (caps: Caps, config: TaskConfig) => void | TaskHandle;

@@ -24,3 +24,7 @@ export const TASKS_MAX = 32;
 export const LOG_LINE_BYTES_MAX = 512;
 /** Bytes one console.write() may carry. */
 export const CONSOLE_WRITE_BYTES_MAX = 4096;
+/** Largest .qbc file a hot reload takes (dev images). */
+export const RELOAD_BYTECODE_BYTES_MAX = 1048576;
+/** Largest snapshot() JSON text carried from the old code to the new on a hot reload. */
+export const RELOAD_SNAPSHOT_BYTES_MAX = 1048576;

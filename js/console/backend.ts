@@ -8,6 +8,7 @@ import type { TicketSecrets } from '../tickets/attach.js';
 import type { TicketLimits } from '../tickets/limits.js';
 import type { LifecycleState, AttachRefusalCode } from './attach-guard.js';
 import type { ProviderError } from './errors.js';
+import type { ReloadOp, ReloadRefusal } from './reload.js';
 import type { RefusalClass } from './reply.js';
 
 /** A backend answer: now, or later (NineDoor lives in another task). Refusals are values, never throws. */
@@ -87,6 +88,13 @@ export interface ConsoleBackend {
   log(): Answer<string[]>;
   spawn(json: string): Answer<void>;
   kill(workerId: string): Answer<void>;
+  /**
+   * RELOAD (dev images): why this hive refuses every reload (a release image), checked before the
+   * queen check so the answer says so to anyone; null when reloads are possible.
+   */
+  reloadGate?(): ReloadRefusal | null;
+  /** One RELOAD stage from a queen; the OK detail, or a refusal. Absent → `detail=unsupported`. */
+  reload?(op: ReloadOp): Answer<string | ReloadRefusal>;
   /** Whether TAIL may read this path; the spec's targets (targets.ts) when absent. */
   isTailTarget?(path: string): boolean;
 

@@ -10,6 +10,7 @@ import { catDigest } from './digest.js';
 import {
   END_LINE, PONG_LINE, okLine, providerRefusalLine, refusalClassOf, refusalLine,
 } from './reply.js';
+import { ReloadRefusal, type ReloadOp } from './reload.js';
 import { ACK_LABEL, ParseError, parseRequest, type ConsoleRequest } from './request.js';
 import { isTailTarget, workerMayEcho } from './targets.js';
 
@@ -109,6 +110,8 @@ export class ConsoleDispatcher {
         return this.queenAction(label, `payload=${req.json}`, () => this.backend.spawn(req.json));
       case 'kill':
         return this.queenAction(label, `id=${req.workerId}`, () => this.backend.kill(req.workerId));
+      case 'reload':
+        return this.reload(label, req.op);
       default:
         if (INFO_VERBS.has(req.verb)) return this.info(req.verb as InfoVerb, label, 0);
         // Unreachable: every verb is handled above. Refuse rather than stay silent.
@@ -270,6 +273,27 @@ export class ConsoleDispatcher {
     this.send(okLine(label, ackDetail));
     return settle(action, (r) => {
       if (r instanceof ProviderError) this.send(providerRefusalLine(label, r));
+      return 'continue';
+    });
+  }
+
+  /** RELOAD: one stage, answered after the backend ran it (a commit's answer says whether the swap held). */
+  private reload(label: string, op: ReloadOp): Step {
+    const b = this.backend;
+    const gate = b.reloadGate?.() ?? null;
+    if (gate !== null) {
+      this.send(refusalLine(label, gate.cls, gate.wire()));
+      return 'continue';
+    }
+    if (!this.requireQueen(label)) return 'continue';
+    if (b.reload === undefined) {
+      this.send(refusalLine(label, 'policy', 'detail=unsupported'));
+      return 'continue';
+    }
+    return settle(() => b.reload!(op), (r) => {
+      if (r instanceof ProviderError) this.send(providerRefusalLine(label, r));
+      else if (r instanceof ReloadRefusal) this.send(refusalLine(label, r.cls, r.wire()));
+      else this.send(okLine(label, r));
       return 'continue';
     });
   }

@@ -4,19 +4,22 @@ import {
   CACHELOG_DEFAULT_LINES, CACHELOG_LINES_MAX, CONSOLE_LINE_BYTES_MAX, ECHO_PAYLOAD_BYTES_MAX, PATH_BYTES_MAX, ROLE_BYTES_MAX,
   SPAWN_JSON_BYTES_MAX, TICKET_BYTES_MAX, WORKER_ID_BYTES_MAX,
 } from './limits.js';
+import { parseReloadArgs, type ReloadOp } from './reload.js';
 import { splitFirst } from './text.js';
 
 /** Verbs taking no argument (any text after them is ignored, as the reference does). */
 export const PLAIN_VERBS = ['help', 'ping', 'log', 'quit', 'nettest', 'netstats', 'bi', 'caps', 'mem'] as const;
 export type PlainVerb = (typeof PLAIN_VERBS)[number];
 export type PathVerb = 'tail' | 'cat' | 'ls';
-export type ConsoleVerb = PlainVerb | PathVerb | 'test' | 'cachelog' | 'echo' | 'attach' | 'spawn' | 'kill';
+/** `reload` is ours (dev images, js/console/reload.ts), not the reference's. */
+export type ConsoleVerb = PlainVerb | PathVerb | 'test' | 'cachelog' | 'echo' | 'attach' | 'spawn' | 'kill' | 'reload';
 
 /** ACK label each verb answers with (spec §3.1). */
 export const ACK_LABEL: Readonly<Record<ConsoleVerb, string>> = {
   help: 'HELP', ping: 'PING', log: 'LOG', quit: 'QUIT', nettest: 'NETTEST', netstats: 'NETSTATS',
   bi: 'BOOTINFO', caps: 'CAPS', mem: 'MEM', test: 'TEST', cachelog: 'CACHELOG',
   tail: 'TAIL', cat: 'CAT', ls: 'LS', echo: 'ECHO', attach: 'ATTACH', spawn: 'SPAWN', kill: 'KILL',
+  reload: 'RELOAD',
 };
 
 export type ConsoleRequest =
@@ -28,6 +31,7 @@ export type ConsoleRequest =
   | { verb: 'attach'; role: string; ticket: string | null }
   | { verb: 'spawn'; json: string }
   | { verb: 'kill'; workerId: string }
+  | { verb: 'reload'; op: ReloadOp }
   /** A verb the caller added (UART recovery verbs); `name` lowercase, `rest` the trimmed rest of the line. */
   | { verb: 'extra'; name: string; rest: string };
 
@@ -68,7 +72,7 @@ export class ParseError {
   }
 }
 
-const VERBS: ReadonlySet<string> = new Set<string>([...PLAIN_VERBS, 'test', 'cachelog', 'tail', 'cat', 'ls', 'echo', 'attach', 'spawn', 'kill']);
+const VERBS: ReadonlySet<string> = new Set<string>([...PLAIN_VERBS, 'test', 'cachelog', 'tail', 'cat', 'ls', 'echo', 'attach', 'spawn', 'kill', 'reload']);
 
 function isVerb(s: string): s is ConsoleVerb {
   return VERBS.has(s);
@@ -132,6 +136,11 @@ export function parseRequest(line: string, extraVerbs?: ReadonlySet<string>): Co
       if (rest === '') return new ParseError('missing-argument', 'worker');
       const workerId = splitFirst(rest)[0];
       return tooLong(workerId, WORKER_ID_BYTES_MAX) ? new ParseError('argument-too-long', 'worker') : { verb, workerId };
+    }
+    case 'reload': {
+      const r = parseReloadArgs(rest);
+      if ('op' in r) return { verb, op: r };
+      return r.missing !== undefined ? new ParseError('missing-argument', r.missing) : new ParseError('invalid-value', r.invalid ?? 'stage');
     }
     default:
       return { verb };

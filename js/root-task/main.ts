@@ -5,6 +5,7 @@ import type { NineDoorTaskArgs } from '../ninedoor/task.js';
 import type { TicketSecrets } from '../tickets/index.js';
 import { directNet, TcpConsole, startUartConsole } from './consoles.js';
 import { RelayNet } from './relay-net.js';
+import { ReloadService } from './reload.js';
 import { linkDoorPort } from './door-port.js';
 import { infoProviders } from './info.js';
 import { ChannelNamespace } from './namespace.js';
@@ -131,6 +132,16 @@ export default function main(caps: Caps, config: TaskConfig): void {
   });
   supervisor.onSpawned(() => armTtl());
 
+  // Hot reload (dev images): RELOAD on either console swaps a task's bytecode in place.
+  const reload = new ReloadService({
+    profile: manifest.profile ?? 'release',
+    selfId: config.id,
+    tasks: caps.task,
+    manifestTasks: (manifest.tasks ?? []).map((t) => t.name),
+    nowMs: () => caps.timer.nowMs(),
+    log: (line) => caps.log.write(line),
+  });
+
   let ninepPort = 0;
   // The TCP console is made just below; the info verbs only read it when asked.
   let tcp: TcpConsole | null = null;
@@ -140,6 +151,7 @@ export default function main(caps: Caps, config: TaskConfig): void {
     clock,
     secrets,
     allowTicketlessQueen: cfg.allow_ticketless_queen ?? false,
+    reload,
     info: infoProviders(caps, {
       imageId: manifest.image_id ?? '?',
       profile: manifest.profile ?? '?',
@@ -165,7 +177,11 @@ export default function main(caps: Caps, config: TaskConfig): void {
   });
   startUartConsole(caps, backends.make('uart', [...verbs.keys()]), verbs);
 
+  let isOnline = false;
   const online = (): void => {
+    // NineDoor says ready again after a hot reload; the hive is online once.
+    if (isOnline) return;
+    isOnline = true;
     tcp!.start();
     hive.bootComplete();
     for (const t of (cfg.boot_tasks ?? []).slice(0, BOOT_TASKS_MAX)) {

@@ -85,6 +85,19 @@ export class Appender {
     });
   }
 
+  /** The negotiated msize, for a snapshot that hands this session to the next code of the task. */
+  msizeBytes(): number {
+    return this.msize;
+  }
+
+  /**
+   * Takes over the session an earlier code of this task opened (hot reload): NineDoor still holds
+   * its fids, so appends go on without attaching again.
+   */
+  resume(msizeBytes: number): void {
+    this.msize = Math.max(0, Math.min(msizeBytes, MSIZE_MAX_BYTES));
+  }
+
   /** Negotiates, attaches with the ticket (empty uname: the ticket names role and worker), opens `path` for appending. */
   async open(ticket: string, path: readonly string[]): Promise<void | NineError> {
     try {

@@ -17,6 +17,7 @@ import {
 } from '../../console/backend.js';
 import { ProviderError, providerCodeOfNineError } from '../../console/errors.js';
 import { STREAM_LINES_MAX } from '../../console/limits.js';
+import { ReloadRefusal, type ReloadOp } from '../../console/reload.js';
 import type { Later } from './answer.js';
 import { parseQueenCtlLine } from './ctl-parse.js';
 import type { HiveControl } from './hive-control.js';
@@ -41,6 +42,15 @@ export interface ConsolePolicyOptions {
   allowTicketlessQueen: boolean;
   /** bi, caps, mem, nettest, netstats, cachelog (and help, to replace the built-in list); absent → `detail=unavailable`. */
   info?: InfoProviders;
+  /** RELOAD (js/root-task/reload.ts); absent → `ERR RELOAD reason=policy detail=unsupported`. */
+  reload?: ReloadPort;
+}
+
+/** Root-task's reload service as a console backend sees it; `session` keys the staged upload. */
+export interface ReloadPort {
+  gate(): ReloadRefusal | null;
+  handle(session: string, op: ReloadOp): string | ReloadRefusal;
+  abandon(session: string): void;
 }
 
 /** Errno of an Rlerror → the project's error name (spec §0), for a 9P NamespacePort. */
@@ -145,7 +155,8 @@ export class PolicyConsoleBackend implements ConsoleBackend {
     const p = this.o.info?.[verb];
     if (p !== undefined) return p(count);
     if (verb === 'help') {
-      const extra = this.extraVerbNames.length > 0 ? ` ${this.extraVerbNames.join(' ')}` : '';
+      const names = this.o.reload !== undefined && this.o.reload.gate() === null ? ['reload', ...this.extraVerbNames] : this.extraVerbNames;
+      const extra = names.length > 0 ? ` ${names.join(' ')}` : '';
       return [`[help] verbs: ${HELP_VERBS}${extra}`];
     }
     return new InfoRefusal('unavailable');
@@ -237,6 +248,15 @@ export class PolicyConsoleBackend implements ConsoleBackend {
     return h instanceof ProviderError ? h : settle(h.echo(QUEEN_CTL_PATH, JSON.stringify({ kill: workerId })), () => undefined);
   }
 
+  reloadGate(): ReloadRefusal | null {
+    return this.o.reload?.gate() ?? null;
+  }
+
+  reload(op: ReloadOp): string | ReloadRefusal {
+    if (this.o.reload === undefined) return new ReloadRefusal('policy', 'unsupported');
+    return this.o.reload.handle(this.key, op);
+  }
+
   note(n: ConsoleNote): void {
     switch (n.kind) {
       case 'refusal':
@@ -256,5 +276,6 @@ export class PolicyConsoleBackend implements ConsoleBackend {
   closed(reason: CloseReason): void {
     // Spec §15: a queen console lost any way but QUIT cuts the root.
     this.detach(reason === 'quit');
+    this.o.reload?.abandon(this.key);
   }
 }

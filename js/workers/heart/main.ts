@@ -1,5 +1,5 @@
 // worker-heart: attaches to NineDoor with its ticket and appends a heartbeat record to its telemetry ring every tick.
-import type { Caps, TaskConfig } from '../../caps/index.js';
+import type { Caps, TaskConfig, TaskHandle } from '../../caps/index.js';
 import { NineError } from '../../secure9p/errors.js';
 import { Appender } from '../appender.js';
 import { closeNineDoor, routeNineDoor, sendToNineDoor } from '../link.js';
@@ -14,24 +14,43 @@ interface HeartArgs {
   interval_ms?: number;
 }
 
-export default function main(caps: Caps, config: TaskConfig): void {
+/** What a hot reload carries from this code to the next (TaskHandle). */
+interface HeartState {
+  tick: number;
+  /** The NineDoor session is open (fids 1 and 2) with this msize; absent = not attached yet. */
+  msize?: number;
+}
+
+function isHeartState(v: unknown): v is HeartState {
+  const s = v as HeartState;
+  return typeof v === 'object' && v !== null && Number.isSafeInteger(s.tick) && s.tick >= 0 &&
+    (s.msize === undefined || Number.isSafeInteger(s.msize));
+}
+
+export default function main(caps: Caps, config: TaskConfig): TaskHandle {
   const args = (config.args ?? {}) as HeartArgs;
   const interval = Math.max(HEARTBEAT_INTERVAL_MS_MIN, Number(args.interval_ms ?? HEARTBEAT_INTERVAL_MS_DEFAULT) || HEARTBEAT_INTERVAL_MS_DEFAULT);
+  let tick = 0;
   if (!args.ticket || !args.worker_id) {
     // A hive without NineDoor (diagnostic and test images): beat to the spawner over endpoint 0.
-    let beats = 0;
     caps.timer.setInterval(() => {
-      beats++;
+      tick++;
       try {
-        caps.channel.send(0, JSON.stringify({ tick: beats, ts_ms: Math.floor(caps.timer.wallMs()) }));
+        caps.channel.send(0, JSON.stringify({ tick, ts_ms: Math.floor(caps.timer.wallMs()) }));
       } catch (e) {
-        caps.log.write(`heartbeat ${beats} not sent: ${(e as Error).message}`);
+        caps.log.write(`heartbeat ${tick} not sent: ${(e as Error).message}`);
       }
     }, interval);
-    return;
+    return {
+      snapshot: (): HeartState => ({ tick }),
+      restore: (s) => {
+        if (isHeartState(s)) tick = s.tick;
+      },
+    };
   }
-  let tick = 0;
   let timer = 0;
+  let attached = false;
+  let resumed: HeartState | null = null;
   const stop = (why: string): void => {
     caps.timer.clear(timer);
     caps.log.write(`heartbeat stopped after ${tick} ticks: ${why}`);
@@ -39,10 +58,7 @@ export default function main(caps: Caps, config: TaskConfig): void {
   };
   const appender = new Appender((frame) => sendToNineDoor(caps, frame), () => caps.timer.nowMs());
   routeNineDoor(caps, appender, (reason) => stop(reason));
-  void (async () => {
-    // Empty uname: the ticket names the role and the worker (spec §0 attach rules).
-    const opened = await appender.open(args.ticket!, ['worker', args.worker_id!, 'telemetry']);
-    if (opened instanceof NineError) return stop(`telemetry ring refused: ${opened.message}`);
+  const beat = (): void => {
     timer = caps.timer.setInterval(() => {
       tick++;
       void appender.append(`${JSON.stringify({ tick, ts_ms: Math.floor(caps.timer.wallMs()) })}\n`).then((r) => {
@@ -50,5 +66,29 @@ export default function main(caps: Caps, config: TaskConfig): void {
         if (r instanceof NineError) stop(`${r.code}: ${r.message}`);
       });
     }, interval);
-  })();
+  };
+  // Started on the next pump turn, not here: after a hot reload, restore() runs right after main
+  // and hands over the open session, which must not be attached again.
+  caps.timer.setTimeout(() => {
+    if (resumed?.msize !== undefined) {
+      appender.resume(resumed.msize);
+      attached = true;
+      return beat();
+    }
+    void (async () => {
+      // Empty uname: the ticket names the role and the worker (spec §0 attach rules).
+      const opened = await appender.open(args.ticket!, ['worker', args.worker_id!, 'telemetry']);
+      if (opened instanceof NineError) return stop(`telemetry ring refused: ${opened.message}`);
+      attached = true;
+      beat();
+    })();
+  }, 0);
+  return {
+    snapshot: (): HeartState => (attached ? { tick, msize: appender.msizeBytes() } : { tick }),
+    restore: (s) => {
+      if (!isHeartState(s)) return caps.log.write('reload: heartbeat state not understood; starting afresh');
+      tick = s.tick;
+      resumed = s;
+    },
+  };
 }
