@@ -27,6 +27,11 @@ export class BridgeChannel {
     return this.statusText;
   }
 
+  /** A hot reload puts back the last outcome the operator saw (a transfer in progress is not carried). */
+  restoreStatus(text: string): void {
+    this.statusText = text.startsWith('state=receiving') ? 'state=idle' : text;
+  }
+
   /** Applies the lines of one write in order; the first failure aborts the transfer and answers Invalid. */
   write(text: string): NineError | null {
     for (const raw of text.split('\n')) {

@@ -91,6 +91,8 @@ export class GpuRoot extends DirNode {
   private readonly gpus = new Map<string, GpuDir>();
   /** gpu id → worker id holding its lease (one lease per GPU, spec §11.2). */
   private readonly holders = new Map<string, string>();
+  /** The models part of the last install, so a hot reload can install it again. */
+  private models: GpuSnapshot | null = null;
 
   constructor(private readonly hook: GpuAppendHook) {
     super();
@@ -124,6 +126,7 @@ export class GpuRoot extends DirNode {
 
   /** Installs /gpu/models/{available/<id>/manifest.toml,active} and /gpu/telemetry/schema.json, replacing earlier ones. */
   installModels(s: GpuSnapshot): void {
+    this.models = { nodes: [], models: s.models, active: s.active, telemetrySchema: s.telemetrySchema };
     const models = new DirNode();
     const available = models.add('available', new DirNode());
     for (const m of s.models) available.add(m.id, new DirNode()).add('manifest.toml', new ReadOnlyFile(m.manifest));
@@ -136,6 +139,10 @@ export class GpuRoot extends DirNode {
     }
     this.add('models', models);
     this.add('telemetry', telemetry);
+  }
+
+  lastModels(): GpuSnapshot | null {
+    return this.models;
   }
 
   gpu(id: string): GpuDir | undefined {

@@ -23,6 +23,19 @@ export class TelemetryRing {
     return this.baseOffset;
   }
 
+  /** The retained bytes, oldest first (a hot reload carries them with base()). */
+  retained(): Uint8Array {
+    return this.bytes.slice(0, this.used);
+  }
+
+  /** Puts back what retained() and base() gave; bytes over the capacity keep the newest. */
+  reinstate(base: number, data: Uint8Array): void {
+    const keep = data.length > this.capacityBytes ? data.subarray(data.length - this.capacityBytes) : data;
+    this.bytes.set(keep, 0);
+    this.used = keep.length;
+    this.baseOffset = base + (data.length - keep.length);
+  }
+
   /** Absolute offset one past the newest byte: where the next append lands. */
   next(): number {
     return this.baseOffset + this.used;

@@ -22,6 +22,7 @@ import { HiveState } from './state.js';
 import { SELFTEST_NAMES, selftestScript } from './selftests.js';
 import { LineStore } from './store.js';
 import { parseAbsPath } from './binds.js';
+import type { DoorState } from './handoff.js';
 
 /** First line of /proc/boot (spec §6). */
 export const BOOT_FIRST_LINE = 'Cohesix boot: root-task online';
@@ -331,6 +332,59 @@ export class NineDoor {
     if (g === undefined) return new NineError('NotFound', `unknown GPU ${gpuId}`);
     const n = (g.file(file) as AppendFile).store.append(utf8Encode(line));
     return n instanceof NineError ? n : null;
+  }
+
+  // ---- hot reload ----
+
+  /** What the next code of NineDoor needs to serve the same namespace content (handoff.ts carries it). */
+  exportState(): DoorState {
+    return {
+      queenLog: this.queenLog.bytes(),
+      lifecycle: { ...this.state.lifecycle },
+      root: { ...this.state.root },
+      pressure: { ...this.state.pressure },
+      highestWorkerSeq: this.highestWorkerSeq,
+      services: [...this.services],
+      workers: [...this.workers.values()].map((w) => ({
+        id: w.id, kind: w.kind, opsMax: w.opsMax, expiresAtMs: w.expiresAtMs, ticks: w.ticks,
+        ringBase: w.ring.ring.base(), ring: w.ring.ring.retained(),
+      })),
+      gpus: this.gpu.gpuIds().map((id) => {
+        const g = this.gpu.gpu(id)!;
+        return {
+          id, info: g.info.bytes(), ctl: g.ctl.store.bytes(), lease: g.lease.store.bytes(), status: g.status.store.bytes(),
+          job: g.job.store.bytes(), holder: this.gpu.leaseHolder(id),
+        };
+      }),
+      models: this.gpu.lastModels(),
+      bridgeStatus: this.bridge.status(),
+    };
+  }
+
+  /** Installs what exportState() gave an earlier code; run on a fresh NineDoor before any session opens. */
+  importState(d: DoorState): NineError | null {
+    this.queenLog.reset(d.queenLog);
+    this.state.setLifecycle(d.lifecycle);
+    this.state.setRoot(d.root);
+    this.state.setPressure(d.pressure);
+    for (const [name, path] of d.services) this.services.set(name, path);
+    for (const w of d.workers) {
+      const err = this.addWorker(w.id, w.kind, { opsMax: w.opsMax, expiresAtMs: w.expiresAtMs, ticks: w.ticks });
+      if (err !== null) return err;
+      this.workers.get(w.id)!.ring.ring.reinstate(w.ringBase, w.ring);
+    }
+    this.highestWorkerSeq = Math.max(this.highestWorkerSeq, d.highestWorkerSeq);
+    const nodes = d.gpus.map((g) => ({ id: g.id, info: g.info, ctl: g.ctl, lease: g.lease, status: g.status }));
+    const err = this.gpu.installNodes(nodes);
+    if (err !== null) return err;
+    for (const g of d.gpus) {
+      const jobErr = this.gpu.gpu(g.id)!.job.store.reset(g.job);
+      if (jobErr !== null) return jobErr;
+      if (g.holder !== null) this.gpu.setLease(g.id, g.holder);
+    }
+    if (d.models !== null) this.gpu.installModels(d.models);
+    this.bridge.restoreStatus(d.bridgeStatus);
+    return null;
   }
 
   // ---- mount services ----

@@ -1,9 +1,11 @@
 // The NineDoor firmware task: serves the namespace over its channels (root-task, linked workers) and, when enabled, TCP.
-import type { Caps, SocketId, TaskConfig } from '../caps/index.js';
+import type { Caps, SocketId, TaskConfig, TaskHandle } from '../caps/index.js';
 import { FrameSplitter } from '../secure9p/frames.js';
 import type { TicketSecrets } from '../tickets/index.js';
 import { applyDoorCommand, RemotePolicy, type ReplyMessage } from './remote.js';
 import { NineDoor, type NamespaceSession } from './index.js';
+import { NineError } from '../secure9p/errors.js';
+import { decodeHandoff, encodeHandoff } from './handoff.js';
 import { decodeWire, encodeWire, WIRE_CLOSE, WIRE_FRAME } from './wire.js';
 
 /** What root-task hands NineDoor at spawn. */
@@ -20,7 +22,7 @@ export interface NineDoorTaskArgs {
 /** Sessions the TCP listener serves at once; more connections are closed at accept. */
 export const NINEP_TCP_SESSIONS_MAX = 16;
 
-export default function main(caps: Caps, config: TaskConfig): void {
+export default function main(caps: Caps, config: TaskConfig): TaskHandle {
   const args = config.args as NineDoorTaskArgs;
   const policy = new RemotePolicy({
     send: (json) => caps.channel.send(0, json),
@@ -121,8 +123,8 @@ export default function main(caps: Caps, config: TaskConfig): void {
   });
 
   let tcpPort = 0;
+  const tcp = new Map<SocketId, { ns: NamespaceSession; split: FrameSplitter }>();
   if (args.ninep && args.ninep.port > 0) {
-    const tcp = new Map<SocketId, { ns: NamespaceSession; split: FrameSplitter }>();
     const listener = caps.net.listen({ host: args.ninep.host, port: args.ninep.port }, {
       onAccept(sock, peer) {
         if (tcp.size >= NINEP_TCP_SESSIONS_MAX) {
@@ -176,4 +178,28 @@ export default function main(caps: Caps, config: TaskConfig): void {
     caps.log.write(`secure9p ready port=${tcpPort}`);
   }
   caps.channel.send(0, JSON.stringify({ op: 'ready', ninep_port: tcpPort }));
+
+  // Hot reload: the namespace content crosses to the next code; 9P sessions do not (fids name
+  // nodes of this code's tree), so their clients are told to attach again (docs/hot-reload.md).
+  return {
+    snapshot: () => encodeHandoff({ door: door.exportState(), channelSessions: [...channelSessions.keys()], tcpSockets: [...tcp.keys()] }),
+    restore: (state) => {
+      const h = decodeHandoff(state);
+      if (h instanceof NineError) throw new Error(h.message);
+      const err = door.importState(h.door);
+      if (err !== null) throw new Error(err.message);
+      for (const key of h.channelSessions) {
+        const [ep, sid] = key.split(':').map(Number);
+        try {
+          // Routed clients (root-task's console sessions, workers) attach again on a close.
+          caps.channel.send(ep, encodeWire(WIRE_CLOSE, sid));
+        } catch {
+          // that peer is gone
+        }
+      }
+      // The listener was adopted (same port); its connections had sessions only the old code knew.
+      for (const sock of h.tcpSockets) caps.net.close(sock);
+      caps.log.write(`reloaded: ${h.door.workers.length} workers, ${h.channelSessions.length} routed and ${h.tcpSockets.length} tcp sessions asked to attach again`);
+    },
+  };
 }

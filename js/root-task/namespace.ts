@@ -35,38 +35,85 @@ export class ChannelNamespace implements NamespacePort {
 
   attach(role: TicketRole, identity: string | null, ticket: string | null): NsAnswer<NamespaceHandle> {
     void identity; // the ticket's subject names it; NineDoor checks both
+    // A ticketless queen attaches by uname; anyone with a ticket lets the ticket speak (uname empty).
+    const uname = ticket === null ? role : '';
+    const aname = ticket ?? '';
+    let cur: Conn | null = null;
+    let ended = false;
+    const first = this.connect(uname, aname, (c) => {
+      if (cur === c) cur = null;
+    });
+    return first.then((c) => {
+      if (c instanceof NineError) return c;
+      cur = c;
+      // NineDoor closes routed sessions when it is hot-reloaded (it keeps the namespace, not the
+      // sessions): the next request attaches again with the same credentials, once per request.
+      const use = async <T>(op: (client: NineClient) => Promise<T | NineError> | NineError): Promise<T | NineError> => {
+        if (ended) return new NineError('Closed', 'console session ended');
+        if (cur === null) {
+          const again = await this.connect(uname, aname, (x) => {
+            if (cur === x) cur = null;
+          });
+          if (again instanceof NineError) return again;
+          if (ended) {
+            this.drop(again);
+            return new NineError('Closed', 'console session ended');
+          }
+          cur = again;
+        }
+        return op(cur.client);
+      };
+      const handle: NamespaceHandle = {
+        ls: (path) => pathProblem(path) ?? use((k) => k.list(path)),
+        // The retained window (spec §10.2): a wrapped ring reads from its base, not from 0.
+        cat: (path) => pathProblem(path) ?? use((k) => k.readAll(path, CONSOLE_READ_BYTES_MAX, true)),
+        tail: (path) => pathProblem(path) ?? use((k) => k.readAll(path, CONSOLE_READ_BYTES_MAX, true)),
+        echo: (path, payload) =>
+          pathProblem(path) ?? use((k) => k.append(path, `${payload}\n`).then((n) => (n instanceof NineError ? n : undefined))),
+        close: () => {
+          ended = true;
+          if (cur !== null) this.drop(cur);
+          cur = null;
+        },
+      };
+      return handle;
+    });
+  }
+
+  /** Opens a routed session and attaches; `lost` hears when NineDoor closes it. */
+  private connect(uname: string, aname: string, lost: (c: Conn) => void): Promise<Conn | NineError> {
+    let conn: Conn | null = null;
     let client: NineClient | null = null;
     const routed = this.link.open({
       receive: (frame) => client?.receive(frame),
       closed: (reason) => {
         client?.close(reason);
         if (client) this.clients.delete(client);
+        if (conn) lost(conn);
       },
     });
-    if (!routed) return new NineError('Busy', 'no free NineDoor session for this console session');
+    if (!routed) return Promise.resolve(new NineError('Busy', 'no free NineDoor session for this console session'));
     client = new NineClient({ send: (f) => routed.send(f), nowMs: this.nowMs });
     this.clients.add(client);
-    const c = client;
-    const close = (): void => {
-      c.close('console session ended');
-      this.clients.delete(c);
-      routed.close();
-    };
-    // A ticketless queen attaches by uname; anyone with a ticket lets the ticket speak (uname empty).
-    return c.connect(ticket === null ? role : '', ticket ?? '').then((r) => {
+    const c: Conn = { client, routed };
+    conn = c;
+    return client.connect(uname, aname).then((r) => {
       if (r instanceof NineError) {
-        close();
+        this.drop(c);
         return r;
       }
-      const handle: NamespaceHandle = {
-        ls: (path) => pathProblem(path) ?? c.list(path),
-        // The retained window (spec §10.2): a wrapped ring reads from its base, not from 0.
-        cat: (path) => pathProblem(path) ?? c.readAll(path, CONSOLE_READ_BYTES_MAX, true),
-        tail: (path) => pathProblem(path) ?? c.readAll(path, CONSOLE_READ_BYTES_MAX, true),
-        echo: (path, payload) => pathProblem(path) ?? c.append(path, `${payload}\n`).then((n) => (n instanceof NineError ? n : undefined)),
-        close,
-      };
-      return handle;
+      return c;
     });
   }
+
+  private drop(c: Conn): void {
+    c.client.close('console session ended');
+    this.clients.delete(c.client);
+    c.routed.close();
+  }
+}
+
+interface Conn {
+  client: NineClient;
+  routed: { session: number; send(frame: Uint8Array): void; close(): void };
 }

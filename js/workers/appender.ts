@@ -63,6 +63,12 @@ export class Appender {
     }
   }
 
+  /** Ready for a new session after NineDoor closed the last one (a NineDoor hot reload asks that). */
+  reopenable(): void {
+    this.closed = null;
+    this.msize = MSIZE_MAX_BYTES;
+  }
+
   close(reason: string): void {
     this.closed = reason;
     const p = this.pending;

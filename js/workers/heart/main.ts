@@ -7,6 +7,12 @@ import { closeNineDoor, routeNineDoor, sendToNineDoor } from '../link.js';
 /** Default tick when the manifest or spawner gives none. */
 export const HEARTBEAT_INTERVAL_MS_DEFAULT = 1000;
 const HEARTBEAT_INTERVAL_MS_MIN = 10;
+/**
+ * Times a worker attaches again after NineDoor closes its session (NineDoor asks that when it is
+ * hot-reloaded: the new code keeps the namespace, not the sessions). A bound, so a NineDoor that
+ * keeps closing cannot keep a worker busy forever.
+ */
+export const HEARTBEAT_REATTACH_MAX = 8;
 
 interface HeartArgs {
   ticket?: string;
@@ -51,19 +57,42 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
   let timer = 0;
   let attached = false;
   let resumed: HeartState | null = null;
+  let reattaches = 0;
+  /** Counts sessions: an append failing because its session was closed for a re-attach is not a stop. */
+  let sessionGen = 0;
   const stop = (why: string): void => {
     caps.timer.clear(timer);
+    timer = 0;
+    attached = false;
     caps.log.write(`heartbeat stopped after ${tick} ticks: ${why}`);
     closeNineDoor(caps);
   };
   const appender = new Appender((frame) => sendToNineDoor(caps, frame), () => caps.timer.nowMs());
-  routeNineDoor(caps, appender, (reason) => stop(reason));
+  const attach = async (): Promise<void> => {
+    // Empty uname: the ticket names the role and the worker (spec §0 attach rules).
+    const opened = await appender.open(args.ticket!, ['worker', args.worker_id!, 'telemetry']);
+    if (opened instanceof NineError) return stop(`telemetry ring refused: ${opened.message}`);
+    attached = true;
+    beat();
+  };
+  routeNineDoor(caps, appender, (reason) => {
+    caps.timer.clear(timer);
+    timer = 0;
+    attached = false;
+    if (reattaches >= HEARTBEAT_REATTACH_MAX) return stop(`${reason} (${HEARTBEAT_REATTACH_MAX} attaches already)`);
+    reattaches++;
+    sessionGen++;
+    caps.log.write(`NineDoor session ${reason}: attaching again`);
+    appender.reopenable();
+    void attach();
+  });
   const beat = (): void => {
     timer = caps.timer.setInterval(() => {
       tick++;
+      const gen = sessionGen;
       void appender.append(`${JSON.stringify({ tick, ts_ms: Math.floor(caps.timer.wallMs()) })}\n`).then((r) => {
         // Revoked (budget, ttl, kill) or refused: the session is over, so is the worker's job.
-        if (r instanceof NineError) stop(`${r.code}: ${r.message}`);
+        if (r instanceof NineError && gen === sessionGen) stop(`${r.code}: ${r.message}`);
       });
     }, interval);
   };
@@ -75,13 +104,7 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
       attached = true;
       return beat();
     }
-    void (async () => {
-      // Empty uname: the ticket names the role and the worker (spec §0 attach rules).
-      const opened = await appender.open(args.ticket!, ['worker', args.worker_id!, 'telemetry']);
-      if (opened instanceof NineError) return stop(`telemetry ring refused: ${opened.message}`);
-      attached = true;
-      beat();
-    })();
+    void attach();
   }, 0);
   return {
     snapshot: (): HeartState => (attached ? { tick, msize: appender.msizeBytes() } : { tick }),

@@ -1,0 +1,156 @@
+// What a hot reload of NineDoor carries from the old code to the new: namespace content as JSON-safe text, checked on the way in.
+//
+// Carried: /log/queen.log, lifecycle/root/pressure facts, worker records with their budgets and
+// telemetry rings (base offset and retained bytes), services, GPU nodes with ctl/lease/status/job,
+// leases, models, the bridge status, and the routed and TCP sessions that were open (so the new
+// code can tell their clients to attach again). Not carried: 9P sessions themselves (fids, open
+// files) and /queen/telemetry ingest segments — see docs/hot-reload.md.
+import { base64Decode, base64Encode } from '../bytes/base64.js';
+import { NineError } from '../secure9p/errors.js';
+import type { LifecycleFacts, PressureFacts, RootFacts } from './state.js';
+import type { GpuSnapshot } from './snapshot.js';
+import type { WorkerKind } from './server.js';
+
+export const HANDOFF_SCHEMA = 'ninedoor-handoff/v1';
+
+export interface DoorState {
+  queenLog: Uint8Array;
+  lifecycle: LifecycleFacts;
+  root: RootFacts;
+  pressure: PressureFacts;
+  highestWorkerSeq: number;
+  services: [string, string][];
+  workers: {
+    id: string;
+    kind: WorkerKind;
+    opsMax: number | null;
+    expiresAtMs: number | null;
+    ticks: number | null;
+    ringBase: number;
+    ring: Uint8Array;
+  }[];
+  gpus: { id: string; info: Uint8Array; ctl: Uint8Array; lease: Uint8Array; status: Uint8Array; job: Uint8Array; holder: string | null }[];
+  models: GpuSnapshot | null;
+  bridgeStatus: string;
+}
+
+/** The whole handoff: content plus the sessions the old code served. */
+export interface Handoff {
+  door: DoorState;
+  /** Routed channel sessions, `<ep>:<session>`. */
+  channelSessions: string[];
+  /** TCP connections of the Secure9P listener. */
+  tcpSockets: number[];
+}
+
+const b64 = (b: Uint8Array): string => base64Encode(b);
+
+/** Bytes become base64 strings; everything else is JSON already. */
+export function encodeHandoff(h: Handoff): unknown {
+  const d = h.door;
+  return {
+    schema: HANDOFF_SCHEMA,
+    channelSessions: h.channelSessions,
+    tcpSockets: h.tcpSockets,
+    door: {
+      ...d,
+      queenLog: b64(d.queenLog),
+      workers: d.workers.map((w) => ({ ...w, ring: b64(w.ring) })),
+      gpus: d.gpus.map((g) => ({ ...g, info: b64(g.info), ctl: b64(g.ctl), lease: b64(g.lease), status: b64(g.status), job: b64(g.job) })),
+      models: d.models === null ? null : {
+        active: d.models.active,
+        telemetrySchema: b64(d.models.telemetrySchema),
+        models: d.models.models.map((m) => ({ id: m.id, manifest: b64(m.manifest) })),
+      },
+    },
+  };
+}
+
+class Bad extends Error {}
+
+function bytes(v: unknown, what: string): Uint8Array {
+  const b = typeof v === 'string' ? base64Decode(v) : null;
+  if (b === null) throw new Bad(`${what} is not base64`);
+  return b;
+}
+
+function num(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Bad(`${what} is not a number`);
+  return v;
+}
+
+function numOrNull(v: unknown, what: string): number | null {
+  return v === null || v === undefined ? null : num(v, what);
+}
+
+function str(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw new Bad(`${what} is not a string`);
+  return v;
+}
+
+function arr(v: unknown, what: string): unknown[] {
+  if (!Array.isArray(v)) throw new Bad(`${what} is not a list`);
+  return v;
+}
+
+function obj(v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Bad(`${what} is not an object`);
+  return v as Record<string, unknown>;
+}
+
+/** Checks and decodes what encodeHandoff made (possibly by an older code); Invalid names the first bad field. */
+export function decodeHandoff(v: unknown): Handoff | NineError {
+  try {
+    const top = obj(v, 'handoff');
+    if (top.schema !== HANDOFF_SCHEMA) throw new Bad(`schema ${String(top.schema)} is not ${HANDOFF_SCHEMA}`);
+    const d = obj(top.door, 'door');
+    const lc = obj(d.lifecycle, 'lifecycle');
+    const root = obj(d.root, 'root');
+    const pr = obj(d.pressure, 'pressure');
+    const models = d.models === null || d.models === undefined ? null : obj(d.models, 'models');
+    const door: DoorState = {
+      queenLog: bytes(d.queenLog, 'queenLog'),
+      lifecycle: { state: str(lc.state, 'lifecycle.state') as LifecycleFacts['state'], reason: str(lc.reason, 'lifecycle.reason'), sinceMs: num(lc.sinceMs, 'lifecycle.sinceMs') },
+      root: { reachable: root.reachable === true, lastSeenMs: num(root.lastSeenMs, 'root.lastSeenMs'), cutReason: str(root.cutReason, 'root.cutReason') as RootFacts['cutReason'] },
+      pressure: { busy: num(pr.busy, 'pressure.busy'), quota: num(pr.quota, 'pressure.quota'), cut: num(pr.cut, 'pressure.cut'), policy: num(pr.policy, 'pressure.policy') },
+      highestWorkerSeq: num(d.highestWorkerSeq, 'highestWorkerSeq'),
+      services: arr(d.services, 'services').map((p, i) => {
+        const pair = arr(p, `services[${i}]`);
+        return [str(pair[0], `services[${i}]`), str(pair[1], `services[${i}]`)] as [string, string];
+      }),
+      workers: arr(d.workers, 'workers').map((x, i) => {
+        const w = obj(x, `workers[${i}]`);
+        const kind = str(w.kind, `workers[${i}].kind`);
+        if (kind !== 'heartbeat' && kind !== 'gpu') throw new Bad(`workers[${i}].kind is ${kind}`);
+        return {
+          id: str(w.id, `workers[${i}].id`), kind,
+          opsMax: numOrNull(w.opsMax, 'opsMax'), expiresAtMs: numOrNull(w.expiresAtMs, 'expiresAtMs'), ticks: numOrNull(w.ticks, 'ticks'),
+          ringBase: num(w.ringBase, `workers[${i}].ringBase`), ring: bytes(w.ring, `workers[${i}].ring`),
+        };
+      }),
+      gpus: arr(d.gpus, 'gpus').map((x, i) => {
+        const g = obj(x, `gpus[${i}]`);
+        return {
+          id: str(g.id, `gpus[${i}].id`), info: bytes(g.info, 'info'), ctl: bytes(g.ctl, 'ctl'), lease: bytes(g.lease, 'lease'),
+          status: bytes(g.status, 'status'), job: bytes(g.job, 'job'), holder: g.holder === null ? null : str(g.holder, 'holder'),
+        };
+      }),
+      models: models === null ? null : {
+        nodes: [],
+        active: str(models.active, 'models.active'),
+        telemetrySchema: bytes(models.telemetrySchema, 'models.telemetrySchema'),
+        models: arr(models.models, 'models.models').map((x, i) => {
+          const m = obj(x, `models[${i}]`);
+          return { id: str(m.id, `models[${i}].id`), manifest: bytes(m.manifest, `models[${i}].manifest`) };
+        }),
+      },
+      bridgeStatus: str(d.bridgeStatus, 'bridgeStatus'),
+    };
+    const channelSessions = arr(top.channelSessions, 'channelSessions').map((k) => str(k, 'channel session'));
+    const tcpSockets = arr(top.tcpSockets, 'tcpSockets').map((k) => num(k, 'tcp socket'));
+    return { door, channelSessions, tcpSockets };
+  } catch (e) {
+    if (e instanceof Bad) return new NineError('Invalid', `handoff: ${e.message}`);
+    throw e;
+  }
+}
