@@ -17,6 +17,9 @@ from hive_ops import Ninep, Operator, boot_board
 
 NINEDOOR_QBC = BUILD / "qbc" / "ninedoor.qbc"
 SPAWN = '{"spawn":"heartbeat","ticks":100}'
+SPAWN_GPU = '{"spawn":"gpu","lease":{"gpu_id":"GPU-0","mem_mb":512,"streams":1,"ttl_s":60}}'
+LEASE_ACTIVE_RE = r"\[worker-2\] lease on GPU-0 active"
+
 # RELOAD DATA carries 168 bytes a line (js/console/reload.ts: the line stays under 256 bytes).
 CHUNK_BYTES = 168
 O_RDONLY = 0
@@ -65,6 +68,10 @@ def test_ninedoor_reload_keeps_content_console_and_workers_and_closes_9p_tcp(hiv
     op = Operator(sim.wait_ready())
     op.auth_attach()
     assert op.request(f"ECHO /queen/ctl {SPAWN}")[0].startswith("OK ECHO")
+    assert op.request(f"ECHO /queen/ctl {SPAWN_GPU}")[0].startswith("OK ECHO")
+    sim.expect_log(LEASE_ACTIVE_RE, what="worker-2's lease line")
+    assert op.request("ECHO /queen/telemetry/dev1/ctl {\"new\":\"segment\"}")[0].startswith("OK ECHO")
+    assert op.request("ECHO /queen/telemetry/dev1/seg/seg-000001 ingest-record")[0].startswith("OK ECHO")
     assert op.request("ECHO /log/queen.log before-reload")[0].startswith("OK ECHO")
     before = wait_ticks(op, "worker-1", 2)
     assert before[:2] == [1, 2], before
@@ -78,7 +85,7 @@ def test_ninedoor_reload_keeps_content_console_and_workers_and_closes_9p_tcp(hiv
     mark = sim.log.mark()
     answer = reload_over_console(op, "ninedoor", NINEDOOR_QBC.read_bytes())
     assert re.fullmatch(r"OK RELOAD stage=commit target=ninedoor tasks=1 restored=1 ms=[0-9.]+", answer), answer
-    sim.expect_log(r"\[ninedoor\] reloaded: 1 workers, \d+ routed and 1 tcp sessions asked to attach again", start=mark,
+    sim.expect_log(r"\[ninedoor\] reloaded: 2 workers, \d+ routed and 1 tcp sessions asked to attach again", start=mark,
                    what="NineDoor's restore line")
 
     # The 9P TCP session does not survive: its fids named nodes of the old code's tree.
@@ -90,6 +97,9 @@ def test_ninedoor_reload_keeps_content_console_and_workers_and_closes_9p_tcp(hiv
     assert op.cat_value("/proc/lifecycle/state") == "state=ONLINE"
     log = op.request("LOG")
     assert "before-reload" in log, log
+    assert op.cat_value("/queen/telemetry/dev1/seg/seg-000001") == "ingest-record"
+    # The GPU worker attached again and finds its lease in its view.
+    sim.expect_log(LEASE_ACTIVE_RE, start=mark, what="worker-2's lease line after the reload")
 
     # The worker attached again and its ring kept every record: ticks stay consecutive from 1.
     after = wait_ticks(op, "worker-1", len(before) + 2)

@@ -24,6 +24,9 @@ test('ninedoor handoff: log, facts, workers with rings, GPU leases and jobs cros
   equal(a.door.setLease('GPU-0', 'worker-8'), null);
   equal(a.door.appendGpu('GPU-0', 'status', '{"state":"leased"}'), null);
   equal(a.door.registerService('metrics', '/proc'), null);
+  const qa = a.client();
+  equal(qa.append('/queen/telemetry/dev1/ctl', '{"new":"segment","mime":"text/plain"}\n').kind, 'Rwrite');
+  equal(qa.append('/queen/telemetry/dev1/seg/seg-000001', 'first record\n').kind, 'Rwrite');
 
   const state = acrossRuntimes(encodeHandoff({ door: a.door.exportState(), channelSessions: ['3:0'], tcpSockets: [65] }));
   const h = decodeHandoff(state);
@@ -51,6 +54,11 @@ test('ninedoor handoff: log, facts, workers with rings, GPU leases and jobs cros
   ok(b.door.gpu.gpu('GPU-0')!.status.store.lines().includes('{"state":"leased"}'));
   const q = b.client();
   equal(q.cat('/proc/lifecycle/state'), 'state=ONLINE\n');
+  equal(q.cat('/queen/telemetry/dev1/seg/seg-000001'), 'first record\n');
+  equal(q.cat('/queen/telemetry/dev1/latest'), 'seg-000001\n');
+  // The segment counter crossed too: the next segment is seg-000002, not a reused id.
+  equal(q.append('/queen/telemetry/dev1/ctl', '{"new":"segment"}\n').kind, 'Rwrite');
+  equal(q.cat('/queen/telemetry/dev1/latest'), 'seg-000002\n');
 });
 
 test('ninedoor handoff: a wrong schema or a bad field is refused with the field named, and nothing is imported', () => {

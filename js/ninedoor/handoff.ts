@@ -2,13 +2,14 @@
 //
 // Carried: /log/queen.log, lifecycle/root/pressure facts, worker records with their budgets and
 // telemetry rings (base offset and retained bytes), services, GPU nodes with ctl/lease/status/job,
-// leases, models, the bridge status, and the routed and TCP sessions that were open (so the new
-// code can tell their clients to attach again). Not carried: 9P sessions themselves (fids, open
-// files) and /queen/telemetry ingest segments — see docs/hot-reload.md.
+// leases, models, the bridge status, /queen/telemetry ingest segments, and the routed and TCP
+// sessions that were open (so the new code can tell their clients to attach again). Not carried:
+// 9P sessions themselves (fids, open files) — see docs/hot-reload.md.
 import { base64Decode, base64Encode } from '../bytes/base64.js';
 import { NineError } from '../secure9p/errors.js';
 import type { LifecycleFacts, PressureFacts, RootFacts } from './state.js';
 import type { GpuSnapshot } from './snapshot.js';
+import type { IngestDeviceState } from './ingest.js';
 import type { WorkerKind } from './server.js';
 
 export const HANDOFF_SCHEMA = 'ninedoor-handoff/v1';
@@ -32,6 +33,7 @@ export interface DoorState {
   gpus: { id: string; info: Uint8Array; ctl: Uint8Array; lease: Uint8Array; status: Uint8Array; job: Uint8Array; holder: string | null }[];
   models: GpuSnapshot | null;
   bridgeStatus: string;
+  ingest: IngestDeviceState[];
 }
 
 /** The whole handoff: content plus the sessions the old code served. */
@@ -45,6 +47,19 @@ export interface Handoff {
 
 const b64 = (b: Uint8Array): string => base64Encode(b);
 
+/**
+ * About how many bytes of JSON text encodeHandoff makes of `d` (base64 is 4/3 of the bytes), so
+ * NineDoor can refuse a reload cleanly instead of building a text its arena cannot hold.
+ */
+export function handoffBytesEstimate(d: DoorState): number {
+  let bytes = d.queenLog.length + 4096;
+  for (const w of d.workers) bytes += w.ring.length + 128;
+  for (const g of d.gpus) bytes += g.info.length + g.ctl.length + g.lease.length + g.status.length + g.job.length + 128;
+  if (d.models !== null) for (const m of d.models.models) bytes += m.manifest.length + 64;
+  for (const v of d.ingest) for (const g of v.segments) bytes += g.data.length + 96;
+  return Math.ceil((bytes * 4) / 3);
+}
+
 /** Bytes become base64 strings; everything else is JSON already. */
 export function encodeHandoff(h: Handoff): unknown {
   const d = h.door;
@@ -57,6 +72,7 @@ export function encodeHandoff(h: Handoff): unknown {
       queenLog: b64(d.queenLog),
       workers: d.workers.map((w) => ({ ...w, ring: b64(w.ring) })),
       gpus: d.gpus.map((g) => ({ ...g, info: b64(g.info), ctl: b64(g.ctl), lease: b64(g.lease), status: b64(g.status), job: b64(g.job) })),
+      ingest: d.ingest.map((v) => ({ ...v, segments: v.segments.map((g) => ({ ...g, data: b64(g.data) })) })),
       models: d.models === null ? null : {
         active: d.models.active,
         telemetrySchema: b64(d.models.telemetrySchema),
@@ -145,6 +161,20 @@ export function decodeHandoff(v: unknown): Handoff | NineError {
         }),
       },
       bridgeStatus: str(d.bridgeStatus, 'bridgeStatus'),
+      ingest: arr(d.ingest, 'ingest').map((x, i) => {
+        const v = obj(x, `ingest[${i}]`);
+        return {
+          id: str(v.id, `ingest[${i}].id`),
+          seq: num(v.seq, `ingest[${i}].seq`),
+          segments: arr(v.segments, `ingest[${i}].segments`).map((y, j) => {
+            const g = obj(y, `ingest[${i}].segments[${j}]`);
+            return {
+              id: str(g.id, 'segment id'), mime: g.mime === null ? null : str(g.mime, 'segment mime'),
+              mtimeMs: num(g.mtimeMs, 'segment mtimeMs'), data: bytes(g.data, `ingest[${i}].segments[${j}].data`),
+            };
+          }),
+        };
+      }),
     };
     const channelSessions = arr(top.channelSessions, 'channelSessions').map((k) => str(k, 'channel session'));
     const tcpSockets = arr(top.tcpSockets, 'tcpSockets').map((k) => num(k, 'tcp socket'));

@@ -61,6 +61,14 @@ export class SegmentFile extends NsNode {
   size(): number {
     return this.data.length;
   }
+  /** The segment's bytes (a hot reload carries them). */
+  content(): Uint8Array {
+    return this.data;
+  }
+  /** Puts back content() of an earlier code; its device counts the bytes. */
+  reinstate(data: Uint8Array): void {
+    this.data = data.slice();
+  }
   open(_access: Access, io: IoContext): OpenFile | NineError {
     if (this.gone) return new NineError('NotFound', `segment ${this.id} evicted`);
     return {
@@ -160,6 +168,38 @@ export class IngestDevice extends DirNode {
     return this.live.map((s) => s.id);
   }
 
+  /** What a hot reload carries: the segment counter and the live segments, oldest first. */
+  exportSegments(): IngestDeviceState {
+    return {
+      id: this.deviceId,
+      seq: this.seq,
+      segments: this.live.map((g) => ({ id: g.id, mime: g.mime, mtimeMs: g.mtimeMs, data: g.content() })),
+    };
+  }
+
+  /** Rebuilds exportSegments() of an earlier code on this (fresh) device; the bounds hold as on a write. */
+  importSegments(d: IngestDeviceState): NineError | null {
+    if (d.segments.length > INGEST_SEGMENTS_PER_DEVICE_MAX) return new NineError('TooBig', DEVICE_QUOTA);
+    let bytes = 0;
+    for (const g of d.segments) {
+      if (!/^seg-[0-9]{6}$/.test(g.id) || g.data.length > INGEST_SEGMENT_BYTES_MAX) return new NineError('Invalid', `segment ${g.id} does not fit`);
+      bytes += g.data.length;
+    }
+    if (bytes > INGEST_DEVICE_BYTES_MAX || d.seq > INGEST_SEGMENT_SEQ_MAX) return new NineError('TooBig', DEVICE_QUOTA);
+    for (const g of d.segments) {
+      const seg = new SegmentFile(this, g.id, g.mime);
+      seg.reinstate(g.data);
+      seg.mtimeMs = g.mtimeMs;
+      this.live.push(seg);
+      this.segDir.add(g.id, seg);
+    }
+    this.seq = d.seq;
+    this.bytes = bytes;
+    const last = d.segments[d.segments.length - 1];
+    if (last !== undefined) this.latest.set(utf8Encode(`${last.id}\n`));
+    return null;
+  }
+
   makeReal(): void {
     if (this.real) return;
     this.real = true;
@@ -202,4 +242,29 @@ export class IngestRoot extends DirNode {
   device(id: string): IngestDevice | undefined {
     return this.children.get(id) as IngestDevice | undefined;
   }
+
+  exportDevices(): IngestDeviceState[] {
+    return [...this.children.values()].map((d) => (d as IngestDevice).exportSegments());
+  }
+
+  /** Installs exportDevices() of an earlier code into this (fresh) root. */
+  importDevices(devices: readonly IngestDeviceState[]): NineError | null {
+    if (devices.length > INGEST_DEVICES_MAX) return new NineError('TooBig', `more than ${INGEST_DEVICES_MAX} ingest devices`);
+    for (const d of devices) {
+      if (deviceNameProblem(d.id) !== null) return new NineError('Invalid', `bad ingest device id ${d.id}`);
+      const dev = new IngestDevice(this, d.id);
+      const err = dev.importSegments(d);
+      if (err !== null) return err;
+      dev.makeReal();
+      this.children.set(d.id, dev);
+    }
+    return null;
+  }
+}
+
+/** One ingest device as a hot reload carries it. */
+export interface IngestDeviceState {
+  id: string;
+  seq: number;
+  segments: { id: string; mime: string | null; mtimeMs: number; data: Uint8Array }[];
 }

@@ -358,6 +358,7 @@ export class NineDoor {
       }),
       models: this.gpu.lastModels(),
       bridgeStatus: this.bridge.status(),
+      ingest: this.ingest.exportDevices(),
     };
   }
 
@@ -384,7 +385,7 @@ export class NineDoor {
     }
     if (d.models !== null) this.gpu.installModels(d.models);
     this.bridge.restoreStatus(d.bridgeStatus);
-    return null;
+    return this.ingest.importDevices(d.ingest);
   }
 
   // ---- mount services ----

@@ -5,7 +5,8 @@ import type { TicketSecrets } from '../tickets/index.js';
 import { applyDoorCommand, RemotePolicy, type ReplyMessage } from './remote.js';
 import { NineDoor, type NamespaceSession } from './index.js';
 import { NineError } from '../secure9p/errors.js';
-import { decodeHandoff, encodeHandoff } from './handoff.js';
+import { RELOAD_SNAPSHOT_BYTES_MAX } from '../caps/limits.js';
+import { decodeHandoff, encodeHandoff, handoffBytesEstimate } from './handoff.js';
 import { decodeWire, encodeWire, WIRE_CLOSE, WIRE_FRAME } from './wire.js';
 
 /** What root-task hands NineDoor at spawn. */
@@ -182,7 +183,13 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
   // Hot reload: the namespace content crosses to the next code; 9P sessions do not (fids name
   // nodes of this code's tree), so their clients are told to attach again (docs/hot-reload.md).
   return {
-    snapshot: () => encodeHandoff({ door: door.exportState(), channelSessions: [...channelSessions.keys()], tcpSockets: [...tcp.keys()] }),
+    snapshot: () => {
+      const state = door.exportState();
+      // Refused here, cleanly, rather than by building a text the arena cannot hold: the old code runs on.
+      const estimate = handoffBytesEstimate(state);
+      if (estimate > RELOAD_SNAPSHOT_BYTES_MAX) throw new Error(`namespace content of ~${estimate} bytes exceeds the ${RELOAD_SNAPSHOT_BYTES_MAX}-byte handoff bound`);
+      return encodeHandoff({ door: state, channelSessions: [...channelSessions.keys()], tcpSockets: [...tcp.keys()] });
+    },
     restore: (state) => {
       const h = decodeHandoff(state);
       if (h instanceof NineError) throw new Error(h.message);

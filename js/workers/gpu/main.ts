@@ -6,7 +6,11 @@
 // itself (docs/gpu-bridge-host.md), so mirroring status here would only double them.
 import type { Caps, TaskConfig } from '../../caps/index.js';
 import { NineError } from '../../secure9p/errors.js';
-import { closeNineDoor, nineDoorClient } from '../link.js';
+import { NineClient } from '../../secure9p/client.js';
+import { closeNineDoor, routeNineDoor, sendToNineDoor } from '../link.js';
+
+/** Times the worker attaches again after NineDoor closes its session (a NineDoor hot reload asks that). */
+export const GPU_WORKER_REATTACH_MAX = 8;
 
 interface GpuArgs {
   ticket?: string;
@@ -22,20 +26,39 @@ export default function main(caps: Caps, config: TaskConfig): void {
   }
   const gpu = args.lease.gpu_id;
   let stopped = false;
+  let reattaches = 0;
   const stop = (why: string): void => {
     if (stopped) return;
     stopped = true;
     caps.log.write(`stopped: ${why}`);
     closeNineDoor(caps);
   };
-  const client = nineDoorClient(caps, (reason) => stop(reason));
-  void (async () => {
-    const root = await client.connect('', args.ticket!);
+  const newClient = (): NineClient => new NineClient({ send: (frame) => sendToNineDoor(caps, frame), nowMs: () => caps.timer.nowMs() });
+  let client = newClient();
+  const attach = async (): Promise<void> => {
+    const c = client;
+    const root = await c.connect('', args.ticket!);
+    if (c !== client) return; // closed meanwhile; a newer attach runs
     if (root instanceof NineError) return stop(`attach refused: ${root.message}`);
     // Spec §6: the holder's view has /gpu/<id>/{info,status,ctl,job}; a walk there proves the grant reached NineDoor.
-    const fid = await client.walkPath(`/gpu/${gpu}/ctl`);
+    const fid = await c.walkPath(`/gpu/${gpu}/ctl`);
+    if (c !== client) return;
     if (fid instanceof NineError) return stop(`lease on ${gpu} not in view: ${fid.message}`);
-    await client.clunk(fid);
+    await c.clunk(fid);
     caps.log.write(`lease on ${gpu} active: mem=${args.lease!.mem_mb} streams=${args.lease!.streams} ttl=${args.lease!.ttl_s}s`);
-  })();
+  };
+  // Replies go to whichever client is current: a re-attach after NineDoor closed the session gets a fresh one.
+  routeNineDoor(caps, {
+    receive: (f) => client.receive(f),
+    expire: () => client.expire(),
+    close: (reason) => client.close(reason),
+  }, (reason) => {
+    if (stopped) return;
+    if (reattaches >= GPU_WORKER_REATTACH_MAX) return stop(`${reason} (${GPU_WORKER_REATTACH_MAX} attaches already)`);
+    reattaches++;
+    caps.log.write(`NineDoor session ${reason}: attaching again`);
+    client = newClient();
+    void attach();
+  });
+  void attach();
 }
