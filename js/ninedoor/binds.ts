@@ -60,4 +60,9 @@ export class MountTable {
   size(): number {
     return this.entries.length;
   }
+
+  /** The mounts, for a hot reload to carry. */
+  list(): MountEntry[] {
+    return this.entries.map((e) => ({ at: [...e.at], target: [...e.target] }));
+  }
 }

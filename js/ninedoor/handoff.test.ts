@@ -28,12 +28,17 @@ test('ninedoor handoff: log, facts, workers with rings, GPU leases and jobs cros
   equal(qa.append('/queen/telemetry/dev1/ctl', '{"new":"segment","mime":"text/plain"}\n').kind, 'Rwrite');
   equal(qa.append('/queen/telemetry/dev1/seg/seg-000001', 'first record\n').kind, 'Rwrite');
 
-  const state = acrossRuntimes(encodeHandoff({ door: a.door.exportState(), channelSessions: ['3:0'], tcpSockets: [65] }));
+  const state = acrossRuntimes(encodeHandoff({
+    door: a.door.exportState(),
+    channel: [{ key: '3:0', ns: null, s9: null }],
+    tcp: [{ sock: 65, peer: '127.0.0.1:4000', held: utf8Encode('\x10\x00'), skipBytes: 0, ns: null, s9: null }],
+  }));
   const h = decodeHandoff(state);
   ok(!(h instanceof NineError), String(h));
   if (h instanceof NineError) return;
-  deepEqual(h.channelSessions, ['3:0']);
-  deepEqual(h.tcpSockets, [65]);
+  deepEqual(h.channel, [{ key: '3:0', ns: null, s9: null }]);
+  equal(h.tcp[0].sock, 65);
+  deepEqual([...h.tcp[0].held], [0x10, 0]);
 
   const b = hive();
   equal(b.door.importState(h.door), null);
@@ -64,7 +69,7 @@ test('ninedoor handoff: log, facts, workers with rings, GPU leases and jobs cros
 test('ninedoor handoff: a wrong schema or a bad field is refused with the field named, and nothing is imported', () => {
   const a = hive();
   a.door.addWorker('worker-1', 'heartbeat');
-  const good = acrossRuntimes(encodeHandoff({ door: a.door.exportState(), channelSessions: [], tcpSockets: [] })) as Record<string, unknown>;
+  const good = acrossRuntimes(encodeHandoff({ door: a.door.exportState(), channel: [], tcp: [] })) as Record<string, unknown>;
   const wrongSchema = decodeHandoff({ ...good, schema: 'ninedoor-handoff/v0' });
   ok(wrongSchema instanceof NineError && wrongSchema.message.includes(HANDOFF_SCHEMA), String(wrongSchema));
   const door = good.door as Record<string, unknown>;

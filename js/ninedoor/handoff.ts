@@ -2,9 +2,11 @@
 //
 // Carried: /log/queen.log, lifecycle/root/pressure facts, worker records with their budgets and
 // telemetry rings (base offset and retained bytes), services, GPU nodes with ctl/lease/status/job,
-// leases, models, the bridge status, /queen/telemetry ingest segments, and the routed and TCP
-// sessions that were open (so the new code can tell their clients to attach again). Not carried:
-// 9P sessions themselves (fids, open files) — see docs/hot-reload.md.
+// leases, models, the bridge status, /queen/telemetry ingest segments, and every 9P session:
+// routed (channel) and TCP, with msize, principals, budgets, mounts and fids by path (open fids are
+// opened again), and a TCP stream's half-received frame. The session parts are checked by their
+// own importers (secure9p/handoff.ts, nssession.ts); a session that cannot be carried is closed,
+// and its client attaches again — see docs/hot-reload.md.
 import { base64Decode, base64Encode } from '../bytes/base64.js';
 import { NineError } from '../secure9p/errors.js';
 import type { LifecycleFacts, PressureFacts, RootFacts } from './state.js';
@@ -36,13 +38,19 @@ export interface DoorState {
   ingest: IngestDeviceState[];
 }
 
+/** One 9P session: its namespace half and its Secure9P half; null halves = not carried (requests were in flight). */
+export interface SessionCarry {
+  ns: unknown;
+  s9: unknown;
+}
+
 /** The whole handoff: content plus the sessions the old code served. */
 export interface Handoff {
   door: DoorState;
-  /** Routed channel sessions, `<ep>:<session>`. */
-  channelSessions: string[];
-  /** TCP connections of the Secure9P listener. */
-  tcpSockets: number[];
+  /** Routed channel sessions, keyed `<ep>:<session>`. */
+  channel: (SessionCarry & { key: string })[];
+  /** TCP connections of the Secure9P listener, with the bytes of a frame not yet whole. */
+  tcp: (SessionCarry & { sock: number; peer: string; held: Uint8Array; skipBytes: number })[];
 }
 
 const b64 = (b: Uint8Array): string => base64Encode(b);
@@ -65,8 +73,8 @@ export function encodeHandoff(h: Handoff): unknown {
   const d = h.door;
   return {
     schema: HANDOFF_SCHEMA,
-    channelSessions: h.channelSessions,
-    tcpSockets: h.tcpSockets,
+    channel: h.channel,
+    tcp: h.tcp.map((t) => ({ ...t, held: b64(t.held) })),
     door: {
       ...d,
       queenLog: b64(d.queenLog),
@@ -176,9 +184,20 @@ export function decodeHandoff(v: unknown): Handoff | NineError {
         };
       }),
     };
-    const channelSessions = arr(top.channelSessions, 'channelSessions').map((k) => str(k, 'channel session'));
-    const tcpSockets = arr(top.tcpSockets, 'tcpSockets').map((k) => num(k, 'tcp socket'));
-    return { door, channelSessions, tcpSockets };
+    const channel = arr(top.channel, 'channel').map((x, i) => {
+      const c = obj(x, `channel[${i}]`);
+      const key = str(c.key, `channel[${i}].key`);
+      if (!/^[0-9]{1,5}:[0-9]{1,5}$/.test(key)) throw new Bad(`channel[${i}].key is ${key}`);
+      return { key, ns: c.ns ?? null, s9: c.s9 ?? null };
+    });
+    const tcp = arr(top.tcp, 'tcp').map((x, i) => {
+      const t = obj(x, `tcp[${i}]`);
+      return {
+        sock: num(t.sock, `tcp[${i}].sock`), peer: str(t.peer, `tcp[${i}].peer`), held: bytes(t.held, `tcp[${i}].held`),
+        skipBytes: num(t.skipBytes, `tcp[${i}].skipBytes`), ns: t.ns ?? null, s9: t.s9 ?? null,
+      };
+    });
+    return { door, channel, tcp };
   } catch (e) {
     if (e instanceof Bad) return new NineError('Invalid', `handoff: ${e.message}`);
     throw e;

@@ -38,6 +38,30 @@ export interface DoorInternals extends ViewFacts {
   revoked(s: NamespaceSession, reason: string): void;
 }
 
+/** What a hot reload carries of a namespace session besides its 9P session (budgets, mounts, workers). */
+export interface NsSessionState {
+  mounts: { at: string[]; target: string[] }[];
+  identities: string[];
+  ticksLeft: number | null;
+  /** Decimal text: a bigint does not cross as JSON. */
+  bandwidthLeft: string | null;
+  advancesLeft: number | null;
+  resumesLeft: number | null;
+}
+
+const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((n) => typeof n === 'string');
+const countOrNull = (v: unknown): boolean => v === null || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0);
+
+/** Shape check of an NsSessionState from JSON; null when anything is off. */
+function checkNsState(v: unknown): NsSessionState | null {
+  const s = v as NsSessionState;
+  if (typeof v !== 'object' || v === null || !Array.isArray(s.mounts) || !strings(s.identities)) return null;
+  if (!s.mounts.every((m) => typeof m === 'object' && m !== null && strings(m.at) && strings(m.target))) return null;
+  if (!countOrNull(s.ticksLeft) || !countOrNull(s.advancesLeft) || !countOrNull(s.resumesLeft)) return null;
+  if (!(s.bandwidthLeft === null || (typeof s.bandwidthLeft === 'string' && /^[0-9]{1,20}$/.test(s.bandwidthLeft)))) return null;
+  return s;
+}
+
 /** Per-scope access counts for the 1 s rate window (spec §8.6). */
 interface RateWindow {
   startMs: number;
@@ -73,6 +97,52 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
 
   attached(): boolean {
     return this.first !== null && !this.ended && this.session.revokedReason() === null;
+  }
+
+  /** The budgets and mounts a hot reload carries (the 9P half is Session's own). */
+  exportState(): NsSessionState {
+    return {
+      mounts: this.mounts.list().map((m) => ({ at: [...m.at], target: [...m.target] })),
+      identities: [...this.identities],
+      ticksLeft: this.ticksLeft,
+      bandwidthLeft: this.bandwidthLeft === null ? null : this.bandwidthLeft.toString(),
+      advancesLeft: this.advancesLeft,
+      resumesLeft: this.resumesLeft,
+    };
+  }
+
+  /** Puts back exportState() of an earlier code, before its 9P half; the principal comes with that half. */
+  importState(v: unknown, first: Principal | null): NineError | null {
+    const s = checkNsState(v);
+    if (s === null) return new NineError('Invalid', 'namespace session state not understood');
+    for (const m of s.mounts) {
+      const err = this.mounts.add(m.at, m.target);
+      if (err !== null) return err;
+    }
+    for (const id of s.identities) {
+      if (this.door.worker(id) === undefined) return new NineError('NotFound', `worker ${id} is gone`);
+      this.identities.add(id);
+      this.door.enrol(this, id);
+    }
+    this.ticksLeft = s.ticksLeft;
+    this.bandwidthLeft = s.bandwidthLeft === null ? null : BigInt(s.bandwidthLeft);
+    this.advancesLeft = s.advancesLeft;
+    this.resumesLeft = s.resumesLeft;
+    this.first = first;
+    return null;
+  }
+
+  /** A fid's handle as a hot reload carries it: the paths, not the node (nodes belong to one code's tree). */
+  static handleOut(h: Handle): { view: string[]; canon: string[] } {
+    return { view: [...h.view], canon: [...h.canon] };
+  }
+
+  /** The handle of the same paths in this code's tree, or null when the node is gone. */
+  handleIn(x: unknown): Handle | null {
+    const o = x as { view?: unknown; canon?: unknown };
+    if (typeof x !== 'object' || x === null || !strings(o.view) || !strings(o.canon)) return null;
+    const node = this.door.lookup(o.canon);
+    return node === undefined || node.gone ? null : { view: o.view, canon: o.canon, node };
   }
 
   /** Revocation NineDoor starts (worker removed, sibling revoked): no second log line, no callback. */

@@ -1,4 +1,4 @@
-// The NineDoor task's channel routing: a reused link endpoint starts with no sessions of the task that held it before.
+// The NineDoor task's channel routing (a reused link endpoint starts with no sessions of the task that held it before) and its hot-reload handoff.
 import { test, equal, deepEqual } from '../testkit/index.js';
 import type { Caps, ChannelMessage } from '../caps/index.js';
 import { decodeFrame, encodeMessage } from '../secure9p/codec.js';
@@ -6,7 +6,9 @@ import { Errno } from '../secure9p/errors.js';
 import type { Message } from '../secure9p/messages.js';
 import { NOW_MS, SECRETS, ticket } from './door.support.js';
 import main, { type NineDoorTaskArgs } from './task.js';
-import { decodeWire, encodeWire, WIRE_FRAME } from './wire.js';
+import { decodeWire, encodeWire, WIRE_CLOSE, WIRE_FRAME } from './wire.js';
+import { OpenFlag } from '../secure9p/opcodes.js';
+import { utf8Encode } from '../bytes/utf8.js';
 
 const WORKER_EP = 1;
 const WORKER_SESSION = 0;
@@ -89,4 +91,54 @@ test('ninedoor task: a worker linked on the endpoint of a revoked worker attache
   door(t, 'addWorker', ['worker-2', 'heartbeat', {}]);
   t.link(WORKER_EP, 4, 'worker-2');
   deepEqual(attachWorker(t, 'worker-2').map((m) => m.kind), ['Rversion', 'Rattach']);
+});
+
+test('ninedoor task: a hot reload carries a worker session with its open fid; a session with a request in flight is closed', () => {
+  const logs: string[] = [];
+  const args: NineDoorTaskArgs = { secrets: SECRETS, allow_ticketless_queen: true, ninep: null };
+  const old = fakeTask(logs);
+  const handle = main(old.caps, { id: 2, label: 'ninedoor', task: 'ninedoor', args });
+  door(old, 'state.setLifecycle', [{ state: 'ONLINE', reason: 'boot-complete', sinceMs: NOW_MS }]);
+  door(old, 'addWorker', ['worker-1', 'heartbeat', {}]);
+  old.link(WORKER_EP, 3, 'worker-1');
+  attachWorker(old, 'worker-1');
+  equal(call(old, { kind: 'Twalk', tag: 1, fid: 0, newfid: 1, names: ['worker', 'worker-1', 'telemetry'] }).kind, 'Rwalk');
+  equal(call(old, { kind: 'Tlopen', tag: 1, fid: 1, flags: OpenFlag.WRONLY | OpenFlag.APPEND }).kind, 'Rlopen');
+  const record = (tick: number): Message =>
+    ({ kind: 'Twrite', tag: 1, fid: 1, offset: 0xffffffffffffffffn, data: utf8Encode(`{"tick":${tick}}\n`) });
+  equal(call(old, record(1)).kind, 'Rwrite');
+
+  // A queen session on root-task's endpoint with a /queen/ctl write waiting for root-task's answer.
+  const QUEEN_SESSION = 5;
+  const queen = (m: Message): void => old.deliver(0, encodeWire(WIRE_FRAME, QUEEN_SESSION, encodeMessage(m)));
+  queen({ kind: 'Tversion', tag: 0xffff, msize: 8192, version: '9P2000.L' });
+  queen({ kind: 'Tattach', tag: 1, fid: 0, afid: NO_FID, uname: 'queen', aname: '', nUname: NO_FID });
+  queen({ kind: 'Twalk', tag: 1, fid: 0, newfid: 1, names: ['queen', 'ctl'] });
+  queen({ kind: 'Tlopen', tag: 1, fid: 1, flags: OpenFlag.WRONLY | OpenFlag.APPEND });
+  queen({ kind: 'Twrite', tag: 2, fid: 1, offset: 0n, data: utf8Encode('{"spawn":"heartbeat","ticks":5}\n') });
+
+  const state = JSON.parse(JSON.stringify(handle.snapshot!()));
+  const next = fakeTask(logs);
+  const handle2 = main(next.caps, { id: 2, label: 'ninedoor', task: 'ninedoor', args });
+  handle2.restore!(state);
+  // The worker goes on with fid 1 as it was: no version, no attach, no walk.
+  equal(call(next, record(2)).kind, 'Rwrite');
+  // The queen session had a request in flight: closed, so root-task attaches again.
+  const toRoot = (next.sent.get(0) ?? []).filter((m) => m instanceof Uint8Array).map((m) => decodeWire(m as Uint8Array)!);
+  deepEqual(toRoot.map((w) => [w.kind, w.session]), [[WIRE_CLOSE, QUEEN_SESSION]]);
+  equal(logs[logs.length - 1], 'reloaded: 1 workers, 1 sessions kept, 1 closed (their clients attach again)');
+  // The ring holds both records at their offsets: the content crossed with the session.
+  equal(call(next, { kind: 'Twalk', tag: 1, fid: 0, newfid: 2, names: ['worker', 'worker-1', 'telemetry'] }).kind, 'Rwalk');
+});
+
+test('ninedoor task: restore refuses a handoff it does not understand (the firmware then rolls the reload back)', () => {
+  const t = fakeTask([]);
+  const handle = main(t.caps, { id: 2, label: 'ninedoor', task: 'ninedoor', args: { secrets: SECRETS, allow_ticketless_queen: false, ninep: null } });
+  let threw = '';
+  try {
+    handle.restore!({ schema: 'ninedoor-handoff/v0' });
+  } catch (e) {
+    threw = (e as Error).message;
+  }
+  equal(threw.includes('ninedoor-handoff/v1'), true, threw);
 });

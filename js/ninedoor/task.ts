@@ -3,10 +3,12 @@ import type { Caps, SocketId, TaskConfig, TaskHandle } from '../caps/index.js';
 import { FrameSplitter } from '../secure9p/frames.js';
 import type { TicketSecrets } from '../tickets/index.js';
 import { applyDoorCommand, RemotePolicy, type ReplyMessage } from './remote.js';
-import { NineDoor, type NamespaceSession } from './index.js';
+import { NineDoor } from './index.js';
+import { NamespaceSession } from './nssession.js';
 import { NineError } from '../secure9p/errors.js';
 import { RELOAD_SNAPSHOT_BYTES_MAX } from '../caps/limits.js';
-import { decodeHandoff, encodeHandoff, handoffBytesEstimate } from './handoff.js';
+import { checkSessionState, principalIn } from '../secure9p/handoff.js';
+import { decodeHandoff, encodeHandoff, handoffBytesEstimate, type SessionCarry } from './handoff.js';
 import { decodeWire, encodeWire, WIRE_CLOSE, WIRE_FRAME } from './wire.js';
 
 /** What root-task hands NineDoor at spawn. */
@@ -124,33 +126,41 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
   });
 
   let tcpPort = 0;
-  const tcp = new Map<SocketId, { ns: NamespaceSession; split: FrameSplitter }>();
+  const tcp = new Map<SocketId, { ns: NamespaceSession; split: FrameSplitter; peer: string }>();
+  /** A 9P session for a TCP connection (accepted now, or carried over a hot reload). */
+  const openTcp = (sock: SocketId, peer: string): { ns: NamespaceSession; split: FrameSplitter; peer: string } | null => {
+    if (tcp.size >= NINEP_TCP_SESSIONS_MAX) {
+      caps.log.write(`9p tcp ${peer} refused: ${NINEP_TCP_SESSIONS_MAX} sessions open`);
+      caps.net.close(sock);
+      return null;
+    }
+    const ns = door.openSession({
+      send: (frame) => {
+        try {
+          caps.net.write(sock, frame);
+        } catch (e) {
+          caps.log.write(`9p tcp ${peer} dropped: ${(e as Error).message}`);
+          caps.net.close(sock);
+        }
+      },
+      close: (reason) => {
+        caps.log.write(`9p tcp ${peer} closed: ${reason}`);
+        caps.net.close(sock);
+      },
+    });
+    if (!('session' in ns)) {
+      caps.log.write(`9p tcp ${peer} refused: ${ns.message}`);
+      caps.net.close(sock);
+      return null;
+    }
+    const entry = { ns, split: new FrameSplitter(), peer };
+    tcp.set(sock, entry);
+    return entry;
+  };
   if (args.ninep && args.ninep.port > 0) {
     const listener = caps.net.listen({ host: args.ninep.host, port: args.ninep.port }, {
       onAccept(sock, peer) {
-        if (tcp.size >= NINEP_TCP_SESSIONS_MAX) {
-          caps.log.write(`9p tcp ${peer} refused: ${NINEP_TCP_SESSIONS_MAX} sessions open`);
-          return caps.net.close(sock);
-        }
-        const ns = door.openSession({
-          send: (frame) => {
-            try {
-              caps.net.write(sock, frame);
-            } catch (e) {
-              caps.log.write(`9p tcp ${peer} dropped: ${(e as Error).message}`);
-              caps.net.close(sock);
-            }
-          },
-          close: (reason) => {
-            caps.log.write(`9p tcp ${peer} closed: ${reason}`);
-            caps.net.close(sock);
-          },
-        });
-        if (!('session' in ns)) {
-          caps.log.write(`9p tcp ${peer} refused: ${ns.message}`);
-          return caps.net.close(sock);
-        }
-        tcp.set(sock, { ns, split: new FrameSplitter() });
+        openTcp(sock, peer);
       },
       onData(sock, bytes) {
         const c = tcp.get(sock);
@@ -180,33 +190,66 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
   }
   caps.channel.send(0, JSON.stringify({ op: 'ready', ninep_port: tcpPort }));
 
-  // Hot reload: the namespace content crosses to the next code; 9P sessions do not (fids name
-  // nodes of this code's tree), so their clients are told to attach again (docs/hot-reload.md).
+  // Hot reload: the namespace content and every 9P session cross to the next code (handoff.ts).
+  // A session that cannot (requests in flight, a node gone) is closed and its client attaches again.
+  const carry = (ns: NamespaceSession): SessionCarry => {
+    const s9 = ns.session.exportState(NamespaceSession.handleOut);
+    return s9 === null ? { ns: null, s9: null } : { ns: ns.exportState(), s9 };
+  };
+  const adopt = (ns: NamespaceSession, c: SessionCarry): boolean => {
+    if (c.s9 === null || c.ns === null) return false;
+    const s9 = checkSessionState(c.s9);
+    const first = s9 === null || s9.principal === null ? null : principalIn(s9.principals[s9.principal]);
+    if (s9 === null || ns.importState(c.ns, first) !== null) return false;
+    return ns.session.importState(s9, (x) => ns.handleIn(x)) !== null;
+  };
   return {
     snapshot: () => {
       const state = door.exportState();
       // Refused here, cleanly, rather than by building a text the arena cannot hold: the old code runs on.
       const estimate = handoffBytesEstimate(state);
       if (estimate > RELOAD_SNAPSHOT_BYTES_MAX) throw new Error(`namespace content of ~${estimate} bytes exceeds the ${RELOAD_SNAPSHOT_BYTES_MAX}-byte handoff bound`);
-      return encodeHandoff({ door: state, channelSessions: [...channelSessions.keys()], tcpSockets: [...tcp.keys()] });
+      return encodeHandoff({
+        door: state,
+        channel: [...channelSessions].map(([key, ns]) => ({ key, ...carry(ns) })),
+        tcp: [...tcp].map(([sock, t]) => ({ sock, peer: t.peer, ...t.split.exportState(), ...carry(t.ns) })),
+      });
     },
     restore: (state) => {
       const h = decodeHandoff(state);
       if (h instanceof NineError) throw new Error(h.message);
       const err = door.importState(h.door);
       if (err !== null) throw new Error(err.message);
-      for (const key of h.channelSessions) {
-        const [ep, sid] = key.split(':').map(Number);
-        try {
-          // Routed clients (root-task's console sessions, workers) attach again on a close.
-          caps.channel.send(ep, encodeWire(WIRE_CLOSE, sid));
-        } catch {
-          // that peer is gone
+      let kept = 0;
+      let closed = 0;
+      for (const c of h.channel) {
+        const [ep, sid] = c.key.split(':').map(Number);
+        const ns = channelSession(ep, sid);
+        if (ns !== null && adopt(ns, c)) {
+          kept++;
+          continue;
+        }
+        closed++;
+        // Routed clients (root-task's console sessions, workers) attach again on a close.
+        if (ns !== null) endChannelSession(c.key, { ep, sid });
+        else {
+          try {
+            caps.channel.send(ep, encodeWire(WIRE_CLOSE, sid));
+          } catch {
+            // that peer is gone
+          }
         }
       }
-      // The listener was adopted (same port); its connections had sessions only the old code knew.
-      for (const sock of h.tcpSockets) caps.net.close(sock);
-      caps.log.write(`reloaded: ${h.door.workers.length} workers, ${h.channelSessions.length} routed and ${h.tcpSockets.length} tcp sessions asked to attach again`);
+      for (const t of h.tcp) {
+        const entry = openTcp(t.sock, t.peer);
+        if (entry !== null && entry.split.importState(t) && adopt(entry.ns, t)) {
+          kept++;
+          continue;
+        }
+        closed++;
+        caps.net.close(t.sock);
+      }
+      caps.log.write(`reloaded: ${h.door.workers.length} workers, ${kept} sessions kept, ${closed} closed (their clients attach again)`);
     },
   };
 }

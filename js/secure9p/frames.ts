@@ -35,6 +35,20 @@ export class FrameSplitter {
     return this.have;
   }
 
+  /** A half-received frame and the bytes of an oversize one still to skip: what a hot reload carries. */
+  exportState(): { held: Uint8Array; skipBytes: number } {
+    return { held: this.buf.slice(0, this.have), skipBytes: this.skipBytes };
+  }
+
+  /** Puts back exportState() of an earlier code (a fresh splitter); false when it cannot hold it. */
+  importState(s: { held: Uint8Array; skipBytes: number }): boolean {
+    if (s.held.length > this.buf.length || !Number.isSafeInteger(s.skipBytes) || s.skipBytes < 0) return false;
+    this.buf.set(s.held, 0);
+    this.have = s.held.length;
+    this.skipBytes = s.skipBytes;
+    return true;
+  }
+
   /** Feeds a chunk; returns the events it completes, in stream order. */
   push(chunk: Uint8Array): FrameEvent[] {
     const out: FrameEvent[] = [];

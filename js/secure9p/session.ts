@@ -11,6 +11,7 @@ import type {
 } from './messages.js';
 import { DirentType, GETATTR_BASIC, OpenFlag, QidType, type RefusedRequestName } from './opcodes.js';
 import { resolvePrincipal, type AttachPolicy } from './principal.js';
+import { checkSessionState, principalIn, principalOut, type SessionState } from './handoff.js';
 import { TagWindow } from './tags.js';
 import { utf8Encode, utf8Length } from '../bytes/utf8.js';
 
@@ -487,5 +488,71 @@ export class Session<N> {
     return errno === Errno.EPERM
       ? new NineError('Permission', `${m.name} refused: the namespace is not mutable by clients`)
       : new NineError('Invalid', `${m.name} not supported`, errno);
+  }
+
+  // ---- hot reload ----
+
+  /**
+   * What the next code of the server needs to go on serving this client (handoff.ts): msize,
+   * budgets, principals and fids, each fid's node as `nodeOut` writes it. Null while requests are
+   * in flight (their answers belong to the old code) or when a principal cannot be carried.
+   */
+  exportState(nodeOut: (n: N) => unknown): SessionState | null {
+    if (this.tags.size() > 0) return null;
+    const who: Principal[] = [];
+    const index = (p: Principal): number => {
+      const i = who.indexOf(p);
+      return i >= 0 ? i : who.push(p) - 1;
+    };
+    const fids = this.fids.liveFids().map((fid) => {
+      const e = this.fids.get(fid) as FidEntry<N>;
+      return { fid, who: index(e.who), node: nodeOut(e.node), open: e.open === null ? null : e.open.access };
+    });
+    const principal = this.principal === null ? null : index(this.principal);
+    const principals = who.map(principalOut);
+    if (principals.some((p) => p === null)) return null;
+    return {
+      msize: this.msizeBytes, versioned: this.versioned, opsLeft: this.opsLeft, expiresAtMs: this.expiresAtMs,
+      revoked: this.revoked, principal, principals: principals as NonNullable<(typeof principals)[number]>[], fids,
+    };
+  }
+
+  /**
+   * Takes over exportState() of an earlier code on this fresh session. A fid whose node is gone
+   * (`nodeIn` gives null) or cannot be opened again synchronously is left out: the client's next
+   * use of it is EBADF, as for any unknown fid. Returns the fids restored, or null if the state is
+   * not one this code understands.
+   */
+  importState(v: unknown, nodeIn: (x: unknown, who: Principal) => N | null): number | null {
+    const s = checkSessionState(v);
+    if (s === null) return null;
+    const who = s.principals.map(principalIn);
+    if (who.some((p) => p === null)) return null;
+    this.msizeBytes = Math.min(Math.max(s.msize, MSIZE_MIN_BYTES), MSIZE_MAX_BYTES);
+    this.versioned = s.versioned;
+    this.opsLeft = s.opsLeft;
+    this.expiresAtMs = s.expiresAtMs;
+    this.revoked = s.revoked;
+    this.principal = s.principal === null ? null : (who[s.principal] ?? null);
+    let restored = 0;
+    for (const f of s.fids) {
+      const p = who[f.who] as Principal;
+      const node = nodeIn(f.node, p);
+      if (node === null || this.fids.reserve(f.fid) !== null) continue;
+      const qid = this.o.fs.qid(node);
+      let open: OpenState | null = null;
+      if (f.open !== null) {
+        const file = this.call(() => this.o.fs.open(node, f.open!, p));
+        const listing = isDir(qid) && !isPromise(file) && !(file instanceof NineError) ? this.call(() => this.o.fs.list(node, p)) : null;
+        if (isPromise(file) || file instanceof NineError || isPromise(listing) || listing instanceof NineError) {
+          this.fids.release(f.fid);
+          continue;
+        }
+        open = { access: f.open, file, listing };
+      }
+      this.fids.bind(f.fid, { node, qid, who: p, open });
+      restored++;
+    }
+    return restored;
   }
 }
