@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ConsoleSessionTable } from '../../js/console/sessions.js';
 import type { ConsoleBackend } from '../../js/console/backend.js';
 import { ProviderError } from '../../js/console/errors.js';
+import { ReloadRefusal, type ReloadOp } from '../../js/console/reload.js';
 import { MockHive } from './mock-hive.js';
 
 /** Longest a test waits for a condition on the server side, in ms. */
@@ -15,6 +16,9 @@ export class FakeConsoleServer {
   connections = 0;
   /** Refuse ECHO to these paths with this provider error (scripted failures). */
   readonly failEcho = new Map<string, ProviderError>();
+  /** Answers RELOAD stages when set (the mock hive has none); each stage is also kept in `reloads`. */
+  reload: ((op: ReloadOp) => string | ReloadRefusal) | null = null;
+  readonly reloads: ReloadOp[] = [];
   private readonly sockets = new Set<Socket>();
   private server: Server | null = null;
   private table: ConsoleSessionTable<number>;
@@ -37,6 +41,10 @@ export class FakeConsoleServer {
     const b = this.hive.backend();
     const echo = b.echo.bind(b);
     b.echo = (path, payload) => this.failEcho.get(path) ?? echo(path, payload);
+    b.reload = (op) => {
+      this.reloads.push(op);
+      return this.reload === null ? new ReloadRefusal('policy', 'unsupported') : this.reload(op);
+    };
     return b;
   }
 
