@@ -192,6 +192,7 @@ async function run(o: DevOptions): Promise<number> {
     live.set(task, b.bytes);
     if (before === undefined && firstRun) return;
     if (task === ROOT_TASK) return say(rootTaskLine(task));
+    if (firstRun) say(`[dev] ${task}: the first build differs from the build/bundles/${task}.js the hive was built from: pushing it`);
     const qbc = join(qbcDir, `${task}.qbc`);
     const c0 = now();
     const err = cohc(join(o.root, 'build', 'bundles', `${task}.js`), qbc);
