@@ -148,30 +148,36 @@ export async function stopChild(child: ChildProcess, timeoutMs = STOP_TIMEOUT_MS
   return inTime;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const o = parseStartArgs(argv, process.env);
-  if (o === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (typeof o === 'string') {
-    process.stderr.write(`start: ${o}\nrun 'npm start -- --help' for usage\n`);
-    return 2;
-  }
+/** A hive (and maybe a bridge) this launcher started: where it listens, and how to stop it all. */
+export interface LaunchedHive {
+  port: number;
+  ninepPort: number;
+  uartPty: string | null;
+  hive: ChildProcess;
+  bridge: ChildProcess | null;
+  log: WriteStream;
+  /** Set before an orderly stop, so the hive's exit is not reported as a surprise. */
+  stopping: boolean;
+  /** SIGTERM to the bridge, then the hive (each bounded), and closes the log. */
+  stop(say: (line: string) => void): Promise<void>;
+}
+
+/**
+ * Boots the hive in cohesix-sim and (unless --no-bridge) gpu-bridge-host --mock following it.
+ * Shared by `npm start` and `npm run dev`. The error string is for the operator; nothing is left
+ * running when it comes back.
+ */
+export async function launchHive(o: StartOptions, say: (line: string) => void): Promise<LaunchedHive | string> {
   const sim = join(ROOT, 'build', 'cohesix-sim');
   for (const f of [sim, o.image, o.trustKey, join(ROOT, 'build', 'tsc', 'host', 'cohsh', 'cli.js')]) {
-    if (!existsSync(f)) {
-      process.stderr.write(`start: ${f} is missing; run \`npm run build\` first\n`);
-      return 1;
-    }
+    if (!existsSync(f)) return `${f} is missing; run \`npm run build\` first`;
   }
   if (o.consolePort !== 0 && !(await portFree(o.consolePort))) {
-    process.stderr.write(`start: 127.0.0.1:${o.consolePort} is taken (another hive?); stop it, or use --console-port 0 or COHESIX_CONSOLE_PORT\n`);
-    return 1;
+    return `127.0.0.1:${o.consolePort} is taken (another hive?); stop it, or use --console-port 0 or COHESIX_CONSOLE_PORT`;
   }
   let ninep = o.ninepPort ?? 0;
   if (ninep !== 0 && !(await portFree(ninep))) {
-    note(`Secure9P port ${ninep} is taken: using a free one`);
+    say(`Secure9P port ${ninep} is taken: using a free one`);
     ninep = await new Promise<number>((r) => {
       const s = createServer().listen({ host: '127.0.0.1', port: 0 }, () => {
         const p = (s.address() as { port: number }).port;
@@ -219,15 +225,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   if (port === null) {
     await stopChild(hive);
-    process.stderr.write(`start: the hive did not come up (no "console ready" within ${BOOT_TIMEOUT_MS} ms); see ${o.log}\n`);
-    log.end();
-    return 1;
+    await new Promise<void>((r) => log.end(r));
+    return `the hive did not come up (no "console ready" within ${BOOT_TIMEOUT_MS} ms); see ${o.log}`;
   }
 
-  const node = process.execPath;
   let bridge: ChildProcess | null = null;
   if (o.bridge) {
-    bridge = spawn(node, [join(ROOT, 'bin', 'gpu-bridge-host'), '--mock', '--interval-ms', String(o.intervalMs), '--tcp-port', String(port)], {
+    bridge = spawn(process.execPath, [join(ROOT, 'bin', 'gpu-bridge-host'), '--mock', '--interval-ms', String(o.intervalMs), '--tcp-port', String(port)], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, COHSH_CONSOLE_LOCK: '0' },
     });
     children.push(bridge);
@@ -245,17 +249,46 @@ export async function main(argv: readonly string[]): Promise<number> {
         res();
       });
     });
-    if (bridge.exitCode !== null) note(`gpu-bridge-host exited (${bridge.exitCode}); see ${o.log}`);
+    if (bridge.exitCode !== null) say(`gpu-bridge-host exited (${bridge.exitCode}); see ${o.log}`);
   }
-  let stopping = false;
+  const launched: LaunchedHive = {
+    port, ninepPort: ninep, uartPty, hive, bridge, log, stopping: false,
+    async stop(tell) {
+      launched.stopping = true;
+      tell(bridge !== null ? 'stopping gpu-bridge-host and the hive' : 'stopping the hive');
+      if (bridge !== null && !(await stopChild(bridge))) tell('gpu-bridge-host did not stop in time: killed');
+      if (!(await stopChild(hive))) tell('the hive did not stop in time: killed');
+      log.write('[start] stopped\n');
+      await new Promise<void>((r) => log.end(r));
+    },
+  };
   hive.once('exit', (code, sig) => {
-    if (!stopping) note(`the hive exited (${sig ?? code}); see ${o.log}`);
+    if (!launched.stopping) say(`the hive exited (${sig ?? code}); see ${o.log}`);
   });
+  return launched;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const o = parseStartArgs(argv, process.env);
+  if (o === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (typeof o === 'string') {
+    process.stderr.write(`start: ${o}\nrun 'npm start -- --help' for usage\n`);
+    return 2;
+  }
+  const h = await launchHive(o, note);
+  if (typeof h === 'string') {
+    process.stderr.write(`start: ${h}\n`);
+    return 1;
+  }
+  const { port, ninepPort: ninep, uartPty, bridge } = h;
   note(`hive up: console 127.0.0.1:${port} (token changeme)${ninep ? `, Secure9P 127.0.0.1:${ninep}` : ''}; ` +
     `${uartPty ? `UART console on ${uartPty}; ` : ''}${bridge ? `gpu-bridge-host --mock every ${o.intervalMs} ms; ` : ''}log ${o.log}. quit or Ctrl-D stops it all.`);
 
   // cohsh owns the terminal; the terminal's Ctrl-C is its own business, so this launcher ignores SIGINT.
-  const shell = spawn(node, [join(ROOT, 'bin', 'cohsh'), '--tcp-port', String(port), '--role', 'queen'], { cwd: process.cwd(), stdio: 'inherit' });
+  const shell = spawn(process.execPath, [join(ROOT, 'bin', 'cohsh'), '--tcp-port', String(port), '--role', 'queen'], { cwd: process.cwd(), stdio: 'inherit' });
   const onSignal = (s: NodeJS.Signals) => {
     if (s === 'SIGINT') return;
     try {
@@ -269,12 +302,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGHUP', onSignal);
   const code = await new Promise<number>((res) => shell.once('exit', (c, sig) => res(c ?? (sig ? 1 : 0))));
 
-  stopping = true;
-  note('stopping gpu-bridge-host and the hive');
-  if (bridge !== null && !(await stopChild(bridge))) note('gpu-bridge-host did not stop in time: killed');
-  if (!(await stopChild(hive))) note('the hive did not stop in time: killed');
-  log.write('[start] stopped\n');
-  await new Promise<void>((r) => log.end(r));
+  await h.stop(note);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.off('SIGHUP', onSignal);
