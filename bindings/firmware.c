@@ -24,17 +24,34 @@ TaskSlot *fw_slot_of_ctx(JSContext *ctx) {
   return t ? (TaskSlot *)t->owner : NULL;
 }
 
+/* Where the next uncaught error's first line is copied too (a reload's answer); NULL = nowhere. */
+static char *g_capture;
+static size_t g_capture_len;
+
+void fw_capture_uncaught(char *buf, size_t len) {
+  g_capture = buf;
+  g_capture_len = len;
+}
+
 static void hook_uncaught(Task *t, const char *text) {
   TaskSlot *s = t->owner;
+  if (g_capture && g_capture_len && !g_capture[0]) snprintf(g_capture, g_capture_len, "%.*s", (int)strcspn(text, "\n"), text);
   /* Only the first line: a stack trace would take many log records. */
   size_t cut = strcspn(text, "\n");
+  if (s->trial) {
+    /* The new code of a reload: the reload's answer says why it was rolled back. */
+    if (!s->trial_error[0]) snprintf(s->trial_error, sizeof s->trial_error, "%.*s", (int)cut, text);
+    fw_log(s->label, "reload: the new code threw: %.*s", (int)cut, text);
+    return;
+  }
   fw_log(s->label, "uncaught %.*s", (int)cut, text);
 }
 
 static void hook_faulted(Task *t) {
   TaskSlot *s = t->owner;
-  /* A kill is a decision, logged by whoever made it; only real faults are reported here. */
-  if (t->fault != TASK_FAULT_KILLED) fw_log(s->label, "task faulted: %s (%s)", task_fault_name(t->fault), t->detail);
+  /* A kill is a decision, logged by whoever made it; only real faults are reported here. A reload's
+     trial runtime is not the running task: its fault is the reload's answer and rollback line. */
+  if (t->fault != TASK_FAULT_KILLED && !s->trial) fw_log(s->label, "task faulted: %s (%s)", task_fault_name(t->fault), t->detail);
 }
 
 static const TaskHooks g_hooks = {hook_uncaught, hook_faulted};

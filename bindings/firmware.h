@@ -45,6 +45,8 @@ typedef struct TaskSlot {
   int used;
   int started;     /* main has been called */
   int parked;      /* the old half of a reload in progress: not found by id */
+  int trial;       /* the new half of a reload in progress: its errors go into the reload's answer */
+  char trial_error[TASK_DETAIL_BYTES_MAX + 1]; /* first uncaught error of a trial runtime */
   Task task;
   const ManifestTask *spec;
   char label[TASK_NAME_BYTES_MAX + 1];
@@ -99,6 +101,8 @@ void fw_kill(TaskSlot *s, TaskFault why, const char *detail);
 int fw_start(TaskSlot *s);
 /* Calls a JS function of slot s within its CPU slice; logs uncaught errors (via hooks). */
 int fw_call(TaskSlot *s, JSValueConst fn, int argc, JSValueConst *argv);
+/* Copies the first line of the next uncaught JS error into buf as well as logging it (NULL stops). */
+void fw_capture_uncaught(char *buf, size_t len);
 void fw_log(const char *who, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Grants and errors (caps.c) */

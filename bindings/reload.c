@@ -44,10 +44,14 @@ static int take_snapshot(TaskSlot *old, char **state, size_t *state_len, char *e
   JSValue fn = handle_fn(ctx, old->handle, "snapshot");
   if (JS_IsUndefined(fn)) return 0;
   JSValue v;
+  char why[TASK_DETAIL_BYTES_MAX + 1] = "";
+  fw_capture_uncaught(why, sizeof why);
   int rc = task_call_result(&old->task, fn, old->handle, 0, NULL, &v);
+  fw_capture_uncaught(NULL, 0);
   if (rc != 0) {
     if (old->task.state == TASK_RUNNING) JS_FreeValue(ctx, fn);
-    snprintf(err, err_len, "snapshot() of the running code %s", rc < 0 ? "faulted" : "threw");
+    snprintf(err, err_len, "snapshot() of the running code %s: %s", rc < 0 ? "faulted" : "threw",
+             why[0] ? why : old->task.detail);
     return -1;
   }
   JS_FreeValue(ctx, fn);
@@ -171,6 +175,7 @@ int fw_reload(TaskSlot *old, const uint8_t *qbc, size_t qbc_len, ReloadReport *o
     return RELOAD_E_BUSY;
   }
   n->task.owner = n;
+  n->trial = 1;
   n->spec = old->spec;
   n->grants = old->grants;
   n->parent_id = old->parent_id;
@@ -186,8 +191,9 @@ int fw_reload(TaskSlot *old, const uint8_t *qbc, size_t qbc_len, ReloadReport *o
   memcpy(n->bytecode, q.payload, q.payload_bytes);
   n->bytecode_len = q.payload_bytes;
   if (task_load_module(&n->task, n->bytecode, n->bytecode_len, old->spec->bundle, &n->main_fn) < 0) {
-    snprintf(err, err_len, "the new code failed to load: %s", n->task.detail);
+    snprintf(err, err_len, "the new code failed to load: %s", n->trial_error[0] ? n->trial_error : n->task.detail);
     drop_slot(n);
+    fw_log("firmware", "reload of %s (id %u) rolled back: %s", old->label, old->task.id, err);
     return RELOAD_E_START;
   }
 
@@ -220,7 +226,8 @@ int fw_reload(TaskSlot *old, const uint8_t *qbc, size_t qbc_len, ReloadReport *o
   if (!ok) {
     /* Rollback: the old code takes everything back; it never stopped. */
     char detail[TASK_DETAIL_BYTES_MAX + 1];
-    snprintf(detail, sizeof detail, "%s", n->task.detail);
+    /* What JS threw, or the fault (quota, cpu, stack) with its detail. */
+    snprintf(detail, sizeof detail, "%s", n->trial_error[0] ? n->trial_error : n->task.detail);
     net_reload_end(id, 0);
     move_task_state(old, n);
     drop_slot(n);
@@ -234,6 +241,7 @@ int fw_reload(TaskSlot *old, const uint8_t *qbc, size_t qbc_len, ReloadReport *o
   }
 
   /* 5. Commit: the old arena goes whole. */
+  n->trial = 0;
   net_reload_end(id, 1);
   if (g_fw.uart_owner == id && JS_IsUndefined(n->on_input)) g_fw.uart_owner = 0;
   drop_slot(old);

@@ -145,8 +145,8 @@ test('reload service: no-staged-reload for DATA or COMMIT without a BEGIN, or fr
   svc.handle('s1', { op: 'begin', target: 'worker-1', bytes: f.bytes.length, digest: f.digest });
   equal(wire(svc.handle('s2', chunks(f.bytes)[0])), 'ERR reason=policy detail=no-staged-reload');
   equal(wire(svc.handle('s2', { op: 'commit' })), 'ERR reason=policy detail=no-staged-reload');
-  // s2's ABORT does not drop s1's stage.
-  equal(wire(svc.handle('s2', { op: 'abort' })), 'OK stage=abort');
+  // s2's ABORT does not drop s1's stage, and says s2 has none.
+  equal(wire(svc.handle('s2', { op: 'abort' })), 'ERR reason=policy detail=no-staged-reload');
   equal(wire(svc.handle('s1', chunks(f.bytes)[0])), `OK stage=data received=${RELOAD_CHUNK_BYTES_MAX}`);
 });
 
@@ -282,11 +282,11 @@ test('reload service: CapError codes map to rolled-back, refused, busy, invalid-
   }
 });
 
-test('reload service: a refused instance stops the commit before the bundle is set', () => {
+test('reload service: a refused instance stops the commit before the bundle is set, and says how many swapped before it', () => {
   const { svc, tasks } = service();
   tasks.failReload.set(6, capError('Io', 'restore() of the new code threw'));
   upload(svc, 's1', 'worker-heart');
-  equal(wire(svc.handle('s1', { op: 'commit' })), 'ERR reason=policy detail=rolled-back error=restore() of the new code threw');
+  equal(wire(svc.handle('s1', { op: 'commit' })), 'ERR reason=policy detail=rolled-back swapped=1 of=2 error=restore() of the new code threw');
   deepEqual(tasks.bundles, [], 'later spawns keep the old bundle');
 });
 

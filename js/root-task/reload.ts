@@ -84,7 +84,9 @@ export class ReloadService {
       case 'commit':
         return this.commit(session);
       case 'abort':
-        if (this.stage?.owner === session) this.stage = null;
+        // Only the session that staged an upload can drop it.
+        if (this.stage?.owner !== session) return new ReloadRefusal('policy', 'no-staged-reload');
+        this.stage = null;
         return 'stage=abort';
     }
   }
@@ -143,14 +145,20 @@ export class ReloadService {
     if (tasks.some((t) => t.id === this.o.selfId)) return new ReloadRefusal('policy', 'not-reloadable', `target=${s.target}`);
     let restored = 0;
     let ms = 0;
+    let swapped = 0;
     for (const t of tasks) {
       let r: ReloadResult;
       try {
         r = this.o.tasks.reload(t.id, s.buf);
       } catch (e) {
         this.o.log(`reload of ${t.label} refused: ${(e as Error).message}`);
-        return refusalOfCapError(e);
+        const refusal = refusalOfCapError(e);
+        // Instances swapped before this one keep the new code (each swap is whole on its own): say how many.
+        if (swapped === 0) return refusal;
+        this.o.log(`reload of ${s.target}: ${swapped} of ${tasks.length} instances run the new code`);
+        return new ReloadRefusal(refusal.cls, refusal.detail, `swapped=${swapped} of=${tasks.length}`, refusal.error);
       }
+      swapped++;
       ms += r.ms;
       if (r.restored) restored++;
       const state = r.restored ? `state restored (${r.snapshotBytes} bytes)` : r.stateDropped ? 'state dropped: the new code has no restore()' : 'no state';
