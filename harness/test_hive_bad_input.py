@@ -132,6 +132,23 @@ def test_flood_of_lines_leaves_the_pump_and_other_sessions_answering(hive):
           f"bystander PING worst {worst * 1000:.1f} ms, flooder {'cut: ' + repr(got['error']) if got['error'] else 'kept'}")
 
 
+def test_a_burst_of_pipelined_lines_is_answered_in_full_and_in_order(hive):
+    """800 PINGs in one send: 1600 reply lines (far more than the relay's 64-message inbox) all arrive."""
+    sim = boot_board(hive)
+    op = Operator(sim.port)
+    op.auth_attach()
+    burst = 800
+    op.c.sock.sendall(b"".join(frame(b"PING") for _ in range(burst)))
+    lines = []
+    try:
+        for _ in range(2 * burst):
+            lines.append(op.line())
+    except TimeoutError:
+        raise AssertionError(f"stalled after {len(lines)} of {2 * burst} reply lines; log: {sim.log.text()[-800:]}")
+    assert lines == ["OK PING reply=pong", "PONG"] * burst
+    assert op.request("PING") == ["OK PING reply=pong"]
+
+
 def test_attach_brute_force_is_throttled_then_cooled_down_per_source(hive):
     sim = boot_board(hive, uart="none")
     a = Operator(sim.port)

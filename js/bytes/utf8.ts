@@ -31,6 +31,9 @@ export function utf8Encode(s: string): Uint8Array {
   return out;
 }
 
+/** ASCII runs converted with one String.fromCharCode call (its argument count is bounded). */
+const ASCII_DIRECT_BYTES_MAX = 4096;
+
 /** Byte length of a string's UTF-8 encoding, without encoding it. */
 export function utf8Length(s: string): number {
   let n = 0;
@@ -51,6 +54,15 @@ export function utf8Length(s: string): number {
  * sequences return null rather than being replaced, so callers can refuse bad input.
  */
 export function utf8Decode(b: Uint8Array, start = 0, end = b.length): string | null {
+  // ASCII (console lines, 9P names, JSON) needs no decoding: one pass to check, one call to convert.
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    if (b[i] >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii && end - start <= ASCII_DIRECT_BYTES_MAX) return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
   let s = '';
   let chunk: number[] = [];
   for (let i = start; i < end; ) {

@@ -2,12 +2,39 @@
 import type { Caps } from '../caps/index.js';
 import { utf8Decode } from '../bytes/utf8.js';
 import type { ConsoleNet, ConsoleNetHandlers } from './consoles.js';
-import { decodeRelay, encodeRelay, RELAY_ACCEPT, RELAY_CLOSE, RELAY_CLOSED, RELAY_DATA } from './relay-wire.js';
+import { CHANNEL_MESSAGE_BYTES_MAX, NET_SEND_BUFFER_BYTES_MAX } from '../caps/limits.js';
+import { decodeRelay, encodeRelay, RELAY_ACCEPT, RELAY_CLOSE, RELAY_CLOSED, RELAY_DATA, RELAY_HEADER_BYTES } from './relay-wire.js';
 import type { Supervisor } from './supervisor.js';
 
+/**
+ * Reply bytes one connection may have waiting for the relay, as its socket's own send buffer:
+ * past it the session is a slow peer (consoles.ts) and ends.
+ */
+export const RELAY_PENDING_BYTES_MAX = NET_SEND_BUFFER_BYTES_MAX;
+/** Bytes of a connection's replies one channel message carries. */
+const RELAY_CHUNK_BYTES = CHANNEL_MESSAGE_BYTES_MAX - RELAY_HEADER_BYTES;
+/** When the relay's inbox is full, the next try, in ms. */
+const RELAY_RETRY_MS = 2;
+
+/** What waits for the relay on one connection: reply bytes, then maybe its close. */
+interface Outbox {
+  chunks: Uint8Array[];
+  bytes: number;
+  close: boolean;
+}
+
+/**
+ * Writes are batched per connection and flushed once the current delivery is over: a burst of
+ * requests (800 pipelined lines) gives one or a few channel messages, not one per reply line,
+ * which would overrun the relay's 64-message inbox. A full inbox is retried, never dropped, and a
+ * close always reaches the relay after the bytes before it.
+ */
 export class RelayNet implements ConsoleNet {
   private id = 0;
   private ep = -1;
+  private readonly out = new Map<number, Outbox>();
+  private flushQueued = false;
+  private retryTimer = 0;
 
   constructor(private readonly caps: Caps, private readonly supervisor: Supervisor, private readonly task: string) {}
 
@@ -30,6 +57,8 @@ export class RelayNet implements ConsoleNet {
       if (this.id === id) {
         this.id = 0;
         this.ep = -1;
+        // Its sockets went with it: nothing waiting for them can be delivered.
+        this.out.clear();
       }
       h.onDown(`${this.task} ${why}; 'restart tcp-console' at the UART brings it back`);
     });
@@ -55,19 +84,101 @@ export class RelayNet implements ConsoleNet {
 
   write(sock: number, bytes: Uint8Array): void {
     if (this.ep < 0) throw new Error(`${this.task} is not running`);
-    this.caps.channel.send(this.ep, encodeRelay(RELAY_DATA, sock, bytes));
+    const box = this.box(sock);
+    if (box.close) return;
+    if (box.bytes + bytes.length > RELAY_PENDING_BYTES_MAX) {
+      throw new Error(`${box.bytes} bytes already wait for ${this.task} (${RELAY_PENDING_BYTES_MAX} max)`);
+    }
+    box.chunks.push(bytes);
+    box.bytes += bytes.length;
+    this.queueFlush();
   }
 
   close(sock: number): void {
     if (this.ep < 0) return;
-    try {
-      this.caps.channel.send(this.ep, encodeRelay(RELAY_CLOSE, sock));
-    } catch {
-      // the relay is gone or full; its own close of the socket follows either way
+    this.box(sock).close = true;
+    this.queueFlush();
+  }
+
+  private box(sock: number): Outbox {
+    let b = this.out.get(sock);
+    if (b === undefined) {
+      b = { chunks: [], bytes: 0, close: false };
+      this.out.set(sock, b);
     }
+    return b;
+  }
+
+  /** After the delivery in progress: its replies go out together. */
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    void Promise.resolve().then(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.ep < 0) {
+      this.out.clear();
+      return;
+    }
+    for (const [sock, box] of this.out) {
+      while (box.bytes > 0) {
+        const n = Math.min(box.bytes, RELAY_CHUNK_BYTES);
+        const joined = take(box, n);
+        try {
+          this.caps.channel.send(this.ep, encodeRelay(RELAY_DATA, sock, joined));
+        } catch {
+          // The relay's inbox is full: put the bytes back and try again shortly.
+          box.chunks.unshift(joined);
+          box.bytes += joined.length;
+          return this.retry();
+        }
+      }
+      if (box.close) {
+        try {
+          this.caps.channel.send(this.ep, encodeRelay(RELAY_CLOSE, sock));
+        } catch {
+          return this.retry();
+        }
+      }
+      this.out.delete(sock);
+    }
+  }
+
+  private retry(): void {
+    if (this.retryTimer !== 0) return;
+    this.retryTimer = this.caps.timer.setTimeout(() => {
+      this.retryTimer = 0;
+      this.flush();
+    }, RELAY_RETRY_MS);
   }
 
   stop(): void {
     if (this.id) this.supervisor.kill(this.id, 'console stopped', true);
   }
+}
+
+/** Removes the first n bytes of a connection's waiting replies, as one array. */
+function take(box: Outbox, n: number): Uint8Array {
+  const first = box.chunks[0];
+  if (first.length === n) {
+    box.chunks.shift();
+    box.bytes -= n;
+    return first;
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  while (at < n) {
+    const c = box.chunks[0];
+    const k = Math.min(c.length, n - at);
+    out.set(k === c.length ? c : c.subarray(0, k), at);
+    at += k;
+    if (k === c.length) box.chunks.shift();
+    else box.chunks[0] = c.subarray(k);
+  }
+  box.bytes -= n;
+  return out;
 }
