@@ -35,10 +35,11 @@ export class MountTable {
   private readonly entries: MountEntry[] = [];
 
   /** View path → canonical path: longest mount prefix first, then the /worker/<id> alias. */
-  rewrite(view: readonly string[]): string[] {
+  rewrite(view: readonly string[]): readonly string[] {
     let best: MountEntry | null = null;
     for (const e of this.entries) if (isPrefix(e.at, view) && (best === null || e.at.length > best.at.length)) best = e;
-    const mounted = best === null ? [...view] : [...best.target, ...view.slice(best.at.length)];
+    // Unmounted paths go through as they are (callers never change a path they are given).
+    const mounted = best === null ? view : [...best.target, ...view.slice(best.at.length)];
     return canonicalWorkerPath(mounted);
   }
 
