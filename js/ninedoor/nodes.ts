@@ -94,6 +94,17 @@ export class DirNode extends NsNode {
   }
 }
 
+/**
+ * A read-only open of a snapshot: a class, not a closure per open (one object instead of two
+ * inside quickjs-ng). The bytes handed out are copies, as sliceAt's always are.
+ */
+class SnapshotRead implements OpenFile {
+  constructor(private readonly snap: Uint8Array) {}
+  read(offset: bigint, count: number): Uint8Array {
+    return sliceAt(this.snap, offset, count);
+  }
+}
+
 /** R: content set from outside (boot lines, GPU info, model manifests). */
 export class ReadOnlyFile extends NsNode {
   readonly kind = 'read-only' as const;
@@ -112,8 +123,7 @@ export class ReadOnlyFile extends NsNode {
   open(): OpenFile | NineError {
     if (this.gone) return gone();
     // Snapshot at open so a reader walking through offsets sees one consistent text.
-    const snap = this.content;
-    return { read: (offset, count) => sliceAt(snap, offset, count) };
+    return new SnapshotRead(this.content);
   }
 }
 
@@ -128,8 +138,7 @@ export class GeneratedFile extends NsNode {
   }
   open(): OpenFile | NineError {
     if (this.gone) return gone();
-    const snap = utf8Encode(this.render());
-    return { read: (offset, count) => sliceAt(snap, offset, count) };
+    return new SnapshotRead(utf8Encode(this.render()));
   }
 }
 

@@ -1,6 +1,6 @@
 // The NineDoor firmware task: serves the namespace over its channels (root-task, linked workers) and, when enabled, TCP.
 import type { Caps, SocketId, TaskConfig } from '../caps/index.js';
-import { FrameSplitter } from '../secure9p/frames.js';
+import { FrameSplitter, type FrameSink } from '../secure9p/frames.js';
 import type { TicketSecrets } from '../tickets/index.js';
 import { applyDoorCommand, RemotePolicy, type ReplyMessage } from './remote.js';
 import { NineDoor, type NamespaceSession } from './index.js';
@@ -122,7 +122,7 @@ export default function main(caps: Caps, config: TaskConfig): void {
 
   let tcpPort = 0;
   if (args.ninep && args.ninep.port > 0) {
-    const tcp = new Map<SocketId, { ns: NamespaceSession; split: FrameSplitter }>();
+    const tcp = new Map<SocketId, { ns: NamespaceSession; split: FrameSplitter; sink: FrameSink }>();
     const listener = caps.net.listen({ host: args.ninep.host, port: args.ninep.port }, {
       onAccept(sock, peer) {
         if (tcp.size >= NINEP_TCP_SESSIONS_MAX) {
@@ -147,23 +147,22 @@ export default function main(caps: Caps, config: TaskConfig): void {
           caps.log.write(`9p tcp ${peer} refused: ${ns.message}`);
           return caps.net.close(sock);
         }
-        tcp.set(sock, { ns, split: new FrameSplitter() });
+        // Made once per connection: the splitter hands each frame straight to the session, with no
+        // event objects per chunk (they cost as much as the splitting inside quickjs-ng).
+        const session = ns.session;
+        const sink: FrameSink = {
+          frame: (frame) => session.handleFrame(frame),
+          oversize: (tag, _type, declaredBytes) => session.refuseOversize(tag, declaredBytes),
+          fatal: (reason) => {
+            caps.log.write(`9p tcp stream unusable: ${reason}`);
+            caps.net.close(sock);
+          },
+        };
+        tcp.set(sock, { ns, split: new FrameSplitter(), sink });
       },
       onData(sock, bytes) {
         const c = tcp.get(sock);
-        if (!c) return;
-        const events = c.split.push(bytes);
-        // Indexed, not for-of: an iterator per chunk costs as much as the splitting inside quickjs-ng.
-        for (let i = 0; i < events.length; i++) {
-          const ev = events[i];
-          if (ev.kind === 'frame') c.ns.session.handleFrame(ev.bytes);
-          else if (ev.kind === 'oversize') c.ns.session.refuseOversize(ev.tag, ev.declaredBytes);
-          else {
-            caps.log.write(`9p tcp stream unusable: ${ev.reason}`);
-            caps.net.close(sock);
-            break;
-          }
-        }
+        if (c) c.split.feed(bytes, c.sink);
       },
       onClose(sock) {
         const c = tcp.get(sock);

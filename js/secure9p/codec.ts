@@ -47,16 +47,17 @@ export function decodeRequestMessage(bytes: Uint8Array, msizeBytes: number = MSI
 
 /** decodeFrame without the result wrapper: the message, or the DecodeError as a value. */
 export function decodeMessage(bytes: Uint8Array, msizeBytes: number = MSIZE_MAX_BYTES): Message | DecodeError {
-  if (bytes.length < HEADER_BYTES) return new DecodeError('Invalid', 'unreadable header', null, null);
+  const length = bytes.length;
+  if (length < HEADER_BYTES) return new DecodeError('Invalid', 'unreadable header', null, null);
   const size = (bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0;
   const type = bytes[4];
   const tag = bytes[5] | (bytes[6] << 8);
-  const limit = Math.min(msizeBytes, MSIZE_MAX_BYTES);
-  if (bytes.length > limit || size > limit) {
-    return new DecodeError('TooBig', `frame of ${Math.max(size, bytes.length)} bytes exceeds msize ${limit}`, tag, type);
+  const limit = msizeBytes < MSIZE_MAX_BYTES ? msizeBytes : MSIZE_MAX_BYTES;
+  if (length > limit || size > limit) {
+    return new DecodeError('TooBig', `frame of ${Math.max(size, length)} bytes exceeds msize ${limit}`, tag, type);
   }
-  if (size !== bytes.length) {
-    return new DecodeError('Invalid', `declared size ${size} does not match frame length ${bytes.length}`, tag, type);
+  if (size !== length) {
+    return new DecodeError('Invalid', `declared size ${size} does not match frame length ${length}`, tag, type);
   }
   const decode = DECODERS[type];
   if (decode === undefined) return new DecodeError('Invalid', `unknown message type ${type}`, tag, type);
@@ -171,17 +172,14 @@ for (const [name, type] of Object.entries(MessageType) as [MessageTypeName, numb
 export function encodeMessage(m: Message, msizeBytes: number = MSIZE_MAX_BYTES): Uint8Array {
   const w = Writer.take(msizeBytes < MSIZE_MAX_BYTES ? msizeBytes : MSIZE_MAX_BYTES);
   try {
-    w.u32(0); // size, patched below
-    w.u8(m.kind === 'Trefused' ? m.type : MessageType[m.kind]);
-    w.u16(m.tag, 'tag');
+    w.header(m.kind === 'Trefused' ? m.type : MessageType[m.kind], m.tag);
     (BODY_ENCODERS[m.kind] as (w: Writer, m: Message) => void)(w, m);
-    w.patchU32(0, w.offset());
+    w.endFrame();
     return w.finish();
   } catch (e) {
+    w.abandon();
     if (e instanceof WireFault) throw new EncodeError(`${m.kind}: ${e.message}`);
     throw e;
-  } finally {
-    w.abandon();
   }
 }
 
