@@ -41,7 +41,8 @@ export function decodeRequest(bytes: Uint8Array, msizeBytes: number = MSIZE_MAX_
  */
 export function decodeRequestMessage(bytes: Uint8Array, msizeBytes: number = MSIZE_MAX_BYTES): Request | DecodeError {
   const m = decodeMessage(bytes, msizeBytes);
-  if (m instanceof DecodeError || (bytes[4] & 1) === 0) return m as Request | DecodeError;
+  // The type byte first: it settles nearly every frame without an instanceof.
+  if ((bytes[4] & 1) === 0 || m instanceof DecodeError) return m as Request | DecodeError;
   return new DecodeError('Invalid', `unexpected reply message ${m.kind}`, m.tag, bytes[4]);
 }
 

@@ -452,7 +452,8 @@ export class Session<N> {
     if (e instanceof NineError) return e;
     if (e.open === null) return new NineError('Invalid', `fid ${m.fid} is not open`);
     if (e.open.access === 'write') return new NineError('Permission', `fid ${m.fid} is not open for reading`);
-    const count = Math.min(m.count, this.msizeBytes - RREAD_HEADER_BYTES);
+    const room = this.msizeBytes - RREAD_HEADER_BYTES;
+    const count = m.count < room ? m.count : room;
     const open = e.open;
     if (open.listing !== null) {
       // Spec §5.3: a directory read gives child names, newline-separated, with a trailing newline.
