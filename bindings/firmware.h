@@ -64,6 +64,9 @@ typedef struct TaskSlot {
   LinkEvent links[CHANNEL_ENDPOINTS_MAX];
   unsigned link_count;
   TimerSlot timers[TIMERS_PER_TASK_MAX];
+  /* Live timers in `timers`: the pump's scans stop once they have seen this many (most tasks
+     hold a few timers in the first slots, and every pump turn scans twice). */
+  unsigned timers_live;
   Endpoint endpoints[CHANNEL_ENDPOINTS_MAX];
   ChannelMessage *inbox_head, *inbox_tail;
   unsigned inbox_count;

@@ -372,6 +372,10 @@ static void net_poll(void *ctx, uint64_t now_us) {
         break;
       }
       deliver(l, l->on_data, 2, argv);
+      /* A short read emptied the socket: asking again now would only cost a syscall that answers
+         EAGAIN (one per request on a request/response stream). Bytes that arrive later wake the
+         next pump turn, since readiness is polled level-triggered. */
+      if ((size_t)got < sizeof buf) break;
     }
   }
 }

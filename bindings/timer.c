@@ -38,6 +38,7 @@ static JSValue timer_add(JSContext *ctx, JSValueConst fn, JSValueConst ms_val, i
     t->due_us = hal_clock_us() + (uint64_t)(ms * 1000.0);
     t->period_us = periodic ? (uint64_t)(ms * 1000.0) : 0;
     t->fn = JS_DupValue(ctx, fn);
+    s->timers_live++;
     return JS_NewUint32(ctx, timer_id(i, t->generation));
   }
   return cap_throw(ctx, CAP_TIMER, "Busy", "task has %u live timers already", TIMERS_PER_TASK_MAX);
@@ -50,10 +51,11 @@ static JSValue js_timer_set_interval(JSContext *ctx, JSValueConst this_val, int 
   return timer_add(ctx, argv[0], argv[1], 1);
 }
 
-static void timer_free(JSContext *ctx, TimerSlot *t) {
+static void timer_free(TaskSlot *s, JSContext *ctx, TimerSlot *t) {
   if (ctx) JS_FreeValue(ctx, t->fn);
   t->fn = JS_UNDEFINED;
   t->generation++; /* even again: free */
+  s->timers_live--;
 }
 
 static JSValue js_timer_clear(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
@@ -66,7 +68,7 @@ static JSValue js_timer_clear(JSContext *ctx, JSValueConst this_val, int argc, J
   uint32_t generation = (id - 1u) / TIMERS_PER_TASK_MAX;
   TimerSlot *t = &s->timers[index];
   /* A stale or foreign id does nothing, like clearTimeout. */
-  if (t->generation == generation && (generation & 1u)) timer_free(ctx, t);
+  if (t->generation == generation && (generation & 1u)) timer_free(s, ctx, t);
   return JS_UNDEFINED;
 }
 
@@ -86,7 +88,7 @@ JSValue cap_timer_object(JSContext *ctx) {
 
 void timer_release_task(TaskSlot *s) {
   for (unsigned i = 0; i < TIMERS_PER_TASK_MAX; i++)
-    if (s->timers[i].generation & 1u) timer_free(NULL, &s->timers[i]); /* arena goes whole */
+    if (s->timers[i].generation & 1u) timer_free(s, NULL, &s->timers[i]); /* arena goes whole */
 }
 
 static void timer_poll(void *ctx, uint64_t now_us) {
@@ -95,9 +97,14 @@ static void timer_poll(void *ctx, uint64_t now_us) {
   for (unsigned k = 0; k < TASKS_MAX && fired < TIMER_FIRES_PER_TURN_MAX; k++) {
     TaskSlot *s = &g_fw.slots[k];
     if (!s->used || !s->started || s->task.state != TASK_RUNNING) continue;
-    for (unsigned i = 0; i < TIMERS_PER_TASK_MAX && fired < TIMER_FIRES_PER_TURN_MAX; i++) {
+    /* Up to the last timer live at the start. A timer a callback adds is due no earlier than
+       this turn's now_us (its delay counts from the clock at setTimeout): the next turn fires it. */
+    unsigned live = s->timers_live;
+    for (unsigned i = 0, seen = 0; i < TIMERS_PER_TASK_MAX && seen < live && fired < TIMER_FIRES_PER_TURN_MAX; i++) {
       TimerSlot *t = &s->timers[i];
-      if (!(t->generation & 1u) || t->due_us > now_us) continue;
+      if (!(t->generation & 1u)) continue;
+      seen++;
+      if (t->due_us > now_us) continue;
       fired++;
       JSContext *c = s->task.ctx;
       JSValue fn = JS_DupValue(c, t->fn);
@@ -105,7 +112,7 @@ static void timer_poll(void *ctx, uint64_t now_us) {
         /* Next due from now, not from the old due time: a late tick never bursts to catch up. */
         t->due_us = now_us + t->period_us;
       } else {
-        timer_free(c, t);
+        timer_free(s, c, t);
       }
       fw_call(s, fn, 0, NULL);
       if (s->task.state != TASK_RUNNING) break;
@@ -120,8 +127,11 @@ static uint64_t timer_deadline(void *ctx) {
   for (unsigned k = 0; k < TASKS_MAX; k++) {
     TaskSlot *s = &g_fw.slots[k];
     if (!s->used || !s->started || s->task.state != TASK_RUNNING) continue;
-    for (unsigned i = 0; i < TIMERS_PER_TASK_MAX; i++)
-      if ((s->timers[i].generation & 1u) && s->timers[i].due_us < d) d = s->timers[i].due_us;
+    for (unsigned i = 0, seen = 0; i < TIMERS_PER_TASK_MAX && seen < s->timers_live; i++) {
+      if (!(s->timers[i].generation & 1u)) continue;
+      seen++;
+      if (s->timers[i].due_us < d) d = s->timers[i].due_us;
+    }
   }
   return d;
 }

@@ -27,3 +27,19 @@ test('hex: round-trip and refusal', () => {
   equal(fromHex('zz'), null);
   ok(fromHex('')?.length === 0);
 });
+
+test('utf8: ASCII on either side of the one-call bound decodes the same, and a non-ASCII byte still takes the strict path', () => {
+  const chars = (b: Uint8Array) => Array.from(b, (c) => String.fromCharCode(c)).join('');
+  for (const n of [0, 1, 4095, 4096, 4097, 9000]) {
+    const b = new Uint8Array(n).map((_, i) => 0x20 + (i % 95));
+    equal(utf8Decode(b), chars(b));
+    equal(utf8Decode(b, 1, Math.max(1, n - 1)), chars(b.subarray(1, Math.max(1, n - 1))));
+  }
+  const mixed = new Uint8Array(4096).fill(0x61);
+  mixed[4000] = 0xc3;
+  mixed[4001] = 0xa9;
+  equal(utf8Decode(mixed), 'a'.repeat(4000) + '\u00e9' + 'a'.repeat(94));
+  mixed[4001] = 0x41; // a lead byte without its continuation
+  equal(utf8Decode(mixed), null);
+  equal(utf8Decode(new Uint8Array([0x61, 0x00, 0x7f])), 'a\u0000\u007f');
+});

@@ -27,12 +27,17 @@ const GPU_HOLDER_READS = ['info', 'status', 'ctl', 'job'] as const;
 /** `/host/*`: readable by workers when a host provider is enabled (spec §6, §13). */
 const isHostPath = (p: readonly string[]) => p.length >= 2 && p[0] === 'host';
 
+/** Whether roleAllows answers yes for every path and verb (the queen's view is the whole tree). */
+export function roleSeesAll(who: Principal): boolean {
+  return who.role === 'queen';
+}
+
 /**
  * The role check, on the canonical path (after bind/mount and /worker alias rewriting). The
  * queen may reach everything; node kind and gates are checked by the providers after this.
  */
 export function roleAllows(who: Principal, canon: readonly string[], verb: Verb, facts: ViewFacts): boolean {
-  if (who.role === 'queen') return true;
+  if (roleSeesAll(who)) return true;
   if (who.role !== 'worker-heartbeat' && who.role !== 'worker-gpu') return false;
   if (who.identity === null) return false;
   const own = workerCanonicalPath(who.identity);
@@ -52,7 +57,7 @@ export function roleAllows(who: Principal, canon: readonly string[], verb: Verb,
 }
 
 /** A scope path as canonical components (`/worker/<id>` scopes cover the shard path). */
-export function scopeComponents(path: string): string[] {
+export function scopeComponents(path: string): readonly string[] {
   return canonicalWorkerPath(path.split('/').filter((c) => c !== ''));
 }
 

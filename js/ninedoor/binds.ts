@@ -35,10 +35,15 @@ export class MountTable {
   private readonly entries: MountEntry[] = [];
 
   /** View path → canonical path: longest mount prefix first, then the /worker/<id> alias. */
-  rewrite(view: readonly string[]): string[] {
+  rewrite(view: readonly string[]): readonly string[] {
     let best: MountEntry | null = null;
-    for (const e of this.entries) if (isPrefix(e.at, view) && (best === null || e.at.length > best.at.length)) best = e;
-    const mounted = best === null ? [...view] : [...best.target, ...view.slice(best.at.length)];
+    // Indexed, not for-of: every walk step asks, and an iterator per call is measurable inside quickjs-ng.
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i];
+      if (isPrefix(e.at, view) && (best === null || e.at.length > best.at.length)) best = e;
+    }
+    // Unmounted paths go through as they are (callers never change a path they are given).
+    const mounted = best === null ? view : [...best.target, ...view.slice(best.at.length)];
     return canonicalWorkerPath(mounted);
   }
 

@@ -2,6 +2,7 @@
 import { utf8Decode, utf8Encode } from '../bytes/utf8.js';
 import { NineError } from '../secure9p/errors.js';
 import type { Access, Answer, OpenFile, Principal } from '../secure9p/fileserver.js';
+import type { Qid } from '../secure9p/messages.js';
 import { QidType } from '../secure9p/opcodes.js';
 import { ControlLog } from './control.js';
 import type { Gate } from './gates.js';
@@ -38,6 +39,8 @@ const gone = (): NineError => new NineError('NotFound', 'node removed');
 
 export abstract class NsNode {
   readonly qidPath = nextQidPath();
+  /** Made on first ask: a node's qid never changes, and every walk step and getattr wants it. */
+  private qidMemo: Qid | null = null;
   /** Set when the node leaves the tree (worker removed, segment evicted): later I/O on an old fid → NotFound. */
   gone = false;
   mtimeMs = 0;
@@ -46,6 +49,10 @@ export abstract class NsNode {
   /** Where a read of the retained content starts: 0, except rings (their base, spec §10.1). */
   readStart(): number {
     return 0;
+  }
+
+  qid(): Qid {
+    return (this.qidMemo ??= { type: this.qidType(), version: 0, path: this.qidPath });
   }
 
   qidType(): number {
@@ -87,6 +94,17 @@ export class DirNode extends NsNode {
   }
 }
 
+/**
+ * A read-only open of a snapshot: a class, not a closure per open (one object instead of two
+ * inside quickjs-ng). The bytes handed out are copies, as sliceAt's always are.
+ */
+class SnapshotRead implements OpenFile {
+  constructor(private readonly snap: Uint8Array) {}
+  read(offset: bigint, count: number): Uint8Array {
+    return sliceAt(this.snap, offset, count);
+  }
+}
+
 /** R: content set from outside (boot lines, GPU info, model manifests). */
 export class ReadOnlyFile extends NsNode {
   readonly kind = 'read-only' as const;
@@ -105,8 +123,7 @@ export class ReadOnlyFile extends NsNode {
   open(): OpenFile | NineError {
     if (this.gone) return gone();
     // Snapshot at open so a reader walking through offsets sees one consistent text.
-    const snap = this.content;
-    return { read: (offset, count) => sliceAt(snap, offset, count) };
+    return new SnapshotRead(this.content);
   }
 }
 
@@ -121,8 +138,7 @@ export class GeneratedFile extends NsNode {
   }
   open(): OpenFile | NineError {
     if (this.gone) return gone();
-    const snap = utf8Encode(this.render());
-    return { read: (offset, count) => sliceAt(snap, offset, count) };
+    return new SnapshotRead(utf8Encode(this.render()));
   }
 }
 

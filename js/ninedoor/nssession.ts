@@ -3,7 +3,7 @@ import { NineError } from '../secure9p/errors.js';
 import type { Access, Answer, AttachGrant, DirEntry, FileServer, NodeAttr, OpenFile, Principal } from '../secure9p/fileserver.js';
 import type { Qid } from '../secure9p/messages.js';
 import type { Session } from '../secure9p/session.js';
-import { isPrefix, matchScope, roleAllows, type Verb, type ViewFacts } from './access.js';
+import { isPrefix, matchScope, roleAllows, roleSeesAll, type Verb, type ViewFacts } from './access.js';
 import { MountTable, parseAbsPath, showPath } from './binds.js';
 import type { Gate } from './gates.js';
 import { DirNode, RingFile, type IoContext, type NsNode } from './nodes.js';
@@ -70,6 +70,31 @@ interface RateWindow {
 
 const ONE_SECOND_MS = 1000;
 const WORKER_ROLE_KIND = { 'worker-heartbeat': 'heartbeat', 'worker-gpu': 'gpu' } as const;
+
+/**
+ * What a provider may ask of the session doing an open's I/O. A class, not an object of closures:
+ * one is made per open, and four closures each time cost more than the open itself inside quickjs-ng.
+ */
+class SessionIo implements IoContext {
+  constructor(
+    readonly session: NamespaceSession,
+    private readonly door: DoorInternals,
+    readonly who: Principal,
+    readonly canon: readonly string[],
+  ) {}
+  nowMs(): number {
+    return this.door.nowMs();
+  }
+  gate(g: Gate): NineError | null {
+    return this.door.gate(g);
+  }
+  tickAvailable(): NineError | null {
+    return this.session.tickAvailable();
+  }
+  tickSpent(): void {
+    this.session.tickSpent();
+  }
+}
 
 export class NamespaceSession implements FileServer<Handle>, SessionView {
   readonly mounts = new MountTable();
@@ -187,17 +212,20 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
   }
 
   qid(h: Handle): Qid {
-    return { type: h.node.qidType(), version: 0, path: h.node.qidPath };
+    return h.node.qid();
   }
 
   walk(h: Handle, name: string, who: Principal): Answer<Handle> {
     if (h.node.gone) return new NineError('NotFound', 'node removed');
-    const view = [...h.view, name];
+    const view = h.view.concat(name);
     const canon = this.mounts.rewrite(view);
-    // Spec §5.3: policy for the full target and every prefix (a bind can jump to an unchecked subtree).
-    for (let k = 0; k <= canon.length; k++) {
-      const denied = this.refuse(who, canon.slice(0, k), 'walk');
-      if (denied !== null) return denied;
+    // Spec §5.3: policy for the full target and every prefix (a bind can jump to an unchecked
+    // subtree). A principal the role view and no scope can refuse skips making the prefixes.
+    if (!roleSeesAll(who) || who.claims?.scopes != null) {
+      for (let k = 0; k <= canon.length; k++) {
+        const denied = this.refuse(who, k === canon.length ? canon : canon.slice(0, k), 'walk');
+        if (denied !== null) return denied;
+      }
     }
     const plain = canon.length === h.canon.length + 1 && isPrefix(h.canon, canon) && canon[canon.length - 1] === name;
     const node = plain && h.node instanceof DirNode ? h.node.child(name) : this.door.lookup(canon);
@@ -230,12 +258,10 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
 
   open(h: Handle, access: Access, who: Principal): Answer<OpenFile> {
     if (h.node.gone) return new NineError('NotFound', 'node removed');
-    const verbs: Verb[] = access === 'read' ? ['read'] : access === 'write' ? ['write'] : ['read', 'write'];
-    for (const v of verbs) {
-      const denied = this.refuse(who, h.canon, v);
-      if (denied !== null) return denied;
-    }
-    const io = this.io(who, h.canon);
+    // Read first, then write (read-write asks both), as a refusal names the first verb denied.
+    const denied = (access !== 'write' ? this.refuse(who, h.canon, 'read') : null) ?? (access !== 'read' ? this.refuse(who, h.canon, 'write') : null);
+    if (denied !== null) return denied;
+    const io = new SessionIo(this, this.door, who, h.canon);
     const f = h.node.open(access, io);
     if (f instanceof NineError || who.claims === null) return f;
     return this.metered(f, who, h);
@@ -306,22 +332,15 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
     return new NineError(code, code === 'Permission' ? 'EPERM' : 'ELIMIT');
   }
 
-  private io(who: Principal, canon: readonly string[]): IoContext {
-    return {
-      who,
-      session: this,
-      canon,
-      nowMs: () => this.door.nowMs(),
-      gate: (g) => this.door.gate(g),
-      tickAvailable: () => {
-        if (this.ticksLeft === null || this.ticksLeft > 0) return null;
-        this.session.revoke('tick budget exhausted');
-        return new NineError('Closed', 'tick budget exhausted');
-      },
-      tickSpent: () => {
-        if (this.ticksLeft !== null) this.ticksLeft--;
-      },
-    };
+  /** Before a telemetry append: with no tick left the session is revoked (spec §8.5). */
+  tickAvailable(): NineError | null {
+    if (this.ticksLeft === null || this.ticksLeft > 0) return null;
+    this.session.revoke('tick budget exhausted');
+    return new NineError('Closed', 'tick budget exhausted');
+  }
+
+  tickSpent(): void {
+    if (this.ticksLeft !== null) this.ticksLeft--;
   }
 
   /** Per-op ticket checks for a ticketed session: scope rate, bandwidth, and telemetry cursor quotas (spec §8.6). */

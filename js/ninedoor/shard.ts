@@ -23,9 +23,10 @@ export function workerCanonicalPath(workerId: string): string[] {
 
 /**
  * Rewrites the alias /worker/<id>/... to /shard/<ll>/worker/<id>/... so policy is checked on the
- * canonical path; other paths come back unchanged.
+ * canonical path; other paths come back unchanged: the same array, not a copy (every walk step
+ * asks, and a copy per step was measurable inside quickjs-ng).
  */
-export function canonicalWorkerPath(components: readonly string[]): string[] {
+export function canonicalWorkerPath(components: readonly string[]): readonly string[] {
   if (components.length >= 2 && components[0] === 'worker') return [...workerCanonicalPath(components[1]), ...components.slice(2)];
-  return [...components];
+  return components;
 }

@@ -1,6 +1,6 @@
 // The NineDoor firmware task: serves the namespace over its channels (root-task, linked workers) and, when enabled, TCP.
 import type { Caps, SocketId, TaskConfig, TaskHandle } from '../caps/index.js';
-import { FrameSplitter } from '../secure9p/frames.js';
+import { FrameSplitter, type FrameSink } from '../secure9p/frames.js';
 import type { TicketSecrets } from '../tickets/index.js';
 import { applyDoorCommand, RemotePolicy, type ReplyMessage } from './remote.js';
 import { NineDoor } from './index.js';
@@ -126,9 +126,15 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
   });
 
   let tcpPort = 0;
-  const tcp = new Map<SocketId, { ns: NamespaceSession; split: FrameSplitter; peer: string }>();
+  interface TcpSession {
+    ns: NamespaceSession;
+    split: FrameSplitter;
+    sink: FrameSink;
+    peer: string;
+  }
+  const tcp = new Map<SocketId, TcpSession>();
   /** A 9P session for a TCP connection (accepted now, or carried over a hot reload). */
-  const openTcp = (sock: SocketId, peer: string): { ns: NamespaceSession; split: FrameSplitter; peer: string } | null => {
+  const openTcp = (sock: SocketId, peer: string): TcpSession | null => {
     if (tcp.size >= NINEP_TCP_SESSIONS_MAX) {
       caps.log.write(`9p tcp ${peer} refused: ${NINEP_TCP_SESSIONS_MAX} sessions open`);
       caps.net.close(sock);
@@ -153,7 +159,18 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
       caps.net.close(sock);
       return null;
     }
-    const entry = { ns, split: new FrameSplitter(), peer };
+    // Made once per connection: the splitter hands each frame straight to the session, with no
+    // event objects per chunk (they cost as much as the splitting inside quickjs-ng).
+    const session = ns.session;
+    const sink: FrameSink = {
+      frame: (frame) => session.handleFrame(frame),
+      oversize: (tag, _type, declaredBytes) => session.refuseOversize(tag, declaredBytes),
+      fatal: (reason) => {
+        caps.log.write(`9p tcp stream unusable: ${reason}`);
+        caps.net.close(sock);
+      },
+    };
+    const entry = { ns, split: new FrameSplitter(), sink, peer };
     tcp.set(sock, entry);
     return entry;
   };
@@ -164,19 +181,7 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
       },
       onData(sock, bytes) {
         const c = tcp.get(sock);
-        if (!c) return;
-        const events = c.split.push(bytes);
-        // Indexed, not for-of: an iterator per chunk costs as much as the splitting inside quickjs-ng.
-        for (let i = 0; i < events.length; i++) {
-          const ev = events[i];
-          if (ev.kind === 'frame') c.ns.session.handleFrame(ev.bytes);
-          else if (ev.kind === 'oversize') c.ns.session.refuseOversize(ev.tag, ev.declaredBytes);
-          else {
-            caps.log.write(`9p tcp stream unusable: ${ev.reason}`);
-            caps.net.close(sock);
-            break;
-          }
-        }
+        if (c) c.split.feed(bytes, c.sink);
       },
       onClose(sock) {
         const c = tcp.get(sock);

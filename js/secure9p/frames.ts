@@ -12,6 +12,13 @@ export type FrameEvent =
   /** A declared size below the 7-byte header: the stream cannot be resynchronised; close it. */
   | { kind: 'fatal'; reason: string };
 
+/** Where a splitter hands what it cuts, as it cuts it (FrameEvent's three cases). */
+export interface FrameSink {
+  frame(bytes: Uint8Array): void;
+  oversize(tag: number, type: number, declaredBytes: number): void;
+  fatal(reason: string): void;
+}
+
 export class FrameSplitter {
   private readonly buf: Uint8Array;
   private have = 0;
@@ -52,14 +59,27 @@ export class FrameSplitter {
   /** Feeds a chunk; returns the events it completes, in stream order. */
   push(chunk: Uint8Array): FrameEvent[] {
     const out: FrameEvent[] = [];
-    if (this.dead) return out;
+    this.feed(chunk, {
+      frame: (bytes) => out.push({ kind: 'frame', bytes }),
+      oversize: (tag, type, declaredBytes) => out.push({ kind: 'oversize', tag, type, declaredBytes }),
+      fatal: (reason) => out.push({ kind: 'fatal', reason }),
+    });
+    return out;
+  }
+
+  /**
+   * Feeds a chunk, handing each event to `sink` as it completes, in stream order. A server's
+   * per-chunk path: no array and no event object per frame (push wraps this for everyone else).
+   */
+  feed(chunk: Uint8Array, sink: FrameSink): void {
+    if (this.dead) return;
     // The common case on a request/response stream: nothing held, and the chunk is exactly one
     // frame within msize. Hand it on as it is (the transport gives each chunk to us alone).
     if (this.have === 0 && this.skipBytes === 0 && chunk.length >= HEADER_BYTES) {
       const size = (chunk[0] | (chunk[1] << 8) | (chunk[2] << 16) | (chunk[3] << 24)) >>> 0;
       if (size === chunk.length && size <= this.msizeBytes) {
-        out.push({ kind: 'frame', bytes: chunk });
-        return out;
+        sink.frame(chunk);
+        return;
       }
     }
     let i = 0;
@@ -81,22 +101,22 @@ export class FrameSplitter {
         if (size < HEADER_BYTES) {
           this.dead = true;
           this.have = 0;
-          out.push({ kind: 'fatal', reason: `declared frame size ${size} is below the ${HEADER_BYTES}-byte header` });
-          return out;
+          sink.fatal(`declared frame size ${size} is below the ${HEADER_BYTES}-byte header`);
+          return;
         }
         if (size > this.msizeBytes) {
-          out.push({ kind: 'oversize', tag: this.buf[5] | (this.buf[6] << 8), type: this.buf[4], declaredBytes: size });
           this.skipBytes = size - HEADER_BYTES;
           this.have = 0;
+          sink.oversize(this.buf[5] | (this.buf[6] << 8), this.buf[4], size);
           continue;
         }
       }
       if (this.have >= HEADER_BYTES && this.have === this.declared()) {
-        out.push({ kind: 'frame', bytes: this.buf.slice(0, this.have) });
+        const frame = this.buf.slice(0, this.have);
         this.have = 0;
+        sink.frame(frame);
       }
     }
-    return out;
   }
 
   private declared(): number {

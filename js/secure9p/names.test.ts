@@ -1,6 +1,12 @@
-// Tests for the walk-name rules on strings (the byte form is covered through the codec tests).
+// Tests for the walk-name rules on strings and bytes (the byte form is also covered through the codec tests).
 import { test, equal } from '../testkit/index.js';
-import { nameProblem } from './names.js';
+import { utf8Decode, utf8Encode } from '../bytes/utf8.js';
+import { nameBytesProblem, nameFromBytes, nameProblem } from './names.js';
+
+/** nameFromBytes must agree with the byte rules and UTF-8 decoding (its regex path runs in both engines). */
+export function checkNameFromBytes(b: Uint8Array): void {
+  equal(nameFromBytes(b), nameBytesProblem(b) === null ? utf8Decode(b) : null, `bytes ${Array.from(b).join(',')}`);
+}
 
 test('names: accepted and refused component strings', () => {
   equal(nameProblem('queen.log'), null);
@@ -13,4 +19,18 @@ test('names: accepted and refused component strings', () => {
   equal(nameProblem('a\0'), 'name contains NUL');
   equal(nameProblem('a\ud800'), 'name is not valid UTF-8');
   equal(nameProblem('...'), null);
+});
+
+test('names: nameFromBytes takes exactly the names nameBytesProblem accepts, decoded as UTF-8', () => {
+  const check = checkNameFromBytes;
+  for (const s of ['proc', 'queen.log', '.', '..', '...', '', 'a/b', 'a\0', '\x7f', '\u00e9t\u00e9', '\u{1f600}', 'x'.repeat(255), 'x'.repeat(256)]) {
+    check(utf8Encode(s));
+  }
+  check(new Uint8Array([0x61, 0xff]));
+  // Every name of one and two bytes drawn from the edges of the regex path: NUL, '.', '/', DEL, the first non-ASCII byte.
+  const edges = [0x00, 0x01, 0x2e, 0x2f, 0x30, 0x61, 0x7f, 0x80, 0xc3, 0xa9, 0xff];
+  for (const a of edges) {
+    check(new Uint8Array([a]));
+    for (const b of edges) check(new Uint8Array([a, b]));
+  }
 });

@@ -206,6 +206,24 @@ test('session getattr: modes, sizes and link counts a standard client can list w
   equal(f.mtimeNsec, 500_000_000n);
 });
 
+test('session getattr: a repeated stat answers with its own tag, and a changed node with its new attributes', () => {
+  const r = queenRig();
+  r.one(walk(2, 0, 1, ['log', 'queen.log']));
+  const first = r.one({ kind: 'Tgetattr', tag: 3, fid: 1, requestMask: 0x7ffn });
+  const again = r.one({ kind: 'Tgetattr', tag: 0x1234, fid: 1, requestMask: 0x7ffn });
+  deepEqual(again, { ...first, tag: 0x1234 });
+  equal(openAt(r, 2, ['log', 'queen.log'], OpenFlag.WRONLY | OpenFlag.APPEND).kind, 'Rlopen');
+  r.one(write(4, 2, 'second\n'));
+  const after = r.one({ kind: 'Tgetattr', tag: 5, fid: 1, requestMask: 0x7ffn });
+  ok(after.kind === 'Rgetattr');
+  equal(after.size, 13n);
+  equal(after.blocks, 1n);
+  deepEqual(after, { ...first, tag: 5, size: 13n });
+  // Another fid on the same node has its own answer, the same attributes.
+  r.one(walk(6, 0, 3, ['log', 'queen.log']));
+  deepEqual(r.one({ kind: 'Tgetattr', tag: 7, fid: 3, requestMask: 0x7ffn }), { ...after, tag: 7 });
+});
+
 test('session statfs: answers with the v9fs magic and 255-byte names', () => {
   const s = queenRig().one({ kind: 'Tstatfs', tag: 2, fid: 0 });
   ok(s.kind === 'Rstatfs' && s.type === 0x01021997 && s.namelen === 255);

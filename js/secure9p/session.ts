@@ -1,15 +1,16 @@
 // The Secure9P session engine: one client's state machine, transport-agnostic (whole frames in, frames out via send).
-import { decodeRequest, direntBytes, encodeMessage } from './codec.js';
-import { EncodeError, Errno, NineError } from './errors.js';
+import { decodeRequestMessage, direntBytes, encodeMessage } from './codec.js';
+import { DecodeError, EncodeError, Errno, NineError } from './errors.js';
 import { FidTable } from './fids.js';
 import type { Access, Answer, AttachGrant, DirEntry, FileServer, NodeAttr, OpenFile, Principal } from './fileserver.js';
 import {
   IO_HEADER_BYTES, MSIZE_MAX_BYTES, MSIZE_MIN_BYTES, NAME_BYTES_MAX, NOFID, RREAD_HEADER_BYTES,
 } from './limits.js';
 import type {
-  Dirent, Qid, Reply, Request, Tattach, Tclunk, Tgetattr, Tlopen, Tread, Treaddir, Trefused, Tstatfs, Tversion, Twalk, Twrite,
+  Dirent, Qid, Reply, Request, Rgetattr, Tattach, Tclunk, Tgetattr, Tlopen, Tread, Treaddir, Trefused, Tstatfs, Tversion, Twalk,
+  Twrite,
 } from './messages.js';
-import { DirentType, GETATTR_BASIC, OpenFlag, QidType, type RefusedRequestName } from './opcodes.js';
+import { DirentType, GETATTR_BASIC, OpenFlag, QidType, messageTypeName, type RefusedRequestName } from './opcodes.js';
 import { resolvePrincipal, type AttachPolicy } from './principal.js';
 import { checkSessionState, principalIn, principalOut, type SessionState } from './handoff.js';
 import { TagWindow } from './tags.js';
@@ -54,10 +55,26 @@ interface FidEntry<N> {
   qid: Qid;
   who: Principal;
   open: OpenState | null;
+  /** The last Rgetattr this fid answered and the attributes it came from (see getattr). */
+  stat: StatMemo | null;
+}
+
+/**
+ * An encoded Rgetattr with the attributes it was built from. Stat of an unchanged node is the
+ * hottest request there is (ls, cat, a mounted file's every open); the same attributes give the
+ * same bytes but for the tag, so the frame is reused instead of building and encoding 25 fields.
+ */
+interface StatMemo {
+  perm: number;
+  size: bigint;
+  mtimeMs: number;
+  dataVersion: bigint;
+  frame: Uint8Array;
 }
 
 type Maybe<T> = T | Promise<T>;
-type Outcome = Reply | NineError;
+/** A handler's result: a reply to encode, a refusal, or a reply frame already encoded (all but its tag). */
+type Outcome = Reply | NineError | Uint8Array;
 
 function isPromise<T>(v: Maybe<T>): v is Promise<T> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
@@ -99,18 +116,17 @@ export class Session<N> {
 
   /** Handles one whole frame; replies go out through `send`, now or when an async handler answers. */
   handleFrame(bytes: Uint8Array): void {
-    const d = decodeRequest(bytes, this.msizeBytes);
-    if (!d.ok) {
-      if (d.error.tag === null) {
-        if (this.o.trace) this.trace(`9p <- undecodable: ${d.error.message}`);
-        this.o.close?.(d.error.message);
+    const m = decodeRequestMessage(bytes, this.msizeBytes);
+    if (m instanceof DecodeError) {
+      if (m.tag === null) {
+        if (this.o.trace) this.trace(`9p <- undecodable: ${m.message}`);
+        this.o.close?.(m.message);
         return;
       }
-      if (this.o.trace) this.trace(`9p <- type=${d.error.type} tag=${d.error.tag} undecodable`);
-      this.reply(d.error.tag, new NineError(d.error.code, d.error.message));
+      if (this.o.trace) this.trace(`9p <- type=${m.type} tag=${m.tag} undecodable`);
+      this.reply(m.tag, new NineError(m.code, m.message));
       return;
     }
-    const m = d.message;
     // Guarded here, not only in trace(): the line would be built for every frame otherwise.
     if (this.o.trace) this.trace(`9p <- ${m.kind === 'Trefused' ? m.name : m.kind} tag=${m.tag}`);
     if (this.revoked !== null) return this.reply(m.tag, this.closed());
@@ -188,6 +204,7 @@ export class Session<N> {
     // client's next request, reusing this tag or slot, back to us from inside send().
     const flushes = this.tags.complete(tag);
     this.reply(tag, r);
+    if (flushes === null) return;
     for (const flushTag of flushes) {
       this.tags.complete(flushTag);
       this.reply(flushTag, { kind: 'Rflush', tag: flushTag });
@@ -195,19 +212,31 @@ export class Session<N> {
   }
 
   private reply(tag: number, r: Outcome): void {
+    if (r instanceof Uint8Array) {
+      // Encoded already (a StatMemo's frame): a copy, since the transport may keep what it sends.
+      const frame = r.slice();
+      frame[5] = tag & 0xff;
+      frame[6] = tag >>> 8;
+      if (this.o.trace) this.trace(`9p -> ${messageTypeName(frame[4])} tag=${tag}`);
+      this.o.send(frame);
+      return;
+    }
     const msg: Reply = r instanceof NineError ? { kind: 'Rlerror', tag, ecode: r.errno } : r;
     if (this.o.trace) {
       if (r instanceof NineError) this.trace(`9p -> Rlerror tag=${tag} ecode=${r.errno} ${r.code}: ${r.message}`);
       else this.trace(`9p -> ${msg.kind} tag=${tag}`);
     }
-    let frame: Uint8Array;
+    this.o.send(this.encode(tag, msg));
+  }
+
+  /** A reply's frame; a reply our own code built out of bounds goes out as EIO instead. */
+  private encode(tag: number, msg: Reply): Uint8Array {
     try {
-      frame = encodeMessage(msg, this.msizeBytes);
+      return encodeMessage(msg, this.msizeBytes);
     } catch (e) {
       if (!(e instanceof EncodeError)) throw e;
-      frame = encodeMessage({ kind: 'Rlerror', tag, ecode: this.bug(e).errno });
+      return encodeMessage({ kind: 'Rlerror', tag, ecode: this.bug(e).errno });
     }
-    this.o.send(frame);
   }
 
   private closeOpen(e: FidEntry<N>): void {
@@ -243,14 +272,15 @@ export class Session<N> {
     if (m.kind === 'Tauth') return new NineError('NotFound', 'no auth fid: tickets travel in aname');
     const late = this.expired();
     if (late !== null) return late;
+    // The small ops first: a switch over names compares them in order inside quickjs-ng.
     switch (m.kind) {
-      case 'Tattach': return this.attach(m);
-      case 'Twalk': return this.walk(m);
-      case 'Tlopen': return this.open(m);
-      case 'Tread': return this.read(m);
-      case 'Twrite': return this.write(m);
-      case 'Tclunk': return this.clunk(m);
       case 'Tgetattr': return this.getattr(m);
+      case 'Twalk': return this.walk(m);
+      case 'Tread': return this.read(m);
+      case 'Tlopen': return this.open(m);
+      case 'Tclunk': return this.clunk(m);
+      case 'Twrite': return this.write(m);
+      case 'Tattach': return this.attach(m);
       case 'Treaddir': return this.readdir(m);
       case 'Tstatfs': return this.statfs(m);
       case 'Trefused': return this.refuse(m);
@@ -286,7 +316,7 @@ export class Session<N> {
         return g;
       }
       const qid = this.o.fs.qid(g.root);
-      this.fids.bind(m.fid, { node: g.root, qid, who, open: null });
+      this.fids.bind(m.fid, { node: g.root, qid, who, open: null, stat: null });
       this.principal ??= who;
       this.limitBudget(who, g);
       return { kind: 'Rattach', tag: m.tag, qid };
@@ -329,30 +359,50 @@ export class Session<N> {
       const held = this.fids.reserve(m.newfid);
       if (held !== null) return held;
     }
-    const qids: Qid[] = [];
-    const done = (node: N, qid: Qid): Outcome => {
-      const entry: FidEntry<N> = { node, qid, who: from.who, open: null };
-      if (inPlace) this.fids.replace(m.fid, entry);
-      else this.fids.bind(m.newfid, entry);
-      return { kind: 'Rwalk', tag: m.tag, qids };
-    };
-    const fail = (err: NineError): Outcome => {
-      if (!inPlace) this.fids.release(m.newfid);
-      // 9P: a walk failing after its first step answers with the qids it got; newfid stays unbound.
-      if (qids.length > 0 && err.code === 'NotFound') return { kind: 'Rwalk', tag: m.tag, qids };
-      return err;
-    };
-    const step = (node: N, qid: Qid, i: number): Maybe<Outcome> => {
-      if (i === m.names.length) return done(node, qid);
-      if (!isDir(qid)) return fail(new NineError('NotFound', `${m.names[i - 1] ?? 'start'} is not a directory`, Errno.ENOTDIR));
-      return chain(this.call(() => this.o.fs.walk(node, m.names[i], from.who)), (next: N | NineError) => {
-        if (next instanceof NineError) return fail(next);
-        const q = this.o.fs.qid(next);
-        qids.push(q);
-        return step(next, q, i + 1);
-      });
-    };
-    return step(from.node, from.qid, 0);
+    return this.walkOn(m, from.who, from.node, from.qid, []);
+  }
+
+  /**
+   * Walks m.names from qids.length on: a loop while the provider answers at once, continued from
+   * its promise when it answers later (no closures per step on the common, synchronous path).
+   */
+  private walkOn(m: Twalk, who: Principal, node: N, qid: Qid, qids: Qid[]): Maybe<Outcome> {
+    for (let i = qids.length; i < m.names.length; i++) {
+      if (!isDir(qid)) return this.walkFailed(m, qids, new NineError('NotFound', `${m.names[i - 1] ?? 'start'} is not a directory`, Errno.ENOTDIR));
+      let next: Answer<N>;
+      try {
+        next = this.o.fs.walk(node, m.names[i], who);
+      } catch (e) {
+        next = this.bug(e);
+      }
+      if (isPromise(next)) {
+        return next.then(
+          (n) => (n instanceof NineError ? this.walkFailed(m, qids, n) : this.walkOn(m, who, n, this.stepped(n, qids), qids)),
+          (e: unknown) => this.walkFailed(m, qids, this.bug(e)),
+        );
+      }
+      if (next instanceof NineError) return this.walkFailed(m, qids, next);
+      node = next;
+      qid = this.stepped(next, qids);
+    }
+    const entry: FidEntry<N> = { node, qid, who, open: null, stat: null };
+    if (m.newfid === m.fid) this.fids.replace(m.fid, entry);
+    else this.fids.bind(m.newfid, entry);
+    return { kind: 'Rwalk', tag: m.tag, qids };
+  }
+
+  /** One step taken: its qid joins the reply. */
+  private stepped(node: N, qids: Qid[]): Qid {
+    const q = this.o.fs.qid(node);
+    qids.push(q);
+    return q;
+  }
+
+  private walkFailed(m: Twalk, qids: Qid[], err: NineError): Outcome {
+    if (m.newfid !== m.fid) this.fids.release(m.newfid);
+    // 9P: a walk failing after its first step answers with the qids it got; newfid stays unbound.
+    if (qids.length > 0 && err.code === 'NotFound') return { kind: 'Rwalk', tag: m.tag, qids };
+    return err;
   }
 
   private open(m: Tlopen): Maybe<Outcome> {
@@ -368,21 +418,32 @@ export class Session<N> {
       if (dir) return new NineError('Permission', 'directories are never writable');
       if ((e.qid.type & QidType.APPEND) === 0) return new NineError('Permission', 'write-open needs an append-only node (qid 0x40)');
     }
-    return chain(this.call(() => this.o.fs.open(e.node, access, e.who)), (file: OpenFile | NineError) => {
-      if (file instanceof NineError) return file;
-      const opened = (listing: DirEntry[] | null): Outcome => {
-        e.open = { access, file, listing };
-        return { kind: 'Rlopen', tag: m.tag, qid: e.qid, iounit: this.msizeBytes - IO_HEADER_BYTES };
-      };
-      if (!dir) return opened(null);
-      return chain(this.call(() => this.o.fs.list(e.node, e.who)), (l: DirEntry[] | NineError) => {
-        if (l instanceof NineError) {
-          file.close?.();
-          return l;
-        }
-        return opened(l);
-      });
+    let file: Answer<OpenFile>;
+    try {
+      file = this.o.fs.open(e.node, access, e.who);
+    } catch (err) {
+      file = this.bug(err);
+    }
+    if (isPromise(file)) return file.then((f) => this.opened(m, e, access, f), (err: unknown) => this.bug(err));
+    return this.opened(m, e, access, file);
+  }
+
+  /** The provider opened (or refused); a directory also takes its listing snapshot now. */
+  private opened(m: Tlopen, e: FidEntry<N>, access: Access, file: OpenFile | NineError): Maybe<Outcome> {
+    if (file instanceof NineError) return file;
+    if (!isDir(e.qid)) return this.openDone(m, e, access, file, null);
+    return chain(this.call(() => this.o.fs.list(e.node, e.who)), (l: DirEntry[] | NineError) => {
+      if (l instanceof NineError) {
+        file.close?.();
+        return l;
+      }
+      return this.openDone(m, e, access, file, l);
     });
+  }
+
+  private openDone(m: Tlopen, e: FidEntry<N>, access: Access, file: OpenFile, listing: DirEntry[] | null): Outcome {
+    e.open = { access, file, listing };
+    return { kind: 'Rlopen', tag: m.tag, qid: e.qid, iounit: this.msizeBytes - IO_HEADER_BYTES };
   }
 
   private read(m: Tread): Maybe<Outcome> {
@@ -392,7 +453,8 @@ export class Session<N> {
     if (e instanceof NineError) return e;
     if (e.open === null) return new NineError('Invalid', `fid ${m.fid} is not open`);
     if (e.open.access === 'write') return new NineError('Permission', `fid ${m.fid} is not open for reading`);
-    const count = Math.min(m.count, this.msizeBytes - RREAD_HEADER_BYTES);
+    const room = this.msizeBytes - RREAD_HEADER_BYTES;
+    const count = m.count < room ? m.count : room;
     const open = e.open;
     if (open.listing !== null) {
       // Spec §5.3: a directory read gives child names, newline-separated, with a trailing newline.
@@ -401,12 +463,20 @@ export class Session<N> {
       const start = m.offset > BigInt(all.length) ? all.length : Number(m.offset);
       return { kind: 'Rread', tag: m.tag, data: all.subarray(start, start + count) };
     }
-    const reader = open.file.read;
-    if (reader === undefined) return new NineError('Permission', 'node is not readable');
-    return chain(this.call(() => reader.call(open.file, m.offset, count)), (data: Uint8Array | NineError): Outcome => {
-      if (data instanceof NineError) return data;
-      return { kind: 'Rread', tag: m.tag, data: data.length > count ? data.subarray(0, count) : data };
-    });
+    if (open.file.read === undefined) return new NineError('Permission', 'node is not readable');
+    let data: Answer<Uint8Array>;
+    try {
+      data = open.file.read(m.offset, count);
+    } catch (err) {
+      data = this.bug(err);
+    }
+    if (isPromise(data)) return data.then((d) => this.readDone(m, count, d), (err: unknown) => this.bug(err));
+    return this.readDone(m, count, data);
+  }
+
+  private readDone(m: Tread, count: number, data: Uint8Array | NineError): Outcome {
+    if (data instanceof NineError) return data;
+    return { kind: 'Rread', tag: m.tag, data: data.length > count ? data.subarray(0, count) : data };
   }
 
   private write(m: Twrite): Maybe<Outcome> {
@@ -438,19 +508,44 @@ export class Session<N> {
   private getattr(m: Tgetattr): Maybe<Outcome> {
     const e = this.fids.get(m.fid);
     if (e instanceof NineError) return e;
-    return chain(this.call(() => this.o.fs.getattr(e.node, e.who)), (a: NodeAttr | NineError): Outcome => {
-      if (a instanceof NineError) return a;
-      const dir = isDir(e.qid);
-      const ms = a.mtimeMs ?? 0;
-      const sec = BigInt(Math.floor(ms / 1000));
-      const nsec = BigInt((ms % 1000) * 1_000_000);
-      return {
-        kind: 'Rgetattr', tag: m.tag, valid: GETATTR_BASIC, qid: e.qid, mode: (dir ? S_IFDIR : S_IFREG) | (a.perm & 0o7777),
-        uid: 0, gid: 0, nlink: dir ? 2n : 1n, rdev: 0n, size: a.size, blksize: BigInt(BLOCK_BYTES), blocks: (a.size + 511n) / 512n,
-        atimeSec: sec, atimeNsec: nsec, mtimeSec: sec, mtimeNsec: nsec, ctimeSec: sec, ctimeNsec: nsec, btimeSec: 0n, btimeNsec: 0n,
-        gen: 0n, dataVersion: a.dataVersion ?? 0n,
-      };
-    });
+    let a: Answer<NodeAttr>;
+    try {
+      a = this.o.fs.getattr(e.node, e.who);
+    } catch (err) {
+      return this.bug(err);
+    }
+    if (isPromise(a)) return a.then((x) => this.stat(m.tag, e, x), (err: unknown) => this.bug(err));
+    return this.stat(m.tag, e, a);
+  }
+
+  /** The fid's memoised frame while the attributes match it; else a new Rgetattr, encoded and memoised. */
+  private stat(tag: number, e: FidEntry<N>, a: NodeAttr | NineError): Outcome {
+    if (a instanceof NineError) return a;
+    const ms = a.mtimeMs ?? 0;
+    const version = a.dataVersion ?? 0n;
+    const memo = e.stat;
+    if (memo !== null && memo.perm === a.perm && memo.size === a.size && memo.mtimeMs === ms && memo.dataVersion === version) {
+      return memo.frame;
+    }
+    const dir = isDir(e.qid);
+    const sec = BigInt(Math.floor(ms / 1000));
+    const nsec = BigInt((ms % 1000) * 1_000_000);
+    const r: Rgetattr = {
+      kind: 'Rgetattr', tag, valid: GETATTR_BASIC, qid: e.qid, mode: (dir ? S_IFDIR : S_IFREG) | (a.perm & 0o7777),
+      uid: 0, gid: 0, nlink: dir ? 2n : 1n, rdev: 0n, size: a.size, blksize: BigInt(BLOCK_BYTES), blocks: (a.size + 511n) / 512n,
+      atimeSec: sec, atimeNsec: nsec, mtimeSec: sec, mtimeNsec: nsec, ctimeSec: sec, ctimeNsec: nsec, btimeSec: 0n, btimeNsec: 0n,
+      gen: 0n, dataVersion: version,
+    };
+    let frame: Uint8Array;
+    try {
+      frame = encodeMessage(r, this.msizeBytes);
+    } catch (err) {
+      // Out of range (a provider's size past 2^64): the ordinary reply path answers it as before.
+      if (err instanceof EncodeError) return r;
+      throw err;
+    }
+    e.stat = { perm: a.perm, size: a.size, mtimeMs: ms, dataVersion: version, frame };
+    return frame;
   }
 
   private readdir(m: Treaddir): Outcome {
@@ -550,7 +645,7 @@ export class Session<N> {
         }
         open = { access: f.open, file, listing };
       }
-      this.fids.bind(f.fid, { node, qid, who: p, open });
+      this.fids.bind(f.fid, { node, qid, who: p, open, stat: null });
       restored++;
     }
     return restored;

@@ -3,14 +3,17 @@ import { Errno, NineError } from './errors.js';
 import { TAGS_IN_FLIGHT_MAX } from './limits.js';
 
 export class TagWindow {
-  /** tag → tags of Tflush requests waiting for this tag's reply (answered right after it). */
-  private readonly inFlight = new Map<number, number[]>();
+  /**
+   * tag → tags of Tflush requests waiting for this tag's reply (answered right after it); null
+   * until a flush waits, so admitting a request makes no array (nearly none is ever flushed).
+   */
+  private readonly inFlight = new Map<number, number[] | null>();
 
   admit(tag: number): NineError | null {
     if (this.inFlight.has(tag)) return new NineError('Invalid', 'tag already in use');
     // EAGAIN, not EBUSY (spec §0): the client should retry once a reply frees a slot.
     if (this.inFlight.size >= TAGS_IN_FLIGHT_MAX) return new NineError('Busy', 'tag window exceeded', Errno.EAGAIN);
-    this.inFlight.set(tag, []);
+    this.inFlight.set(tag, null);
     return null;
   }
 
@@ -22,13 +25,14 @@ export class TagWindow {
   waitFor(oldtag: number, flushTag: number): boolean {
     const waiters = this.inFlight.get(oldtag);
     if (waiters === undefined) return false;
-    waiters.push(flushTag);
+    if (waiters === null) this.inFlight.set(oldtag, [flushTag]);
+    else waiters.push(flushTag);
     return true;
   }
 
-  /** Frees a tag; returns the flush tags that were waiting on it (each still in flight). */
-  complete(tag: number): number[] {
-    const waiters = this.inFlight.get(tag) ?? [];
+  /** Frees a tag; returns the flush tags that were waiting on it (each still in flight), or null for none. */
+  complete(tag: number): number[] | null {
+    const waiters = this.inFlight.get(tag) ?? null;
     this.inFlight.delete(tag);
     return waiters;
   }
