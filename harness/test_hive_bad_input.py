@@ -137,6 +137,9 @@ def test_a_burst_of_pipelined_lines_is_answered_in_full_and_in_order(hive):
     sim = boot_board(hive)
     op = Operator(sim.port)
     op.auth_attach()
+    # ATTACH is acknowledged before NineDoor has answered it (spec §3.5): lines sent while it is in
+    # flight queue (8, oldest dropped, spec §15). A PING answered means it is done.
+    assert op.request("PING") == ["OK PING reply=pong"]
     burst = 800
     op.c.sock.sendall(b"".join(frame(b"PING") for _ in range(burst)))
     lines = []
