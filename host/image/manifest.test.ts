@@ -113,7 +113,7 @@ test('manifest: unknown fields are refused at every level', () => {
   imageRefuses((m) => (m.signature = 'x'), 'manifest: has unknown field "signature" (known: schema, image_id, profile, engine, root_task, tasks, console)');
   imageRefuses((m) => (m.tasks[0].arena = 1), 'manifest: tasks[0] has unknown field "arena" (known: name, bundle, size, sha256, arena_bytes, cpu_slice_ms, grants, config)');
   imageRefuses((m) => (m.engine.built = 'today'), 'manifest: engine has unknown field "built" (known: version, fingerprint)');
-  imageRefuses((m) => (m.console.bind = '0.0.0.0'), 'manifest: console has unknown field "bind" (known: port, auth_token, max_sessions)');
+  imageRefuses((m) => (m.console.bind = '0.0.0.0'), 'manifest: console has unknown field "bind" (known: port, auth_token, max_sessions, idle_timeout_ms)');
 });
 
 test('manifest: config is required but may be any JSON', () => {
@@ -162,6 +162,7 @@ test('manifest: console rules', () => {
   imageRefuses((m) => (m.console.auth_token = 'change me'), 'manifest: console.auth_token must be 1..251 printable ASCII bytes without spaces');
   imageRefuses((m) => (m.console.auth_token = 'x'.repeat(252)), 'manifest: console.auth_token must be 1..251 printable ASCII bytes without spaces');
   imageRefuses((m) => (m.console.max_sessions = 0), 'manifest: console.max_sessions must be an integer between 1 and 64');
+  imageRefuses((m) => ((m.console as { idle_timeout_ms?: number }).idle_timeout_ms = 999), 'manifest: console.idle_timeout_ms must be an integer between 1000 and 3600000');
   imageRefuses((m) => delete m.console, 'manifest: console is missing');
 });
 

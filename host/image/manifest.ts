@@ -6,6 +6,7 @@
 // not a default. Keep in sync with: docs/image-format.md, bindings/image.c.
 import { CAP_NAMES, type CapName } from '../../js/caps/index.js';
 import { NET_SOCKETS_MAX } from '../../js/caps/limits.js';
+import { IDLE_TIMEOUT_MS_MAX, IDLE_TIMEOUT_MS_MIN } from '../../js/console/limits.js';
 import { ImageError } from './errors.js';
 import { isEngineVersion, isHex64, QBC_HEADER_BYTES } from './qbc.js';
 import { IMAGE_BYTES_MAX } from './cpio.js';
@@ -64,6 +65,8 @@ export interface ConsoleSettings {
   port: number;
   auth_token: string;
   max_sessions: number;
+  /** Optional: input-less ms before an authenticated console session is closed (spec §2: 300000). */
+  idle_timeout_ms?: number;
 }
 
 export interface Manifest {
@@ -94,7 +97,7 @@ const TOKEN = /^[\x21-\x7e]+$/;
 const TOP_FIELDS = ['schema', 'image_id', 'profile', 'engine', 'root_task', 'tasks', 'console'];
 const TASK_FIELDS = ['name', 'bundle', 'size', 'sha256', 'arena_bytes', 'cpu_slice_ms', 'grants', 'config'];
 const ENGINE_FIELDS = ['version', 'fingerprint'];
-const CONSOLE_FIELDS = ['port', 'auth_token', 'max_sessions'];
+const CONSOLE_FIELDS = ['port', 'auth_token', 'max_sessions', 'idle_timeout_ms'];
 /** Filled in by the image tool: a template must not carry them. */
 const FILLED_TASK_FIELDS = ['size', 'sha256'];
 
@@ -220,6 +223,9 @@ function validate(v: unknown, mode: Mode, what: string): Manifest | ManifestTemp
       `1..${AUTH_TOKEN_BYTES_MAX} printable ASCII bytes without spaces`),
     max_sessions: c.int(con, 'max_sessions', 'console.max_sessions', 1, CONSOLE_SESSIONS_MAX),
   };
+  if ('idle_timeout_ms' in con) {
+    consoleSettings.idle_timeout_ms = c.int(con, 'idle_timeout_ms', 'console.idle_timeout_ms', IDLE_TIMEOUT_MS_MIN, IDLE_TIMEOUT_MS_MAX);
+  }
   return mode === 'image'
     ? { schema: MANIFEST_SCHEMA_V1, image_id, profile, engine: engine!, root_task, tasks: tasks as TaskEntry[], console: consoleSettings }
     : { schema: MANIFEST_SCHEMA_V1, image_id, profile, root_task, tasks: tasks as TemplateTask[], console: consoleSettings };

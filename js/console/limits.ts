@@ -46,6 +46,9 @@ export const CAT_DIGEST_BYTES_MAX = 128;
 export const AUTH_DEADLINE_MS = 5_000;
 /** An authenticated TCP session with no input for longer than this is closed, in ms. */
 export const IDLE_TIMEOUT_MS = 300_000;
+/** Bounds on the manifest's `console.idle_timeout_ms` (our knob; the spec's 300 s is the default). */
+export const IDLE_TIMEOUT_MS_MIN = 1_000;
+export const IDLE_TIMEOUT_MS_MAX = 3_600_000;
 
 /** ATTACH throttle after a failure: base × 2^n, n = earlier failures since the last success. */
 export const ATTACH_THROTTLE_BASE_MS = 250;

@@ -39,6 +39,8 @@ export interface TcpSessionOptions {
   /** When the connection was accepted: the AUTH deadline runs from here. */
   nowMs: number;
   extraVerbs?: ExtraVerbs;
+  /** Input-less time after which an authenticated session is closed; IDLE_TIMEOUT_MS (spec §2) when absent. */
+  idleTimeoutMs?: number;
   /** Called once when the session ends, after the transport is closed (the session table uses it). */
   onEnd?: (reason: CloseReason) => void;
 }
@@ -94,7 +96,11 @@ export class TcpConsoleSession {
   /** When `tick` next has something to do (monotonic ms), or null once closed. */
   nextDeadlineMs(): number | null {
     if (this.ended !== null) return null;
-    return this.authed ? this.lastInputMs + IDLE_TIMEOUT_MS + 1 : this.authDeadlineMs;
+    return this.authed ? this.lastInputMs + this.idleTimeoutMs() + 1 : this.authDeadlineMs;
+  }
+
+  private idleTimeoutMs(): number {
+    return this.opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   }
 
   receive(bytes: Uint8Array, nowMs: number): void {
@@ -113,7 +119,7 @@ export class TcpConsoleSession {
     if (this.ended !== null) return;
     if (!this.authed) {
       if (nowMs >= this.authDeadlineMs) this.end('auth-timeout');
-    } else if (nowMs - this.lastInputMs > IDLE_TIMEOUT_MS) {
+    } else if (nowMs - this.lastInputMs > this.idleTimeoutMs()) {
       this.end('idle');
     }
   }

@@ -2,7 +2,7 @@
 import { AttachGuardTable } from './attach-guard.js';
 import type { CloseReason, ConsoleBackend, ExtraVerbs } from './backend.js';
 import { encodeFrame } from './frame.js';
-import { CONSOLE_SESSIONS_DEFAULT, CONSOLE_SESSIONS_HARD_MAX } from './limits.js';
+import { CONSOLE_SESSIONS_DEFAULT, CONSOLE_SESSIONS_HARD_MAX, IDLE_TIMEOUT_MS_MAX, IDLE_TIMEOUT_MS_MIN } from './limits.js';
 import { errLine } from './reply.js';
 import { TcpConsoleSession, type ConsoleTransport } from './session.js';
 
@@ -17,6 +17,8 @@ export interface SessionTableOptions {
   /** ATTACH guards by source; share one table with nothing else. */
   guards?: AttachGuardTable;
   extraVerbs?: ExtraVerbs;
+  /** Manifest console.idle_timeout_ms; IDLE_TIMEOUT_MS (spec §2) when absent, clamped to its bounds. */
+  idleTimeoutMs?: number;
 }
 
 /** The host part of `host:port` or `[v6]:port`; the ATTACH guard is per host, not per port. */
@@ -73,6 +75,9 @@ export class ConsoleSessionTable<Id = number> {
       transport,
       nowMs,
       extraVerbs: this.opts.extraVerbs,
+      idleTimeoutMs: this.opts.idleTimeoutMs === undefined
+        ? undefined
+        : Math.max(IDLE_TIMEOUT_MS_MIN, Math.min(IDLE_TIMEOUT_MS_MAX, Math.floor(this.opts.idleTimeoutMs))),
       onEnd: () => this.live.delete(id),
     });
     this.live.set(id, session);

@@ -48,6 +48,8 @@ export interface TcpConsoleOptions {
   port: number;
   authToken: string;
   maxSessions: number;
+  /** Manifest console.idle_timeout_ms; the spec's 300 s when absent. */
+  idleTimeoutMs?: number;
   makeBackend: (peer: string) => ConsoleBackend;
   net: ConsoleNet;
 }
@@ -62,7 +64,7 @@ export class TcpConsole {
 
   start(port: number = this.o.port): void {
     const caps = this.caps;
-    const table = new ConsoleSessionTable({ authToken: this.o.authToken, maxSessions: this.o.maxSessions, makeBackend: this.o.makeBackend });
+    const table = new ConsoleSessionTable({ authToken: this.o.authToken, maxSessions: this.o.maxSessions, idleTimeoutMs: this.o.idleTimeoutMs, makeBackend: this.o.makeBackend });
     const now = (): number => caps.timer.nowMs();
     const net = this.o.net;
     this.table = table;

@@ -42,7 +42,7 @@ interface ManifestShape {
   image_id?: string;
   profile?: string;
   tasks?: { name: string; config?: unknown }[];
-  console?: { port?: number; auth_token?: string; max_sessions?: number };
+  console?: { port?: number; auth_token?: string; max_sessions?: number; idle_timeout_ms?: number };
 }
 
 export const BANNER = 'Cohesix boot: root-task online';
@@ -165,6 +165,7 @@ export default function main(caps: Caps, config: TaskConfig): void {
     port: args.console?.port ?? manifest.console?.port ?? 31337,
     authToken: args.console?.auth_token ?? manifest.console?.auth_token ?? 'changeme',
     maxSessions: manifest.console?.max_sessions ?? 4,
+    idleTimeoutMs: manifest.console?.idle_timeout_ms,
     makeBackend: (peer) => backends.make(`tcp:${peer}`),
     net: cfg.console_task ? new RelayNet(caps, supervisor, cfg.console_task) : directNet(caps),
   });
