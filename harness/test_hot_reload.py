@@ -52,8 +52,8 @@ SNAPSHOT_LOOPS_TEXT = "snapshot: () => ({ tick, toJSON() { for (;;) {} } }),"
 # ---------------------------------------------------------------- variants of worker-heart
 
 
-def compile_variant(tmp, name: str, edit) -> bytes:
-    src = (BUNDLES / "worker-heart.js").read_text()
+def compile_variant(tmp, name: str, edit, bundle: str = "worker-heart.js") -> bytes:
+    src = (BUNDLES / bundle).read_text()
     out = edit(src)
     assert out != src, f"variant {name}: the edit matched nothing"
     js = tmp / f"{name}.js"
@@ -86,6 +86,13 @@ def variants(tmp_path_factory):
     for name, edit in made.items():
         paths[name] = tmp / f"{name}.qbc"
         paths[name].write_bytes(compile_variant(tmp, name, edit))
+    # net-console whose main closes every listener id it can name, then throws: the old code's
+    # listener is not the new code's to close, and the rollback must leave it as it was.
+    closes = lambda s: s.replace("    const args = config.args;\n", "    const args = config.args;\n"
+                                 "    for (let i = 1; i <= 8; i++) caps.net.closeListener(i);\n"
+                                 '    throw new Error("net-console v3 closed listeners");\n', 1)
+    paths["console-closes"] = tmp / "console-closes.qbc"
+    paths["console-closes"].write_bytes(compile_variant(tmp, "console-closes", closes, "net-console.js"))
     v2 = paths["v2"].read_bytes()
     # Another engine build: only the fingerprint differs, and the header digest is recomputed so
     # the file is sound in every other way (cohsh's local check passes it).
@@ -262,6 +269,22 @@ def test_a_snapshot_whose_json_never_ends_faults_the_old_code_and_the_hive_answe
                         r"snapshot\(\) of the running code faulted: cpu slice of \d+ ms exhausted", acks[-1]), acks
     assert op.request("PING")[0].startswith("OK PING")
     sim.expect_log(r"\[worker-1\] task faulted: cpu", what="the old code's fault")
+
+
+def test_new_code_closing_the_old_listener_is_rolled_back_with_the_listener_intact(hive, variants):
+    sim, op = beating(hive)
+    log_mark = sim.log.mark()
+    code, acks, r = cohsh_reload(sim, "net-console", variants["console-closes"])
+    assert code != 0, explain(r)
+    assert re.search(r"detail=rolled-back error=.*main of the new code threw \(Error: net-console v3 closed listeners\)",
+                     acks[-1]), acks
+    # The old code's listener still accepts, and the session that was open goes on.
+    assert op.request("PING")[0].startswith("OK PING")
+    fresh = Operator(sim.port)
+    fresh.auth_attach()
+    assert fresh.request("PING")[0].startswith("OK PING")
+    fresh.close()
+    assert "task faulted" not in sim.log.text(log_mark), sim.log.text(log_mark)
 
 
 # ---------------------------------------------------------------- refused before anything runs
