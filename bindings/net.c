@@ -207,8 +207,25 @@ static JSValue js_net_close_listener(JSContext *ctx, JSValueConst this_val, int 
   uint32_t id;
   if (JS_ToUint32(ctx, &id, argv[0]) < 0) return JS_EXCEPTION;
   TaskSlot *s = fw_slot_of_ctx(ctx);
-  if (id >= 1 && id <= NET_LISTENERS_MAX && g_listeners[id - 1].used && g_listeners[id - 1].owner == s->task.id)
-    listener_free(&g_listeners[id - 1], ctx);
+  if (id < 1 || id > NET_LISTENERS_MAX || !g_listeners[id - 1].used || g_listeners[id - 1].owner != s->task.id)
+    return JS_UNDEFINED;
+  Listener *l = &g_listeners[id - 1];
+  if (l->pre_reload) {
+    /* The new code of a reload in progress (same task id): the old code's listener and its handlers
+       (JS values of the old runtime) are not this runtime's to free. Closing one it adopted only
+       gives the adoption back: at commit it closes as not asked for again, on rollback it stays. */
+    if (l->adopted) {
+      JS_FreeValue(ctx, l->on_accept);
+      JS_FreeValue(ctx, l->on_data);
+      JS_FreeValue(ctx, l->on_close);
+      l->on_accept = l->prior[0];
+      l->on_data = l->prior[1];
+      l->on_close = l->prior[2];
+      l->adopted = 0;
+    }
+    return JS_UNDEFINED;
+  }
+  listener_free(l, ctx);
   return JS_UNDEFINED;
 }
 

@@ -55,14 +55,37 @@ static int take_snapshot(TaskSlot *old, char **state, size_t *state_len, char *e
     return -1;
   }
   JS_FreeValue(ctx, fn);
-  JSValue text = JS_JSONStringify(ctx, v, JS_UNDEFINED, JS_UNDEFINED);
-  JS_FreeValue(ctx, v);
-  if (JS_IsException(text)) {
-    JS_FreeValue(ctx, JS_GetException(ctx));
-    snprintf(err, err_len, "snapshot() returned a value JSON cannot carry");
+  /* JSON.stringify runs the value's toJSON and getters: old code, so within a CPU slice too. */
+  JSValue global = JS_GetGlobalObject(ctx);
+  JSValue json = JS_GetPropertyStr(ctx, global, "JSON");
+  JS_FreeValue(ctx, global);
+  JSValue stringify = JS_GetPropertyStr(ctx, json, "stringify");
+  JSValue text;
+  why[0] = '\0';
+  fw_capture_uncaught(why, sizeof why);
+  rc = task_call_result(&old->task, stringify, json, 1, &v, &text);
+  fw_capture_uncaught(NULL, 0);
+  if (rc != 0) {
+    if (old->task.state == TASK_RUNNING) {
+      JS_FreeValue(ctx, stringify);
+      JS_FreeValue(ctx, json);
+      JS_FreeValue(ctx, v);
+    }
+    if (rc < 0)
+      snprintf(err, err_len, "snapshot() of the running code faulted: %s", old->task.detail);
+    else
+      snprintf(err, err_len, "snapshot() returned a value JSON cannot carry%s%s", why[0] ? ": " : "", why);
     return -1;
   }
+  JS_FreeValue(ctx, stringify);
+  JS_FreeValue(ctx, json);
+  JS_FreeValue(ctx, v);
   if (JS_IsUndefined(text)) return 0; /* snapshot() returned undefined: nothing to keep */
+  if (!JS_IsString(text)) {
+    JS_FreeValue(ctx, text);
+    snprintf(err, err_len, "snapshot() text could not be read");
+    return -1;
+  }
   size_t len;
   const char *s = JS_ToCStringLen(ctx, &len, text);
   JS_FreeValue(ctx, text);

@@ -45,13 +45,15 @@ RECORD_RE = re.compile(r'^\{"tick":(\d+),(?:"note":"([a-z0-9]+)",)?"ts_ms":(\d+)
 RECORD_TEXT = "tick, ts_ms:"
 MAIN_TEXT = "function main(caps, config) {"
 RESTORE_TEXT = "restore: (s) => {"
+SNAPSHOT_TEXT = "snapshot: () => (attached ? { tick, msize: appender.msizeBytes() } : { tick }),"
+SNAPSHOT_LOOPS_TEXT = "snapshot: () => ({ tick, toJSON() { for (;;) {} } }),"
 
 
 # ---------------------------------------------------------------- variants of worker-heart
 
 
-def compile_variant(tmp, name: str, edit) -> bytes:
-    src = (BUNDLES / "worker-heart.js").read_text()
+def compile_variant(tmp, name: str, edit, bundle: str = "worker-heart.js") -> bytes:
+    src = (BUNDLES / bundle).read_text()
     out = edit(src)
     assert out != src, f"variant {name}: the edit matched nothing"
     js = tmp / f"{name}.js"
@@ -76,11 +78,21 @@ def variants(tmp_path_factory):
         "top-throws": lambda s: noted(s, "bad").replace(MAIN_TEXT, 'throw new Error("top level of v3");\n' + MAIN_TEXT, 1),
         "main-throws": lambda s: noted(s, "bad").replace(MAIN_TEXT, MAIN_TEXT + ' throw new Error("main of v3");', 1),
         "restore-throws": lambda s: noted(s, "bad").replace(RESTORE_TEXT, RESTORE_TEXT + ' throw new Error("restore of v3");'),
+        # Its snapshot() returns a value whose toJSON never returns: JSON text is made in the old
+        # code, so that must be bounded by its CPU slice like snapshot() itself.
+        "snapshot-loops": lambda s: noted(s, "loop").replace(SNAPSHOT_TEXT, SNAPSHOT_LOOPS_TEXT),
     }
     paths = {}
     for name, edit in made.items():
         paths[name] = tmp / f"{name}.qbc"
         paths[name].write_bytes(compile_variant(tmp, name, edit))
+    # net-console whose main closes every listener id it can name, then throws: the old code's
+    # listener is not the new code's to close, and the rollback must leave it as it was.
+    closes = lambda s: s.replace("    const args = config.args;\n", "    const args = config.args;\n"
+                                 "    for (let i = 1; i <= 8; i++) caps.net.closeListener(i);\n"
+                                 '    throw new Error("net-console v3 closed listeners");\n', 1)
+    paths["console-closes"] = tmp / "console-closes.qbc"
+    paths["console-closes"].write_bytes(compile_variant(tmp, "console-closes", closes, "net-console.js"))
     v2 = paths["v2"].read_bytes()
     # Another engine build: only the fingerprint differs, and the header digest is recomputed so
     # the file is sound in every other way (cohsh's local check passes it).
@@ -240,6 +252,38 @@ def test_broken_bytecode_is_rolled_back_and_the_old_code_beats_on(hive, variants
     assert active_sessions(op) == sessions_before
     assert "heartbeat stopped" not in sim.log.text(log_mark)
     # The running task never faulted: only the reload's trial runtime did, and that is the answer above.
+    assert "task faulted" not in sim.log.text(log_mark), sim.log.text(log_mark)
+
+
+def test_a_snapshot_whose_json_never_ends_faults_the_old_code_and_the_hive_answers(hive, variants):
+    sim, op = beating(hive)
+    tid = worker_task(sim)[0]
+    code, acks, r = cohsh_reload(sim, "worker-1", variants["snapshot-loops"])
+    assert code == 0, explain(r)
+    wait_records(op, lambda r: any(x["note"] == "loop" for x in r), "a beat of the looping variant")
+    # Its snapshot() never yields JSON text: the CPU slice ends it (the old code faulted, as with a
+    # snapshot() that loops; its supervisor decides), the reload is answered and the hive answers on.
+    code, acks, r = cohsh_reload(sim, "worker-1", variants["v2"])
+    assert code != 0, explain(r)
+    assert re.fullmatch(rf"ERR RELOAD reason=policy detail=rolled-back error=reload of task {tid}: "
+                        r"snapshot\(\) of the running code faulted: cpu slice of \d+ ms exhausted", acks[-1]), acks
+    assert op.request("PING")[0].startswith("OK PING")
+    sim.expect_log(r"\[worker-1\] task faulted: cpu", what="the old code's fault")
+
+
+def test_new_code_closing_the_old_listener_is_rolled_back_with_the_listener_intact(hive, variants):
+    sim, op = beating(hive)
+    log_mark = sim.log.mark()
+    code, acks, r = cohsh_reload(sim, "net-console", variants["console-closes"])
+    assert code != 0, explain(r)
+    assert re.search(r"detail=rolled-back error=.*main of the new code threw \(Error: net-console v3 closed listeners\)",
+                     acks[-1]), acks
+    # The old code's listener still accepts, and the session that was open goes on.
+    assert op.request("PING")[0].startswith("OK PING")
+    fresh = Operator(sim.port)
+    fresh.auth_attach()
+    assert fresh.request("PING")[0].startswith("OK PING")
+    fresh.close()
     assert "task faulted" not in sim.log.text(log_mark), sim.log.text(log_mark)
 
 
