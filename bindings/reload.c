@@ -26,11 +26,14 @@ static const char *reload_profile_refusal(void) {
 }
 
 /* Finds the function `name` on a main's returned handle object, or JS_UNDEFINED. */
-static JSValue handle_fn(JSContext *ctx, JSValueConst handle, const char *name) {
-  if (!JS_IsObject(handle)) return JS_UNDEFINED;
-  JSValue f = JS_GetPropertyStr(ctx, handle, name);
+/* A getter is the task's own code, so the read runs within its CPU slice; a fault shows in the
+   task's state, which the callers check. */
+static JSValue handle_fn(TaskSlot *s, const char *name) {
+  JSContext *ctx = s->task.ctx;
+  if (!JS_IsObject(s->handle)) return JS_UNDEFINED;
+  JSValue f;
+  if (task_get_property(&s->task, s->handle, name, &f) != 0) return JS_UNDEFINED;
   if (JS_IsFunction(ctx, f)) return f;
-  if (JS_IsException(f)) JS_FreeValue(ctx, JS_GetException(ctx));
   JS_FreeValue(ctx, f);
   return JS_UNDEFINED;
 }
@@ -41,7 +44,11 @@ static int take_snapshot(TaskSlot *old, char **state, size_t *state_len, char *e
   *state = NULL;
   *state_len = 0;
   JSContext *ctx = old->task.ctx;
-  JSValue fn = handle_fn(ctx, old->handle, "snapshot");
+  JSValue fn = handle_fn(old, "snapshot");
+  if (old->task.state != TASK_RUNNING) {
+    snprintf(err, err_len, "reading snapshot of the running code faulted: %s", old->task.detail);
+    return -1;
+  }
   if (JS_IsUndefined(fn)) return 0;
   JSValue v;
   char why[TASK_DETAIL_BYTES_MAX + 1] = "";
@@ -115,7 +122,11 @@ static int take_snapshot(TaskSlot *old, char **state, size_t *state_len, char *e
 static int give_state(TaskSlot *n, const char *state, size_t state_len, char *err, size_t err_len) {
   if (!state) return 0;
   JSContext *ctx = n->task.ctx;
-  JSValue fn = handle_fn(ctx, n->handle, "restore");
+  JSValue fn = handle_fn(n, "restore");
+  if (n->task.state != TASK_RUNNING) {
+    snprintf(err, err_len, "reading restore of the new code faulted");
+    return -1;
+  }
   if (JS_IsUndefined(fn)) return 0;
   JSValue v = JS_ParseJSON(ctx, state, state_len, "snapshot");
   if (JS_IsException(v)) {

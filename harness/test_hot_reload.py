@@ -81,6 +81,8 @@ def variants(tmp_path_factory):
         # Its snapshot() returns a value whose toJSON never returns: JSON text is made in the old
         # code, so that must be bounded by its CPU slice like snapshot() itself.
         "snapshot-loops": lambda s: noted(s, "loop").replace(SNAPSHOT_TEXT, SNAPSHOT_LOOPS_TEXT),
+        # A getter named snapshot on the handle that never returns: even reading it is the task's code.
+        "getter-loops": lambda s: noted(s, "getter").replace(SNAPSHOT_TEXT, "get snapshot() { for (;;) {} },"),
     }
     paths = {}
     for name, edit in made.items():
@@ -267,6 +269,20 @@ def test_a_snapshot_whose_json_never_ends_faults_the_old_code_and_the_hive_answe
     assert code != 0, explain(r)
     assert re.fullmatch(rf"ERR RELOAD reason=policy detail=rolled-back error=reload of task {tid}: "
                         r"snapshot\(\) of the running code faulted: cpu slice of \d+ ms exhausted", acks[-1]), acks
+    assert op.request("PING")[0].startswith("OK PING")
+    sim.expect_log(r"\[worker-1\] task faulted: cpu", what="the old code's fault")
+
+
+def test_a_snapshot_getter_that_never_returns_faults_the_old_code_and_the_hive_answers(hive, variants):
+    sim, op = beating(hive)
+    tid = worker_task(sim)[0]
+    code, acks, r = cohsh_reload(sim, "worker-1", variants["getter-loops"])
+    assert code == 0, explain(r)
+    wait_records(op, lambda r: any(x["note"] == "getter" for x in r), "a beat of the getter variant")
+    code, acks, r = cohsh_reload(sim, "worker-1", variants["v2"])
+    assert code != 0, explain(r)
+    assert re.fullmatch(rf"ERR RELOAD reason=policy detail=rolled-back error=reload of task {tid}: "
+                        r"reading snapshot of the running code faulted: cpu slice of \d+ ms exhausted", acks[-1]), acks
     assert op.request("PING")[0].startswith("OK PING")
     sim.expect_log(r"\[worker-1\] task faulted: cpu", what="the old code's fault")
 

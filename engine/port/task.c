@@ -259,6 +259,19 @@ int task_call(Task *t, JSValueConst fn, JSValueConst this_obj, int argc, JSValue
   return rc;
 }
 
+int task_get_property(Task *t, JSValueConst obj, const char *name, JSValue *out) {
+  *out = JS_UNDEFINED;
+  if (t->state != TASK_RUNNING) return -1;
+  uint64_t started = hal_clock_us();
+  slice_begin(t);
+  JSValue v = JS_GetPropertyStr(t->ctx, obj, name);
+  int rc = 0;
+  if (JS_IsException(v)) rc = task_settle_exception(t);
+  else *out = v;
+  slice_end(t, started);
+  return rc;
+}
+
 void task_slice_extend(Task *t, uint64_t us) {
   if (t->slice_deadline_us) t->slice_deadline_us += us;
 }

@@ -77,6 +77,10 @@ int task_call(Task *t, JSValueConst fn, JSValueConst this_obj, int argc, JSValue
 /* As task_call, but hands back fn's return value in *result (the caller frees it) when it returns 0;
    *result is JS_UNDEFINED otherwise. */
 int task_call_result(Task *t, JSValueConst fn, JSValueConst this_obj, int argc, JSValueConst *argv, JSValue *result);
+/* Reads obj[name] within one CPU slice (a getter is the task's own code and may not end).
+   Returns 0 with *out set (the caller frees it), 1 if the getter threw (*out undefined; the task goes
+   on), -1 if the task faulted or was not running. */
+int task_get_property(Task *t, JSValueConst obj, const char *name, JSValue *out);
 /* Runs leftover promise jobs within a fresh slice; same returns as task_call. */
 int task_run_jobs(Task *t);
 /* Moves a running slice's deadline later by us: time the task spent waiting on a nested call into

@@ -68,6 +68,11 @@ export function handoffBytesEstimate(d: DoorState): number {
   return Math.ceil((bytes * 4) / 3);
 }
 
+/** About how many bytes of JSON text the sessions add: principals (claims ≤ ~300 bytes), budgets, mounts, and a path per fid. */
+export function sessionsBytesEstimate(sessions: number, fids: number): number {
+  return sessions * 1024 + fids * 256;
+}
+
 /** Bytes become base64 strings; everything else is JSON already. */
 export function encodeHandoff(h: Handoff): unknown {
   const d = h.door;

@@ -8,7 +8,7 @@ import { NamespaceSession } from './nssession.js';
 import { NineError } from '../secure9p/errors.js';
 import { RELOAD_SNAPSHOT_BYTES_MAX } from '../caps/limits.js';
 import { checkSessionState, principalIn } from '../secure9p/handoff.js';
-import { decodeHandoff, encodeHandoff, handoffBytesEstimate, type SessionCarry } from './handoff.js';
+import { decodeHandoff, encodeHandoff, handoffBytesEstimate, sessionsBytesEstimate, type SessionCarry } from './handoff.js';
 import { decodeWire, encodeWire, WIRE_CLOSE, WIRE_FRAME } from './wire.js';
 
 /** What root-task hands NineDoor at spawn. */
@@ -212,8 +212,11 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
     snapshot: () => {
       const state = door.exportState();
       // Refused here, cleanly, rather than by building a text the arena cannot hold: the old code runs on.
-      const estimate = handoffBytesEstimate(state);
-      if (estimate > RELOAD_SNAPSHOT_BYTES_MAX) throw new Error(`namespace content of ~${estimate} bytes exceeds the ${RELOAD_SNAPSHOT_BYTES_MAX}-byte handoff bound`);
+      let fids = 0;
+      for (const ns of channelSessions.values()) fids += ns.session.liveFids().length;
+      for (const t of tcp.values()) fids += t.ns.session.liveFids().length;
+      const estimate = handoffBytesEstimate(state) + sessionsBytesEstimate(channelSessions.size + tcp.size, fids);
+      if (estimate > RELOAD_SNAPSHOT_BYTES_MAX) throw new Error(`namespace content and sessions of ~${estimate} bytes exceed the ${RELOAD_SNAPSHOT_BYTES_MAX}-byte handoff bound`);
       return encodeHandoff({
         door: state,
         channel: [...channelSessions].map(([key, ns]) => ({ key, ...carry(ns) })),

@@ -55,6 +55,8 @@ export function checkSessionState(v: unknown): SessionState | null {
   if (!(s.opsLeft === null || isCount(s.opsLeft)) || !(s.expiresAtMs === null || isCount(s.expiresAtMs))) return null;
   if (!(s.revoked === null || typeof s.revoked === 'string') || !(s.principal === null || isCount(s.principal))) return null;
   if (!Array.isArray(s.principals) || !Array.isArray(s.fids)) return null;
+  if (s.principal !== null && s.principal >= s.principals.length) return null;
+  if (!s.principals.every((p) => typeof p === 'object' && p !== null)) return null;
   for (const f of s.fids) {
     if (typeof f !== 'object' || f === null || !isCount(f.fid) || !isCount(f.who) || f.who >= s.principals.length) return null;
     if (!(f.open === null || ACCESS.has(f.open))) return null;
