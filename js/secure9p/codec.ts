@@ -2,7 +2,7 @@
 import { DecodeError, EncodeError } from './errors.js';
 import { HEADER_BYTES, MSIZE_MAX_BYTES, WALK_NAMES_MAX } from './limits.js';
 import type { Dirent, Message, Request } from './messages.js';
-import { nameBytesProblem, nameFromBytes, nameProblem } from './names.js';
+import { nameProblem } from './names.js';
 import { MessageType, REFUSED_REQUESTS, messageTypeName, type MessageTypeName, type RefusedRequestName } from './opcodes.js';
 import { Reader, WireFault, Writer } from './wire.js';
 import { utf8Decode } from '../bytes/utf8.js';
@@ -94,12 +94,7 @@ const BODY_DECODERS: Partial<Record<MessageTypeName, BodyDecoder>> = {
     // Checked before reading any name, so a huge count costs nothing.
     if (n > WALK_NAMES_MAX) throw new WireFault('Invalid', `walk of ${n} names exceeds ${WALK_NAMES_MAX}`);
     const names: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const raw = r.rawString('walk name');
-      const name = nameFromBytes(raw);
-      if (name === null) throw new WireFault('Invalid', nameBytesProblem(raw) as string);
-      names.push(name);
-    }
+    for (let i = 0; i < n; i++) names.push(r.walkName());
     return { kind: 'Twalk', tag, fid, newfid, names };
   },
   Rwalk: (r, tag) => {
