@@ -110,6 +110,36 @@ test('decode refuses: truncated body and trailing bytes', () => {
   decodeFails(frame(MessageType.Tclunk, 3, [1, 0, 0, 0, 9]), 'Invalid', '1 trailing bytes', 3);
 });
 
+test('decode: the small requests read straight from their bytes give every field, edges included, and refuse any other size', () => {
+  const u64s = [0n, 1n, 0xffffffffn, 0x100000000n, big, 0xffffffffffffffffn];
+  const u32s = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff];
+  const ms: Message[] = [];
+  for (const a of u32s) {
+    ms.push({ kind: 'Tclunk', tag: 0xffff, fid: a }, { kind: 'Tlopen', tag: 1, fid: a, flags: u32s[(a % 5) | 0] });
+    for (const o of u64s) ms.push({ kind: 'Tread', tag: 2, fid: a, offset: o, count: a }, { kind: 'Tgetattr', tag: 3, fid: a, requestMask: o });
+    ms.push({ kind: 'Twalk', tag: 4, fid: a, newfid: (a ^ 1) >>> 0, names: ['proc', 'boot', 'x'.repeat(33), 'x'.repeat(255), '\u00e9t\u00e9', 'a'] });
+  }
+  for (const m of ms) {
+    const bytes = encodeMessage(m);
+    const d = decodeFrame(bytes);
+    ok(d.ok, d.ok ? '' : d.error.message);
+    deepEqual(d.message, m);
+    // One byte short or one byte over (size field fixed up): the reader's refusal, with the tag.
+    const short = bytes.slice(0, bytes.length - 1);
+    new DataView(short.buffer).setUint32(0, short.length, true);
+    const long = new Uint8Array(bytes.length + 1);
+    long.set(bytes);
+    new DataView(long.buffer).setUint32(0, long.length, true);
+    for (const b of [short, long]) {
+      const e = decodeFrame(b);
+      ok(!e.ok && e.error.code === 'Invalid' && e.error.tag === m.tag, `${m.kind} of ${b.length} bytes refused`);
+    }
+  }
+  decodeFails(frame(MessageType.Tread, 3, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 'Invalid', 'truncated count', 3);
+  decodeFails(frame(MessageType.Tgetattr, 3, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7]), 'Invalid', '1 trailing bytes', 3);
+  decodeFails(frame(MessageType.Tlopen, 3, [1, 0, 0, 0, 0, 0, 0]), 'Invalid', 'truncated flags', 3);
+});
+
 function walkFrame(tag: number, names: number[][]): Uint8Array {
   const body = [0, 0, 0, 0, 1, 0, 0, 0, names.length & 0xff, names.length >> 8];
   for (const n of names) body.push(n.length & 0xff, n.length >> 8, ...n);
