@@ -1,7 +1,7 @@
 // Round trips for every message kind, and the decode errors the session turns into Rlerror.
 import { test, equal, deepEqual, ok, throws } from '../testkit/index.js';
 import { fromHex } from '../bytes/utf8.js';
-import { decodeFrame, decodeRequest, encodeMessage } from './codec.js';
+import { decodeFrame, decodeRequest, encodeMessage, encodeRclunk, encodeRlopen, encodeRread, encodeRwalk } from './codec.js';
 import { DecodeError, EncodeError } from './errors.js';
 import type { Message, Qid } from './messages.js';
 import { MessageType, REFUSED_REQUESTS } from './opcodes.js';
@@ -138,6 +138,26 @@ test('decode: the small requests read straight from their bytes give every field
   decodeFails(frame(MessageType.Tread, 3, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 'Invalid', 'truncated count', 3);
   decodeFails(frame(MessageType.Tgetattr, 3, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7]), 'Invalid', '1 trailing bytes', 3);
   decodeFails(frame(MessageType.Tlopen, 3, [1, 0, 0, 0, 0, 0, 0]), 'Invalid', 'truncated flags', 3);
+});
+
+test('encode: the small replies from their fields are the bytes encodeMessage gives; null where it refuses', () => {
+  const m = MSIZE_MAX_BYTES;
+  deepEqual(encodeRclunk(0xffff), encodeMessage({ kind: 'Rclunk', tag: 0xffff }));
+  deepEqual(encodeRlopen(5, q, 8168, m), encodeMessage({ kind: 'Rlopen', tag: 5, qid: q, iounit: 8168 }));
+  const data = new Uint8Array([1, 2, 3, 0, 255]);
+  deepEqual(encodeRread(6, data, m), encodeMessage({ kind: 'Rread', tag: 6, data }));
+  deepEqual(encodeRread(6, new Uint8Array(m - 11), m), encodeMessage({ kind: 'Rread', tag: 6, data: new Uint8Array(m - 11) }));
+  for (const n of [0, 1, 8]) {
+    const qids = Array.from({ length: n }, (_, i) => ({ type: 0x80, version: i, path: BigInt(i) << 40n }));
+    deepEqual(encodeRwalk(4, qids, m), encodeMessage({ kind: 'Rwalk', tag: 4, qids }));
+  }
+  equal(encodeRclunk(0x10000), null, 'tag out of range');
+  equal(encodeRlopen(5, { type: 0, version: 0, path: 1n << 64n }, 8168, m), null, 'qid path out of range');
+  equal(encodeRlopen(5, q, -1, m), null, 'iounit out of range');
+  equal(encodeRread(6, new Uint8Array(m - 10), m), null, 'past msize');
+  equal(encodeRwalk(4, Array.from({ length: 9 }, () => q), m), null, 'more qids than a walk has names');
+  // The scratch went back each time: a frame encoded now is whole and independent.
+  deepEqual(encodeRclunk(8), encodeMessage({ kind: 'Rclunk', tag: 8 }));
 });
 
 function walkFrame(tag: number, names: number[][]): Uint8Array {
