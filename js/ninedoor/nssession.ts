@@ -110,6 +110,8 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
   private bandwidthLeft: bigint | null = null;
   private advancesLeft: number | null = null;
   private resumesLeft: number | null = null;
+  /** The IoContext of the last open (see open). */
+  private lastIo: SessionIo | null = null;
   /** Set while NineDoor itself revokes this session, so the revocation is not reported back as new. */
   quiet = false;
   ended = false;
@@ -280,7 +282,10 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
     // Read first, then write (read-write asks both), as a refusal names the first verb denied.
     const denied = (access !== 'write' ? this.refuse(who, h.canon, 'read') : null) ?? (access !== 'read' ? this.refuse(who, h.canon, 'write') : null);
     if (denied !== null) return denied;
-    const io = new SessionIo(this, this.door, who, h.canon);
+    // The last open's context serves again for the same principal and path: it holds nothing
+    // per open, and a fresh one per open cost as much as the rest of a read-only open.
+    let io = this.lastIo;
+    if (io === null || io.who !== who || io.canon !== h.canon) io = this.lastIo = new SessionIo(this, this.door, who, h.canon);
     const f = h.node.open(access, io);
     if (f instanceof NineError || who.claims === null) return f;
     return this.metered(f, who, h);
