@@ -46,6 +46,9 @@ typedef struct Conn {
 
 static Listener g_listeners[NET_LISTENERS_MAX];
 static Conn g_conns[NET_SOCKETS_MAX];
+/* One past the highest connection slot ever used: the per-turn scans stop there, not at
+   NET_SOCKETS_MAX (slots are taken lowest first, so this stays near the peak connection count). */
+static unsigned g_conns_top;
 
 static uint32_t conn_id(unsigned i) { return g_conns[i].generation * NET_SOCKETS_MAX + i + 1u; }
 
@@ -340,6 +343,7 @@ static void net_poll(void *ctx, uint64_t now_us) {
         continue;
       }
       Conn *c = &g_conns[i];
+      if (i >= g_conns_top) g_conns_top = i + 1u;
       c->generation++;
       c->handle = h;
       c->owner = l->owner;
@@ -353,7 +357,7 @@ static void net_poll(void *ctx, uint64_t now_us) {
       deliver(l, l->on_accept, 2, argv);
     }
   }
-  for (unsigned i = 0; i < NET_SOCKETS_MAX; i++) {
+  for (unsigned i = 0; i < g_conns_top; i++) {
     Conn *c = &g_conns[i];
     if (!(c->generation & 1u)) continue;
     unsigned ready = hal_net_ready(c->handle);
@@ -400,7 +404,7 @@ static void net_poll(void *ctx, uint64_t now_us) {
 static uint64_t net_deadline(void *ctx) {
   (void)ctx;
   uint64_t d = HAL_DEADLINE_NONE;
-  for (unsigned i = 0; i < NET_SOCKETS_MAX; i++)
+  for (unsigned i = 0; i < g_conns_top; i++)
     if ((g_conns[i].generation & 1u) && g_conns[i].closing) {
       if (!g_conns[i].send_len) return 0;
       if (g_conns[i].linger_until_us < d) d = g_conns[i].linger_until_us;

@@ -22,7 +22,22 @@
 #define PAYLOAD_MIN_BYTES 16u               /* room for the two free-list links */
 #define FLAG_FREE ((size_t)1)
 #define FLAG_PREV_FREE ((size_t)2)
+#define FLAG_CACHED ((size_t)4) /* freed into a size-class cache: in use as far as TLSF knows */
 #define FLAG_MASK ((size_t)15)
+
+/*
+ * Small-size caches in front of TLSF. The engine frees and allocates the same few small sizes
+ * over and over (objects, shapes, property arrays: ~40 of each per 9P request in NineDoor); a
+ * cached block is handed out again by a pop from its class's list instead of a TLSF search,
+ * split and coalesce. One class per payload size up to CACHE_PAYLOAD_BYTES_MAX; each holds at
+ * most CACHE_CLASS_BYTES_MAX bytes (headers included), so at most CACHE_CLASSES * that are
+ * held back. Accounting treats a cached block as free; when TLSF cannot serve a request, every
+ * cache is given back (coalescing) and the request retried, so caching never turns an allocation
+ * that would have fitted into a failure.
+ */
+#define CACHE_PAYLOAD_BYTES_MAX 256u
+#define CACHE_CLASSES (CACHE_PAYLOAD_BYTES_MAX / ARENA_ALIGN_BYTES)
+#define CACHE_CLASS_BYTES_MAX 2048u
 
 typedef struct Block {
   size_t prev_size;
@@ -43,6 +58,8 @@ struct Arena {
   size_t bytes_peak;
   size_t blocks_used;
   uint64_t failed_allocs;
+  Block *cache[CACHE_CLASSES];        /* LIFO, linked through next_free; class c holds payload (c + 1) * 16 */
+  size_t cache_bytes[CACHE_CLASSES];  /* payload + headers held by each class */
 };
 
 static size_t block_size(const Block *b) { return b->size_flags & ~FLAG_MASK; }
@@ -214,9 +231,58 @@ Arena *arena_init(void *mem, size_t bytes) {
   return a;
 }
 
+/* Frees a block for real: coalesces with free neighbours and lists the result. */
+static void tlsf_free(Arena *a, Block *b) {
+  if (block_prev_free(b)) {
+    Block *p = block_prev(b);
+    free_remove(a, p);
+    block_set_size(p, block_size(p) + HEADER_BYTES + block_size(b));
+    b = p;
+  }
+  Block *n = block_next(b);
+  if (block_is_free(n)) {
+    free_remove(a, n);
+    block_set_size(b, block_size(b) + HEADER_BYTES + block_size(n));
+  }
+  block_mark_free(b);
+  free_insert(a, b);
+}
+
+/* Gives every cached block back to TLSF; returns how many there were. */
+static size_t cache_flush(Arena *a) {
+  size_t n = 0;
+  for (unsigned c = 0; c < CACHE_CLASSES; c++) {
+    Block *b = a->cache[c];
+    a->cache[c] = NULL;
+    a->cache_bytes[c] = 0;
+    while (b) {
+      Block *next = b->next_free;
+      b->size_flags &= ~FLAG_CACHED;
+      tlsf_free(a, b);
+      b = next;
+      n++;
+    }
+  }
+  return n;
+}
+
+void arena_trim(Arena *a) { cache_flush(a); }
+
 void *arena_malloc(Arena *a, size_t size) {
   size_t want = adjust_request(size);
+  if (want && want <= CACHE_PAYLOAD_BYTES_MAX) {
+    unsigned c = (unsigned)(want / ARENA_ALIGN_BYTES - 1u);
+    Block *b = a->cache[c];
+    if (b) {
+      a->cache[c] = b->next_free;
+      a->cache_bytes[c] -= want + HEADER_BYTES;
+      b->size_flags &= ~FLAG_CACHED;
+      account_alloc(a, b);
+      return block_payload(b);
+    }
+  }
   Block *b = want ? find_free(a, want) : NULL;
+  if (!b && want && cache_flush(a)) b = find_free(a, want);
   if (!b) {
     a->failed_allocs++;
     return NULL;
@@ -241,19 +307,20 @@ void arena_free(Arena *a, void *ptr) {
   if (!ptr) return;
   Block *b = block_of(ptr);
   account_free(a, b);
-  if (block_prev_free(b)) {
-    Block *p = block_prev(b);
-    free_remove(a, p);
-    block_set_size(p, block_size(p) + HEADER_BYTES + block_size(b));
-    b = p;
+  size_t size = block_size(b);
+  if (size <= CACHE_PAYLOAD_BYTES_MAX) {
+    /* Classed by the block's own size (it may be larger than what was asked for), so any block in
+       a class fits every request of that class. */
+    unsigned c = (unsigned)(size / ARENA_ALIGN_BYTES - 1u);
+    if (a->cache_bytes[c] + size + HEADER_BYTES <= CACHE_CLASS_BYTES_MAX) {
+      b->size_flags |= FLAG_CACHED;
+      b->next_free = a->cache[c];
+      a->cache[c] = b;
+      a->cache_bytes[c] += size + HEADER_BYTES;
+      return;
+    }
   }
-  Block *n = block_next(b);
-  if (block_is_free(n)) {
-    free_remove(a, n);
-    block_set_size(b, block_size(b) + HEADER_BYTES + block_size(n));
-  }
-  block_mark_free(b);
-  free_insert(a, b);
+  tlsf_free(a, b);
 }
 
 void *arena_realloc(Arena *a, void *ptr, size_t size) {
@@ -304,6 +371,8 @@ ArenaStats arena_stats(const Arena *a) {
   s.bytes_peak = a->bytes_peak;
   s.blocks_used = a->blocks_used;
   s.failed_allocs = a->failed_allocs;
+  s.bytes_cached = 0;
+  for (unsigned c = 0; c < CACHE_CLASSES; c++) s.bytes_cached += a->cache_bytes[c];
   s.largest_free = 0;
   if (a->fl_bitmap) {
     unsigned fl = fls_size(a->fl_bitmap);
@@ -317,7 +386,7 @@ ArenaStats arena_stats(const Arena *a) {
 }
 
 int arena_check(const Arena *a) {
-  size_t used = 0, blocks = 0, free_blocks = 0;
+  size_t used = 0, blocks = 0, free_blocks = 0, cached = 0, cached_bytes = 0;
   int prev_was_free = 0;
   const unsigned char *p = a->start;
   while (p < a->end) {
@@ -326,8 +395,13 @@ int arena_check(const Arena *a) {
     if (sz % ARENA_ALIGN_BYTES) return -1;
     if (block_prev_free(b) != prev_was_free) return -2;
     if (prev_was_free && block_is_free(b)) return -3; /* two free neighbours: missed coalesce */
-    if (block_is_free(b)) free_blocks++;
-    else {
+    if (block_is_free(b)) {
+      free_blocks++;
+      if (b->size_flags & FLAG_CACHED) return -11; /* cached blocks stay in use for TLSF */
+    } else if (b->size_flags & FLAG_CACHED) {
+      cached++;
+      cached_bytes += sz + HEADER_BYTES;
+    } else {
       used += sz + HEADER_BYTES;
       blocks++;
     }
@@ -350,5 +424,17 @@ int arena_check(const Arena *a) {
       }
     }
   if (listed != free_blocks) return -10;
+  size_t in_caches = 0, in_cache_bytes = 0;
+  for (unsigned c = 0; c < CACHE_CLASSES; c++) {
+    size_t class_bytes = 0;
+    for (const Block *b = a->cache[c]; b; b = b->next_free) {
+      if (!(b->size_flags & FLAG_CACHED) || block_is_free(b) || block_size(b) != (c + 1u) * ARENA_ALIGN_BYTES) return -12;
+      if (++in_caches > cached) return -13;
+      class_bytes += block_size(b) + HEADER_BYTES;
+    }
+    if (class_bytes != a->cache_bytes[c] || class_bytes > CACHE_CLASS_BYTES_MAX) return -14;
+    in_cache_bytes += class_bytes;
+  }
+  if (in_caches != cached || in_cache_bytes != cached_bytes) return -15;
   return 0;
 }

@@ -19,7 +19,8 @@ typedef struct ArenaStats {
   size_t bytes_used;      /* payload + headers of blocks in use */
   size_t bytes_peak;      /* high-water mark of bytes_used */
   size_t blocks_used;     /* live allocations */
-  size_t largest_free;    /* payload bytes of the largest free block (fragmentation gauge) */
+  size_t largest_free;    /* payload bytes of the largest free block (fragmentation gauge), caches not counted */
+  size_t bytes_cached;    /* payload + headers of freed small blocks held in the size-class caches (counted as free) */
   uint64_t failed_allocs; /* requests answered with NULL */
 } ArenaStats;
 
@@ -33,6 +34,9 @@ void arena_free(Arena *a, void *ptr);
 /* Bytes usable at ptr (>= the size asked for); needs no arena, as quickjs-ng's hook has none. */
 size_t arena_usable_size(const void *ptr);
 ArenaStats arena_stats(const Arena *a);
+/* Gives the freed small blocks held in the size-class caches back to the allocator, coalescing
+   them; arena_malloc does this itself before it would answer NULL. */
+void arena_trim(Arena *a);
 /* Walks every block checking the invariants; returns 0 if sound, else a negative code. For tests. */
 int arena_check(const Arena *a);
 

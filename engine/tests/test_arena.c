@@ -1,4 +1,4 @@
-/* Arena tests: random alloc/free/realloc against a model, fragmentation, exhaustion, reset. */
+/* Arena tests: random alloc/free/realloc against a model, fragmentation, exhaustion, reset, and the small-size caches. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,8 +99,121 @@ static void random_against_model(void **state) {
   ArenaStats st = arena_stats(a);
   assert_int_equal(st.bytes_used, 0);
   assert_int_equal(st.blocks_used, 0);
+  assert_true(st.bytes_cached > 0); /* small blocks wait in their caches until trimmed or needed */
+  assert_int_equal(arena_check(a), 0);
+  arena_trim(a);
+  st = arena_stats(a);
+  assert_int_equal(st.bytes_cached, 0);
   /* Everything coalesced back into one block. */
   assert_int_equal(st.largest_free + 16u, st.bytes_total);
+  assert_int_equal(arena_check(a), 0);
+}
+
+/* The size-class caches: a freed small block is the next one handed out for its size. */
+static void cache_reuses_freed_small_blocks(void **state) {
+  (void)state;
+  Arena *a = arena_init(g_mem, sizeof g_mem);
+  void *p = arena_malloc(a, 40);
+  void *q = arena_malloc(a, 40);
+  arena_free(a, p);
+  assert_ptr_equal(arena_malloc(a, 33), p); /* 33 and 40 round to the same 48-byte class */
+  arena_free(a, q);
+  arena_free(a, p);
+  assert_ptr_equal(arena_malloc(a, 48), p); /* last freed, first reused */
+  assert_ptr_equal(arena_malloc(a, 48), q);
+  void *big = arena_malloc(a, 1000); /* above the cached sizes: goes back to TLSF at once */
+  arena_free(a, big);
+  assert_int_equal(arena_stats(a).bytes_cached, 0);
+  assert_int_equal(arena_check(a), 0);
+}
+
+/* Cached blocks count as free: bytes_used, blocks_used and the peak read as without caches. */
+static void cache_keeps_exact_accounting(void **state) {
+  (void)state;
+  Arena *a = arena_init(g_mem, sizeof g_mem);
+  void *p[10];
+  for (int i = 0; i < 10; i++) p[i] = arena_malloc(a, 64);
+  ArenaStats full = arena_stats(a);
+  assert_int_equal(full.bytes_used, 10u * (64u + 16u));
+  assert_int_equal(full.blocks_used, 10);
+  for (int i = 0; i < 10; i++) arena_free(a, p[i]);
+  ArenaStats st = arena_stats(a);
+  assert_int_equal(st.bytes_used, 0);
+  assert_int_equal(st.blocks_used, 0);
+  assert_int_equal(st.bytes_cached, 10u * (64u + 16u));
+  assert_int_equal(st.bytes_peak, full.bytes_used);
+  for (int i = 0; i < 10; i++) p[i] = arena_malloc(a, 64); /* all from the cache */
+  st = arena_stats(a);
+  assert_int_equal(st.bytes_used, full.bytes_used);
+  assert_int_equal(st.bytes_peak, full.bytes_used);
+  assert_int_equal(st.bytes_cached, 0);
+  assert_int_equal(arena_check(a), 0);
+}
+
+/* Each class holds a bounded number of bytes; the rest is freed as before. */
+static void cache_is_bounded_per_class(void **state) {
+  (void)state;
+  Arena *a = arena_init(g_mem, sizeof g_mem);
+  void *p[200];
+  for (int i = 0; i < 200; i++) p[i] = arena_malloc(a, 16);
+  for (int i = 0; i < 200; i++) arena_free(a, p[i]);
+  ArenaStats st = arena_stats(a);
+  assert_true(st.bytes_cached > 0 && st.bytes_cached <= 2048u); /* CACHE_CLASS_BYTES_MAX of one class */
+  assert_int_equal(st.bytes_cached % 32u, 0);
+  assert_int_equal(arena_check(a), 0);
+  /* Every class full at once stays within its bound too. */
+  void *q[16][64];
+  for (int c = 0; c < 16; c++)
+    for (int i = 0; i < 64; i++) q[c][i] = arena_malloc(a, (size_t)(c + 1) * 16u);
+  for (int c = 0; c < 16; c++)
+    for (int i = 0; i < 64; i++) arena_free(a, q[c][i]);
+  assert_true(arena_stats(a).bytes_cached <= 16u * 2048u);
+  assert_int_equal(arena_check(a), 0);
+}
+
+/* An arena filled with small blocks, all freed into caches, still serves one large request:
+   the caches are given back and coalesced before the allocator would answer NULL. */
+static void cache_gives_back_before_exhaustion(void **state) {
+  (void)state;
+  Arena *a = arena_init(g_mem, sizeof g_mem);
+  size_t total = arena_stats(a).largest_free;
+  static void *p[ARENA_TEST_BYTES / 32u];
+  size_t n = 0;
+  while ((p[n] = arena_malloc(a, 16)) != NULL) n++;
+  assert_true(n > 1000);
+  uint64_t failed = arena_stats(a).failed_allocs;
+  /* Free every block, interleaving the classes' caps with real frees, then ask for nearly all of it. */
+  for (size_t i = 0; i < n; i++) arena_free(a, p[i]);
+  assert_true(arena_stats(a).bytes_cached > 0);
+  void *big = arena_malloc(a, total - 64);
+  assert_non_null(big);
+  assert_int_equal(arena_stats(a).failed_allocs, failed);
+  assert_int_equal(arena_stats(a).bytes_cached, 0);
+  assert_int_equal(arena_check(a), 0);
+  arena_free(a, big);
+  assert_int_equal(arena_stats(a).largest_free, total);
+}
+
+/* Cached blocks pin their places: freed small blocks between large ones do not merge until the
+   caches are trimmed, and then the arena is one block again. */
+static void cache_fragmentation_recovers_on_trim(void **state) {
+  (void)state;
+  Arena *a = arena_init(g_mem, sizeof g_mem);
+  size_t total = arena_stats(a).largest_free;
+  void *small[64], *large[64];
+  for (int i = 0; i < 64; i++) {
+    small[i] = arena_malloc(a, 100);
+    large[i] = arena_malloc(a, 2000);
+  }
+  for (int i = 0; i < 64; i++) arena_free(a, large[i]);
+  for (int i = 0; i < 64; i++) arena_free(a, small[i]);
+  ArenaStats st = arena_stats(a);
+  assert_int_equal(st.bytes_used, 0);
+  assert_true(st.bytes_cached > 0);
+  assert_true(st.largest_free < total);
+  assert_int_equal(arena_check(a), 0);
+  arena_trim(a);
+  assert_int_equal(arena_stats(a).largest_free, total);
   assert_int_equal(arena_check(a), 0);
 }
 
@@ -188,6 +301,11 @@ int main(void) {
       cmocka_unit_test(realloc_in_place_and_zero),
       cmocka_unit_test(whole_arena_reset),
       cmocka_unit_test(init_refuses_bad_blocks),
+      cmocka_unit_test(cache_reuses_freed_small_blocks),
+      cmocka_unit_test(cache_keeps_exact_accounting),
+      cmocka_unit_test(cache_is_bounded_per_class),
+      cmocka_unit_test(cache_gives_back_before_exhaustion),
+      cmocka_unit_test(cache_fragmentation_recovers_on_trim),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,6 +30,9 @@ typedef struct Handle {
 } Handle;
 
 static Handle g_handles[HAL_HANDLES_MAX];
+/* One past the highest handle ever used: each pump turn scans only that far (a hive uses a handful
+   of the HAL_HANDLES_MAX, and the full scan was a third of the pump's own cost per 9P request). */
+static int g_handles_top;
 static int g_uart_in = -1, g_uart_out = -1;
 static int g_uart_ready;
 
@@ -72,7 +75,7 @@ void hal_wait_until(uint64_t deadline_us) {
     pfd[n].events = POLLIN;
     map[n++] = -1;
   }
-  for (int i = 0; i < HAL_HANDLES_MAX; i++) {
+  for (int i = 0; i < g_handles_top; i++) {
     g_handles[i].ready = 0;
     if (g_handles[i].fd < 0) continue;
     pfd[n].fd = g_handles[i].fd;
@@ -148,6 +151,7 @@ static int handle_new(int fd) {
       g_handles[i].fd = fd;
       g_handles[i].want_write = 0;
       g_handles[i].ready = 0;
+      if (i >= g_handles_top) g_handles_top = i + 1;
       return i;
     }
   close(fd);

@@ -18,6 +18,17 @@ test('ninedoor bind: a queen bind aliases a path for that session only, logs the
   ok(a.kind === 'Rgetattr' && b.kind === 'Rgetattr' && a.qid.path === b.qid.path, 'same node, same qid');
 });
 
+test('ninedoor bind: a bind over a path just walked takes effect at once (walk steps are remembered per mount table)', () => {
+  const h = hive();
+  const q = h.client();
+  h.door.log('hello');
+  equal(q.cat('/proc/boot'), 'Cohesix boot: root-task online\n');
+  // Through SessionView, so no walk in between replaces the step remembered for /proc.
+  equal(q.ns.bind('/log', '/proc'), null);
+  refused(q.walk('/proc/boot'), Errno.ENOENT, '/proc now shows /log');
+  equal(q.cat('/proc/queen.log'), q.cat('/log/queen.log'));
+});
+
 test('ninedoor mount: `logs` mounts /log; the longest prefix wins', () => {
   const h = hive();
   const q = h.client();

@@ -33,6 +33,8 @@ export function showPath(p: readonly string[]): string {
 
 export class MountTable {
   private readonly entries: MountEntry[] = [];
+  /** Bumped by every change, so a walk step remembered under older mounts is not reused (nssession.ts). */
+  version = 0;
 
   /** View path → canonical path: longest mount prefix first, then the /worker/<id> alias. */
   rewrite(view: readonly string[]): readonly string[] {
@@ -54,6 +56,7 @@ export class MountTable {
     if (i >= 0) this.entries.splice(i, 1);
     else if (this.entries.length >= BINDS_PER_SESSION_MAX) return new NineError('TooBig', `more than ${BINDS_PER_SESSION_MAX} binds in one session`);
     this.entries.push({ at: [...at], target: [...target] });
+    this.version++;
     return null;
   }
 

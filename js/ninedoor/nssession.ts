@@ -14,6 +14,9 @@ export interface Handle {
   readonly view: readonly string[];
   readonly canon: readonly string[];
   readonly node: NsNode;
+  /** The last plain step walked from here and the mount table version it was made under (see walk). */
+  step?: Handle;
+  stepMounts?: number;
 }
 
 /** A worker record as far as a session needs it. */
@@ -107,6 +110,8 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
   private bandwidthLeft: bigint | null = null;
   private advancesLeft: number | null = null;
   private resumesLeft: number | null = null;
+  /** The IoContext of the last open (see open). */
+  private lastIo: SessionIo | null = null;
   /** Set while NineDoor itself revokes this session, so the revocation is not reported back as new. */
   quiet = false;
   ended = false;
@@ -217,11 +222,21 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
 
   walk(h: Handle, name: string, who: Principal): Answer<Handle> {
     if (h.node.gone) return new NineError('NotFound', 'node removed');
+    const seesAll = roleSeesAll(who) && who.claims?.scopes == null;
+    // The step walked last from this handle, when nothing it was made from has changed: the same
+    // name under the same mounts (so the same view and canonical path) to the same child node.
+    // A principal with no checks to run gets it as is; a path array, a rewrite and a handle per
+    // step were most of a Twalk's cost inside quickjs-ng.
+    const step = h.step;
+    if (seesAll && step !== undefined && h.stepMounts === this.mounts.version && step.view[step.view.length - 1] === name &&
+      h.node instanceof DirNode && h.node.child(name) === step.node) {
+      return step;
+    }
     const view = h.view.concat(name);
     const canon = this.mounts.rewrite(view);
     // Spec §5.3: policy for the full target and every prefix (a bind can jump to an unchecked
     // subtree). A principal the role view and no scope can refuse skips making the prefixes.
-    if (!roleSeesAll(who) || who.claims?.scopes != null) {
+    if (!seesAll) {
       for (let k = 0; k <= canon.length; k++) {
         const denied = this.refuse(who, k === canon.length ? canon : canon.slice(0, k), 'walk');
         if (denied !== null) return denied;
@@ -230,7 +245,13 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
     const plain = canon.length === h.canon.length + 1 && isPrefix(h.canon, canon) && canon[canon.length - 1] === name;
     const node = plain && h.node instanceof DirNode ? h.node.child(name) : this.door.lookup(canon);
     if (node === undefined) return new NineError('NotFound', `${showPath(view)}: no such file`);
-    return { view, canon, node };
+    const next: Handle = { view, canon, node, step: undefined, stepMounts: undefined };
+    if (plain) {
+      // One step remembered per handle: memory stays bounded by the handles fids hold, and their depth.
+      h.step = next;
+      h.stepMounts = this.mounts.version;
+    }
+    return next;
   }
 
   getattr(h: Handle): Answer<NodeAttr> {
@@ -261,7 +282,10 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
     // Read first, then write (read-write asks both), as a refusal names the first verb denied.
     const denied = (access !== 'write' ? this.refuse(who, h.canon, 'read') : null) ?? (access !== 'read' ? this.refuse(who, h.canon, 'write') : null);
     if (denied !== null) return denied;
-    const io = new SessionIo(this, this.door, who, h.canon);
+    // The last open's context serves again for the same principal and path: it holds nothing
+    // per open, and a fresh one per open cost as much as the rest of a read-only open.
+    let io = this.lastIo;
+    if (io === null || io.who !== who || io.canon !== h.canon) io = this.lastIo = new SessionIo(this, this.door, who, h.canon);
     const f = h.node.open(access, io);
     if (f instanceof NineError || who.claims === null) return f;
     return this.metered(f, who, h);

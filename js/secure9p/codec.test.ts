@@ -1,7 +1,7 @@
 // Round trips for every message kind, and the decode errors the session turns into Rlerror.
 import { test, equal, deepEqual, ok, throws } from '../testkit/index.js';
 import { fromHex } from '../bytes/utf8.js';
-import { decodeFrame, decodeRequest, encodeMessage } from './codec.js';
+import { decodeFrame, decodeRequest, encodeMessage, encodeRclunk, encodeRlopen, encodeRread, encodeRwalk } from './codec.js';
 import { DecodeError, EncodeError } from './errors.js';
 import type { Message, Qid } from './messages.js';
 import { MessageType, REFUSED_REQUESTS } from './opcodes.js';
@@ -108,6 +108,56 @@ test('decode refuses: an unknown message type, with its tag', () => {
 test('decode refuses: truncated body and trailing bytes', () => {
   decodeFails(frame(MessageType.Tclunk, 3, [1, 0]), 'Invalid', 'truncated fid', 3);
   decodeFails(frame(MessageType.Tclunk, 3, [1, 0, 0, 0, 9]), 'Invalid', '1 trailing bytes', 3);
+});
+
+test('decode: the small requests read straight from their bytes give every field, edges included, and refuse any other size', () => {
+  const u64s = [0n, 1n, 0xffffffffn, 0x100000000n, big, 0xffffffffffffffffn];
+  const u32s = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff];
+  const ms: Message[] = [];
+  for (const a of u32s) {
+    ms.push({ kind: 'Tclunk', tag: 0xffff, fid: a }, { kind: 'Tlopen', tag: 1, fid: a, flags: u32s[(a % 5) | 0] });
+    for (const o of u64s) ms.push({ kind: 'Tread', tag: 2, fid: a, offset: o, count: a }, { kind: 'Tgetattr', tag: 3, fid: a, requestMask: o });
+    ms.push({ kind: 'Twalk', tag: 4, fid: a, newfid: (a ^ 1) >>> 0, names: ['proc', 'boot', 'x'.repeat(33), 'x'.repeat(255), '\u00e9t\u00e9', 'a'] });
+  }
+  for (const m of ms) {
+    const bytes = encodeMessage(m);
+    const d = decodeFrame(bytes);
+    ok(d.ok, d.ok ? '' : d.error.message);
+    deepEqual(d.message, m);
+    // One byte short or one byte over (size field fixed up): the reader's refusal, with the tag.
+    const short = bytes.slice(0, bytes.length - 1);
+    new DataView(short.buffer).setUint32(0, short.length, true);
+    const long = new Uint8Array(bytes.length + 1);
+    long.set(bytes);
+    new DataView(long.buffer).setUint32(0, long.length, true);
+    for (const b of [short, long]) {
+      const e = decodeFrame(b);
+      ok(!e.ok && e.error.code === 'Invalid' && e.error.tag === m.tag, `${m.kind} of ${b.length} bytes refused`);
+    }
+  }
+  decodeFails(frame(MessageType.Tread, 3, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 'Invalid', 'truncated count', 3);
+  decodeFails(frame(MessageType.Tgetattr, 3, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7]), 'Invalid', '1 trailing bytes', 3);
+  decodeFails(frame(MessageType.Tlopen, 3, [1, 0, 0, 0, 0, 0, 0]), 'Invalid', 'truncated flags', 3);
+});
+
+test('encode: the small replies from their fields are the bytes encodeMessage gives; null where it refuses', () => {
+  const m = MSIZE_MAX_BYTES;
+  deepEqual(encodeRclunk(0xffff), encodeMessage({ kind: 'Rclunk', tag: 0xffff }));
+  deepEqual(encodeRlopen(5, q, 8168, m), encodeMessage({ kind: 'Rlopen', tag: 5, qid: q, iounit: 8168 }));
+  const data = new Uint8Array([1, 2, 3, 0, 255]);
+  deepEqual(encodeRread(6, data, m), encodeMessage({ kind: 'Rread', tag: 6, data }));
+  deepEqual(encodeRread(6, new Uint8Array(m - 11), m), encodeMessage({ kind: 'Rread', tag: 6, data: new Uint8Array(m - 11) }));
+  for (const n of [0, 1, 8]) {
+    const qids = Array.from({ length: n }, (_, i) => ({ type: 0x80, version: i, path: BigInt(i) << 40n }));
+    deepEqual(encodeRwalk(4, qids, m), encodeMessage({ kind: 'Rwalk', tag: 4, qids }));
+  }
+  equal(encodeRclunk(0x10000), null, 'tag out of range');
+  equal(encodeRlopen(5, { type: 0, version: 0, path: 1n << 64n }, 8168, m), null, 'qid path out of range');
+  equal(encodeRlopen(5, q, -1, m), null, 'iounit out of range');
+  equal(encodeRread(6, new Uint8Array(m - 10), m), null, 'past msize');
+  equal(encodeRwalk(4, Array.from({ length: 9 }, () => q), m), null, 'more qids than a walk has names');
+  // The scratch went back each time: a frame encoded now is whole and independent.
+  deepEqual(encodeRclunk(8), encodeMessage({ kind: 'Rclunk', tag: 8 }));
 });
 
 function walkFrame(tag: number, names: number[][]): Uint8Array {

@@ -1,7 +1,7 @@
 // Tests for the walk-name rules on strings and bytes (the byte form is also covered through the codec tests).
 import { test, equal } from '../testkit/index.js';
 import { utf8Decode, utf8Encode } from '../bytes/utf8.js';
-import { nameBytesProblem, nameFromBytes, nameProblem } from './names.js';
+import { nameBytesProblem, nameFromBytes, nameProblem, walkNameAt } from './names.js';
 
 /** nameFromBytes must agree with the byte rules and UTF-8 decoding (its regex path runs in both engines). */
 export function checkNameFromBytes(b: Uint8Array): void {
@@ -33,4 +33,23 @@ test('names: nameFromBytes takes exactly the names nameBytesProblem accepts, dec
     check(new Uint8Array([a]));
     for (const b of edges) check(new Uint8Array([a, b]));
   }
+});
+
+test('names: walkNameAt answers as nameFromBytes, the first time and from its cache, at any offset', () => {
+  const names = ['proc', 'boot', 'queen.log', 'worker-1', 'x'.repeat(32), 'x'.repeat(33), '\u00e9t\u00e9', '.', '..', 'a/b', ''];
+  for (let round = 0; round < 3; round++) {
+    for (const s of names) {
+      const b = utf8Encode(s);
+      const framed = new Uint8Array(b.length + 5);
+      framed.set(b, 3);
+      equal(walkNameAt(framed, 3, b.length), nameFromBytes(b), `${JSON.stringify(s)} round ${round}`);
+    }
+  }
+  // Names that land in one slot (same length, first and last byte) are told apart by every byte.
+  equal(walkNameAt(utf8Encode('pxoc'), 0, 4), 'pxoc');
+  equal(walkNameAt(utf8Encode('proc'), 0, 4), 'proc');
+  equal(walkNameAt(utf8Encode('pxoc'), 0, 4), 'pxoc');
+  // A refused name is never remembered: the same slot's accepted name does not answer for it.
+  equal(walkNameAt(new Uint8Array([0x70, 0x2f, 0x63]), 0, 3), null);
+  equal(walkNameAt(new Uint8Array([0x70, 0x00, 0x63]), 0, 3), null);
 });

@@ -1,5 +1,5 @@
 // The Secure9P session engine: one client's state machine, transport-agnostic (whole frames in, frames out via send).
-import { decodeRequestMessage, direntBytes, encodeMessage } from './codec.js';
+import { decodeRequestMessage, direntBytes, encodeMessage, encodeRclunk, encodeRlopen, encodeRread, encodeRwalk } from './codec.js';
 import { DecodeError, EncodeError, Errno, NineError } from './errors.js';
 import { FidTable } from './fids.js';
 import type { Access, Answer, AttachGrant, DirEntry, FileServer, NodeAttr, OpenFile, Principal } from './fileserver.js';
@@ -107,6 +107,8 @@ export class Session<N> {
   private expiresAtMs: number | null = null;
   private revoked: string | null = null;
   private principal: Principal | null = null;
+  /** The frame a handler just encoded for its own reply (see fresh()): sent as it is, not copied. */
+  private freshFrame: Uint8Array | null = null;
 
   constructor(private readonly o: SessionOptions<N>) {
     this.opsLeft = o.opsMax ?? null;
@@ -213,8 +215,10 @@ export class Session<N> {
 
   private reply(tag: number, r: Outcome): void {
     if (r instanceof Uint8Array) {
-      // Encoded already (a StatMemo's frame): a copy, since the transport may keep what it sends.
-      const frame = r.slice();
+      // Encoded already: a StatMemo's frame is copied, since the transport may keep what it sends;
+      // a frame encoded for this reply alone goes as it is.
+      const frame = r === this.freshFrame ? r : r.slice();
+      this.freshFrame = null;
       frame[5] = tag & 0xff;
       frame[6] = tag >>> 8;
       if (this.o.trace) this.trace(`9p -> ${messageTypeName(frame[4])} tag=${tag}`);
@@ -227,6 +231,16 @@ export class Session<N> {
       else this.trace(`9p -> ${msg.kind} tag=${tag}`);
     }
     this.o.send(this.encode(tag, msg));
+  }
+
+  /**
+   * A reply a handler encoded itself (encodeRclunk and kin), marked so reply() sends it without a
+   * copy. Null (a field out of range) makes the handler answer with the message instead, so the
+   * ordinary encode path turns it into EIO and logs why, as for every other reply.
+   */
+  private fresh(frame: Uint8Array | null): Uint8Array | null {
+    this.freshFrame = frame;
+    return frame;
   }
 
   /** A reply's frame; a reply our own code built out of bounds goes out as EIO instead. */
@@ -388,7 +402,7 @@ export class Session<N> {
     const entry: FidEntry<N> = { node, qid, who, open: null, stat: null };
     if (m.newfid === m.fid) this.fids.replace(m.fid, entry);
     else this.fids.bind(m.newfid, entry);
-    return { kind: 'Rwalk', tag: m.tag, qids };
+    return this.fresh(encodeRwalk(m.tag, qids, this.msizeBytes)) ?? { kind: 'Rwalk', tag: m.tag, qids };
   }
 
   /** One step taken: its qid joins the reply. */
@@ -443,7 +457,8 @@ export class Session<N> {
 
   private openDone(m: Tlopen, e: FidEntry<N>, access: Access, file: OpenFile, listing: DirEntry[] | null): Outcome {
     e.open = { access, file, listing };
-    return { kind: 'Rlopen', tag: m.tag, qid: e.qid, iounit: this.msizeBytes - IO_HEADER_BYTES };
+    const iounit = this.msizeBytes - IO_HEADER_BYTES;
+    return this.fresh(encodeRlopen(m.tag, e.qid, iounit, this.msizeBytes)) ?? { kind: 'Rlopen', tag: m.tag, qid: e.qid, iounit };
   }
 
   private read(m: Tread): Maybe<Outcome> {
@@ -476,7 +491,8 @@ export class Session<N> {
 
   private readDone(m: Tread, count: number, data: Uint8Array | NineError): Outcome {
     if (data instanceof NineError) return data;
-    return { kind: 'Rread', tag: m.tag, data: data.length > count ? data.subarray(0, count) : data };
+    const d = data.length > count ? data.subarray(0, count) : data;
+    return this.fresh(encodeRread(m.tag, d, this.msizeBytes)) ?? { kind: 'Rread', tag: m.tag, data: d };
   }
 
   private write(m: Twrite): Maybe<Outcome> {
@@ -502,7 +518,7 @@ export class Session<N> {
     const e = this.fids.clunk(m.fid);
     if (e instanceof NineError) return e;
     this.closeOpen(e);
-    return { kind: 'Rclunk', tag: m.tag };
+    return this.fresh(encodeRclunk(m.tag)) ?? { kind: 'Rclunk', tag: m.tag };
   }
 
   private getattr(m: Tgetattr): Maybe<Outcome> {

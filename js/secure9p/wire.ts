@@ -1,6 +1,7 @@
 // Little-endian cursors over one frame: the reader never reads past its end, the writer never grows past its cap.
 import { utf8Decode, utf8Encode } from '../bytes/utf8.js';
 import type { Qid } from './messages.js';
+import { nameBytesProblem, walkNameAt } from './names.js';
 import { MSIZE_MAX_BYTES, QID_BYTES } from './limits.js';
 
 /** Raised inside the codec only; decodeFrame turns it into a DecodeError value. */
@@ -86,6 +87,21 @@ export class Reader {
     const p = this.pos;
     this.pos = p + 2;
     return this.bytes(this.buf[p] | (this.buf[p + 1] << 8), what);
+  }
+
+  /**
+   * A Twalk name: len[2] + bytes that walkNameAt accepts, as a string; a refused name throws with
+   * nameBytesProblem's reason. No view of the bytes is made for a name walked before.
+   */
+  walkName(): string {
+    const p = this.pos;
+    if (this.end - p < 2) throw new WireFault('Invalid', 'truncated walk name length');
+    const len = this.buf[p] | (this.buf[p + 1] << 8);
+    if (this.end - p - 2 < len) throw new WireFault('Invalid', 'truncated walk name');
+    const name = walkNameAt(this.buf, p + 2, len);
+    if (name === null) throw new WireFault('Invalid', nameBytesProblem(this.buf.subarray(p + 2, p + 2 + len)) as string);
+    this.pos = p + 2 + len;
+    return name;
   }
 
   /** len[2] + strict UTF-8 without NUL (spec §5.1). */
