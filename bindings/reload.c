@@ -170,28 +170,36 @@ static void drop_slot(TaskSlot *s) {
   memset(s, 0, sizeof *s);
 }
 
-int fw_reload(TaskSlot *old, const uint8_t *qbc, size_t qbc_len, ReloadReport *out, char *err, size_t err_len) {
-  memset(out, 0, sizeof *out);
-  uint64_t t0 = hal_clock_us();
+/* What reload and setBundle both check first: the image's profile, the size, the .qbc header,
+   hash and engine fingerprint (the same qbc_parse as boot). 0, or a RELOAD_E_* with err filled. */
+static int check_bytecode(const uint8_t *qbc, size_t qbc_len, QbcFile *q, char *err, size_t err_len) {
   const char *refusal = reload_profile_refusal();
   if (refusal) {
     snprintf(err, err_len, "%s", refusal);
     return RELOAD_E_POLICY;
   }
-  if (!old->used || !old->started || old->task.state != TASK_RUNNING) {
-    snprintf(err, err_len, "task %s is not running", old->label);
-    return RELOAD_E_STATE;
-  }
   if (qbc_len > RELOAD_BYTECODE_BYTES_MAX) {
     snprintf(err, err_len, "bytecode of %zu bytes exceeds %u", qbc_len, RELOAD_BYTECODE_BYTES_MAX);
     return RELOAD_E_BYTECODE;
   }
-  QbcFile q;
-  QbcError qe = qbc_parse(qbc, qbc_len, engine_id(), &q);
+  QbcError qe = qbc_parse(qbc, qbc_len, engine_id(), q);
   if (qe != QBC_OK) {
     snprintf(err, err_len, "bytecode refused: %s", qbc_error_text(qe));
     return RELOAD_E_BYTECODE;
   }
+  return 0;
+}
+
+int fw_reload(TaskSlot *old, const uint8_t *qbc, size_t qbc_len, ReloadReport *out, char *err, size_t err_len) {
+  memset(out, 0, sizeof *out);
+  uint64_t t0 = hal_clock_us();
+  if (!reload_profile_refusal() && (!old->used || !old->started || old->task.state != TASK_RUNNING)) {
+    snprintf(err, err_len, "task %s is not running", old->label);
+    return RELOAD_E_STATE;
+  }
+  QbcFile q;
+  int bad = check_bytecode(qbc, qbc_len, &q, err, err_len);
+  if (bad) return bad;
   TaskSlot *n = NULL;
   for (unsigned i = 0; i < TASKS_MAX && !n; i++)
     if (!g_fw.slots[i].used) n = &g_fw.slots[i];
@@ -289,21 +297,9 @@ int fw_reload(TaskSlot *old, const uint8_t *qbc, size_t qbc_len, ReloadReport *o
 }
 
 int fw_set_bundle(const ManifestTask *spec, const uint8_t *qbc, size_t qbc_len, char *err, size_t err_len) {
-  const char *refusal = reload_profile_refusal();
-  if (refusal) {
-    snprintf(err, err_len, "%s", refusal);
-    return RELOAD_E_POLICY;
-  }
-  if (qbc_len > RELOAD_BYTECODE_BYTES_MAX) {
-    snprintf(err, err_len, "bytecode of %zu bytes exceeds %u", qbc_len, RELOAD_BYTECODE_BYTES_MAX);
-    return RELOAD_E_BYTECODE;
-  }
   QbcFile q;
-  QbcError qe = qbc_parse(qbc, qbc_len, engine_id(), &q);
-  if (qe != QBC_OK) {
-    snprintf(err, err_len, "bytecode refused: %s", qbc_error_text(qe));
-    return RELOAD_E_BYTECODE;
-  }
+  int bad = check_bytecode(qbc, qbc_len, &q, err, err_len);
+  if (bad) return bad;
   unsigned i = (unsigned)(spec - g_fw.manifest->tasks);
   uint8_t *copy = malloc(q.payload_bytes);
   if (!copy) {

@@ -114,6 +114,11 @@ export class ConsoleClient {
       const b = link.send('PING');
       if (b !== null) return b;
     }
+    return this.collect(link, label, mode);
+  }
+
+  /** Reads one request's answer within the reply deadline. */
+  private async collect(link: ConsoleLink, label: string, mode: CollectMode): Promise<Collected | CohshError> {
     const c = new StreamCollector(label, mode);
     const deadline = monotonicMs() + this.opts.retry.timeoutMs;
     while (!c.done()) {
@@ -238,26 +243,14 @@ export class ConsoleClient {
       let sent = 0;
       let answered = 0;
       let ok = true;
-      const deadlineFor = (): number => monotonicMs() + this.opts.retry.timeoutMs;
       while (answered < sent || (ok && sent < lines.length)) {
         while (ok && sent < lines.length && sent - answered < window) {
           const e = link.send(lines[sent]);
           if (e !== null) return e;
           sent++;
         }
-        const c = new StreamCollector(label, 'ack');
-        const deadline = deadlineFor();
-        while (!c.done()) {
-          const l = await link.readLine(deadline);
-          if (l === null) {
-            link.close();
-            this.dropLink(link, 'reply timeout');
-            return new CohshError('timeout', `no ${label} reply from ${this.opts.transport.endpoint} within ${this.opts.retry.timeoutMs} ms; connection closed`);
-          }
-          if (l instanceof CohshError) return l;
-          c.feed(l);
-        }
-        const r = c.result();
+        const r = await this.collect(link, label, 'ack');
+        if (r instanceof CohshError) return r;
         answered++;
         acks.push(...r.acks);
         if (!r.ok) ok = false;
