@@ -2,12 +2,13 @@
 //
 // Why not NineClient: a heartbeat worker needs five requests, and the general client with the full
 // codec costs its runtime ~130 KiB of arena; this keeps an idle worker's quota small (bench:
-// "smallest arena, idle worker-heart"). Frames are built with the codec's own Reader/Writer, and
-// one request is in flight at a time (tag 1), which is all a worker appending on a tick needs.
+// "smallest arena, idle worker-heart"). Frames are built with frame.ts's small cursors (the server
+// codec's carry fast paths a worker would pay for in arena), and one request is in flight at a
+// time (tag 1), which is all a worker appending on a tick needs.
 import { utf8Encode } from '../bytes/utf8.js';
 import { errorFromErrno, NineError } from '../secure9p/errors.js';
 import { MSIZE_MAX_BYTES } from '../secure9p/limits.js';
-import { Reader, Writer } from '../secure9p/wire.js';
+import { FrameIn, FrameOut } from './frame.js';
 
 const TVERSION = 100;
 const TATTACH = 104;
@@ -29,7 +30,7 @@ const WALK_NAMES_MAX = 8;
 
 interface Pending {
   rtype: number;
-  resolve(r: Reader | NineError): void;
+  resolve(r: FrameIn | NineError): void;
   deadline: number;
 }
 
@@ -44,7 +45,7 @@ export class Appender {
   receive(frame: Uint8Array): void {
     const p = this.pending;
     if (!p || frame.length < 7) return;
-    const r = new Reader(frame, 7, frame.length);
+    const r = new FrameIn(frame, 7);
     const type = frame[4];
     this.pending = null;
     if (type === RLERROR) {
@@ -76,15 +77,14 @@ export class Appender {
     p?.resolve(new NineError('Closed', reason));
   }
 
-  private request(type: number, tag: number, body: (w: Writer) => void): Promise<Reader | NineError> {
+  private request(type: number, tag: number, body: (w: FrameOut) => void): Promise<FrameIn | NineError> {
     if (this.closed !== null) return Promise.resolve(new NineError('Closed', this.closed));
     if (this.pending) return Promise.resolve(new NineError('Busy', 'a request is already in flight'));
-    const w = new Writer(this.msize);
+    const w = new FrameOut(this.msize);
     w.u32(0);
     w.u8(type);
     w.u16(tag);
     body(w);
-    w.patchU32(0, w.offset());
     return new Promise((resolve) => {
       this.pending = { rtype: type + 1, resolve, deadline: this.nowMs() + APPENDER_REQUEST_TIMEOUT_MS };
       this.send(w.finish());
@@ -109,7 +109,7 @@ export class Appender {
     try {
       return await this.openSteps(ticket, path);
     } catch (e) {
-      // A truncated reply body (the Reader refuses to read past it) is a protocol error, not a crash.
+      // A truncated reply body (FrameIn refuses to read past it) is a protocol error, not a crash.
       return new NineError('Invalid', `malformed reply: ${(e as Error).message}`);
     }
   }

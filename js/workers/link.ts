@@ -1,9 +1,12 @@
 // A worker's Secure9P link to NineDoor over its linked channel (endpoint 1, routed session 0).
 import type { Caps } from '../caps/index.js';
-import { NineClient } from '../secure9p/client.js';
 import { decodeWire, encodeWire, WIRE_CLOSE, WIRE_FRAME } from '../ninedoor/wire.js';
 
-/** What carries a worker's replies: the general NineClient or the small Appender. */
+/**
+ * What carries a worker's replies: the general NineClient or the small Appender. This module
+ * imports neither: the codec builds its tables when loaded, so importing it would cost every
+ * worker that bundles link.ts its arena, used or not.
+ */
 export interface FrameSink {
   receive(frame: Uint8Array): void;
   expire(): void;
@@ -19,12 +22,6 @@ const EXPIRE_INTERVAL_MS = 1000;
 /** Sends one 9P frame to NineDoor on the worker's routed session. */
 export function sendToNineDoor(caps: Caps, frame: Uint8Array): void {
   caps.channel.send(NINEDOOR_EP, encodeWire(WIRE_FRAME, WORKER_SESSION, frame));
-}
-
-export function nineDoorClient(caps: Caps, onClosed: (reason: string) => void): NineClient {
-  const client = new NineClient({ send: (frame) => sendToNineDoor(caps, frame), nowMs: () => caps.timer.nowMs() });
-  routeNineDoor(caps, client, onClosed);
-  return client;
 }
 
 /** Routes NineDoor's replies on the worker's session to `sink`, and times out its requests. */
