@@ -68,8 +68,8 @@ function heartVariant(src, tag) {
   const f = join(src, 'js/workers/heart/main.ts');
   const base = readFileSync(join(ROOT, 'js/workers/heart/main.ts'), 'utf8');
   let s = base.replaceAll(RECORD, `JSON.stringify({ tick, bench: '${tag}', ts_ms`);
-  s = s.replace('      attached = true;\n      return beat();',
-    `      attached = true;\n      void appender.append(\`\${JSON.stringify({ tick, bench: '${tag}', resumed: true })}\\n\`);\n      return beat();`);
+  s = s.replace('      appender.resume(resumed.msize);\n      return beat();',
+    `      appender.resume(resumed.msize);\n      void appender.append(\`\${JSON.stringify({ tick, bench: '${tag}', resumed: true })}\\n\`);\n      return beat();`);
   if (!s.includes('resumed: true') || !s.includes(`bench: '${tag}', ts_ms`)) throw new Error('heart/main.ts changed shape: update bench/reload.mjs');
   writeFileSync(f, s);
 }

@@ -45,7 +45,7 @@ RECORD_RE = re.compile(r'^\{"tick":(\d+),(?:"note":"([a-z0-9]+)",)?"ts_ms":(\d+)
 RECORD_TEXT = "tick, ts_ms:"
 MAIN_TEXT = "function main(caps, config) {"
 RESTORE_TEXT = "restore: (s) => {"
-SNAPSHOT_TEXT = "snapshot: () => (attached ? { tick, msize: appender.msizeBytes() } : { tick }),"
+SNAPSHOT_TEXT = "snapshot: () => (timer !== 0 ? { tick, msize: appender.msizeBytes() } : { tick }),"
 SNAPSHOT_LOOPS_TEXT = "snapshot: () => ({ tick, toJSON() { for (;;) {} } }),"
 
 
@@ -257,32 +257,23 @@ def test_broken_bytecode_is_rolled_back_and_the_old_code_beats_on(hive, variants
     assert "task faulted" not in sim.log.text(log_mark), sim.log.text(log_mark)
 
 
-def test_a_snapshot_whose_json_never_ends_faults_the_old_code_and_the_hive_answers(hive, variants):
+@pytest.mark.parametrize("variant, note, why", [
+    # Its snapshot() never yields JSON text (a toJSON that loops), or reading snapshot off the
+    # handle never returns (a getter): the CPU slice ends it. The old code faulted, as with a
+    # snapshot() that loops (its supervisor decides); the reload is answered and the hive answers on.
+    ("snapshot-loops", "loop", r"snapshot\(\) of the running code faulted"),
+    ("getter-loops", "getter", r"reading snapshot of the running code faulted"),
+])
+def test_a_snapshot_that_never_ends_faults_the_old_code_and_the_hive_answers(hive, variants, variant, note, why):
     sim, op = beating(hive)
     tid = worker_task(sim)[0]
-    code, acks, r = cohsh_reload(sim, "worker-1", variants["snapshot-loops"])
+    code, acks, r = cohsh_reload(sim, "worker-1", variants[variant])
     assert code == 0, explain(r)
-    wait_records(op, lambda r: any(x["note"] == "loop" for x in r), "a beat of the looping variant")
-    # Its snapshot() never yields JSON text: the CPU slice ends it (the old code faulted, as with a
-    # snapshot() that loops; its supervisor decides), the reload is answered and the hive answers on.
+    wait_records(op, lambda r: any(x["note"] == note for x in r), f"a beat of the {variant} variant")
     code, acks, r = cohsh_reload(sim, "worker-1", variants["v2"])
     assert code != 0, explain(r)
     assert re.fullmatch(rf"ERR RELOAD reason=policy detail=rolled-back error=reload of task {tid}: "
-                        r"snapshot\(\) of the running code faulted: cpu slice of \d+ ms exhausted", acks[-1]), acks
-    assert op.request("PING")[0].startswith("OK PING")
-    sim.expect_log(r"\[worker-1\] task faulted: cpu", what="the old code's fault")
-
-
-def test_a_snapshot_getter_that_never_returns_faults_the_old_code_and_the_hive_answers(hive, variants):
-    sim, op = beating(hive)
-    tid = worker_task(sim)[0]
-    code, acks, r = cohsh_reload(sim, "worker-1", variants["getter-loops"])
-    assert code == 0, explain(r)
-    wait_records(op, lambda r: any(x["note"] == "getter" for x in r), "a beat of the getter variant")
-    code, acks, r = cohsh_reload(sim, "worker-1", variants["v2"])
-    assert code != 0, explain(r)
-    assert re.fullmatch(rf"ERR RELOAD reason=policy detail=rolled-back error=reload of task {tid}: "
-                        r"reading snapshot of the running code faulted: cpu slice of \d+ ms exhausted", acks[-1]), acks
+                        rf"{why}: cpu slice of \d+ ms exhausted", acks[-1]), acks
     assert op.request("PING")[0].startswith("OK PING")
     sim.expect_log(r"\[worker-1\] task faulted: cpu", what="the old code's fault")
 

@@ -7,6 +7,7 @@ import { RELOAD_STAGE_BYTES_MAX } from '../../js/root-task/reload.js';
 import type { ConsoleClient } from './client.js';
 import { CohshError } from './errors.js';
 import type { Sink } from './output.js';
+import { QBC_DIGEST_BYTES, QBC_HEADER_BYTES, QBC_MAGIC } from '../image/qbc.js';
 
 /**
  * DATA lines in flight. The console's 8-line inbound queue (spec §15) holds lines only while a
@@ -16,10 +17,10 @@ import type { Sink } from './output.js';
  * A line the hive does drop shows up as `out-of-order`, never as a corrupt file.
  */
 export const RELOAD_PIPELINE_WINDOW = 32;
-/** .qbc header layout (docs/image-format.md): the digest covers header[0..72) and the payload. */
-const QBC_HEADER_BYTES = 104;
-const QBC_DIGEST_OFFSET = 72;
-const QBC_MAGIC = 'COHQBC';
+/** The digest closes the header (docs/image-format.md) and covers header[0..72) and the payload. */
+const QBC_DIGEST_OFFSET = QBC_HEADER_BYTES - QBC_DIGEST_BYTES;
+/** The printable part of the magic: a flipped \r or \n is caught as corrupt by the digest. */
+const QBC_MAGIC_TEXT = QBC_MAGIC.trimEnd();
 
 /** The file's bytes and its header digest (hex), or why it is not a sound .qbc file. */
 export function readQbc(path: string): { bytes: Uint8Array; digest: string } | CohshError {
@@ -31,7 +32,7 @@ export function readQbc(path: string): { bytes: Uint8Array; digest: string } | C
   }
   if (size > RELOAD_STAGE_BYTES_MAX) return new CohshError('check', `reload: ${path} is ${size} bytes; the hive stages at most ${RELOAD_STAGE_BYTES_MAX}`);
   const bytes = new Uint8Array(readFileSync(path));
-  if (bytes.length <= QBC_HEADER_BYTES || Buffer.from(bytes.subarray(0, QBC_MAGIC.length)).toString('latin1') !== QBC_MAGIC) {
+  if (bytes.length <= QBC_HEADER_BYTES || Buffer.from(bytes.subarray(0, QBC_MAGIC_TEXT.length)).toString('latin1') !== QBC_MAGIC_TEXT) {
     return new CohshError('check', `reload: ${path} is not a .qbc bytecode file (build one with cohc)`);
   }
   const digest = Buffer.from(bytes.subarray(QBC_DIGEST_OFFSET, QBC_HEADER_BYTES)).toString('hex');

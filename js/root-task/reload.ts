@@ -1,6 +1,7 @@
 // Root-task's side of RELOAD (dev images): one staged upload at a time, checked, then swapped into the named tasks.
 import type { ReloadResult, TaskInfo } from '../caps/index.js';
 import { isCapError } from '../caps/index.js';
+import { toHex } from '../bytes/utf8.js';
 import { RELOAD_CHUNK_BYTES_MAX, ReloadRefusal, type ReloadOp } from '../console/reload.js';
 
 /** Largest .qbc a RELOAD stages in root-task's arena (the biggest bundle, NineDoor, is ~120 KiB). */
@@ -37,12 +38,6 @@ interface Stage {
   buf: Uint8Array;
   received: number;
   touchedMs: number;
-}
-
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (b[i] < 16 ? '0' : '') + b[i].toString(16);
-  return s;
 }
 
 /** CapError from the firmware's reload → the refusal an operator reads. */
@@ -138,7 +133,7 @@ export class ReloadService {
     if (s === null || s.owner !== session) return new ReloadRefusal('policy', 'no-staged-reload');
     this.stage = null;
     if (s.received !== s.buf.length) return new ReloadRefusal('policy', 'incomplete', `received=${s.received} bytes=${s.buf.length}`);
-    if (hex(s.buf.subarray(QBC_DIGEST_OFFSET, QBC_DIGEST_OFFSET + QBC_DIGEST_BYTES)) !== s.digest) {
+    if (toHex(s.buf.subarray(QBC_DIGEST_OFFSET, QBC_DIGEST_OFFSET + QBC_DIGEST_BYTES)) !== s.digest) {
       return new ReloadRefusal('policy', 'hash-mismatch', '', 'the file does not carry the announced digest');
     }
     const { tasks, isTaskName } = this.targets(s.target);

@@ -54,16 +54,18 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
       },
     };
   }
+  /** The beat's interval; non-zero exactly while the session is open and beating. */
   let timer = 0;
-  let attached = false;
   let resumed: HeartState | null = null;
   let reattaches = 0;
   /** Counts sessions: an append failing because its session was closed for a re-attach is not a stop. */
   let sessionGen = 0;
-  const stop = (why: string): void => {
+  const halt = (): void => {
     caps.timer.clear(timer);
     timer = 0;
-    attached = false;
+  };
+  const stop = (why: string): void => {
+    halt();
     caps.log.write(`heartbeat stopped after ${tick} ticks: ${why}`);
     closeNineDoor(caps);
   };
@@ -72,13 +74,10 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
     // Empty uname: the ticket names the role and the worker (spec §0 attach rules).
     const opened = await appender.open(args.ticket!, ['worker', args.worker_id!, 'telemetry']);
     if (opened instanceof NineError) return stop(`telemetry ring refused: ${opened.message}`);
-    attached = true;
     beat();
   };
   routeNineDoor(caps, appender, (reason) => {
-    caps.timer.clear(timer);
-    timer = 0;
-    attached = false;
+    halt();
     if (reattaches >= HEARTBEAT_REATTACH_MAX) return stop(`${reason} (${HEARTBEAT_REATTACH_MAX} attaches already)`);
     reattaches++;
     sessionGen++;
@@ -101,13 +100,12 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
   caps.timer.setTimeout(() => {
     if (resumed?.msize !== undefined) {
       appender.resume(resumed.msize);
-      attached = true;
       return beat();
     }
     void attach();
   }, 0);
   return {
-    snapshot: (): HeartState => (attached ? { tick, msize: appender.msizeBytes() } : { tick }),
+    snapshot: (): HeartState => (timer !== 0 ? { tick, msize: appender.msizeBytes() } : { tick }),
     restore: (s) => {
       if (!isHeartState(s)) return caps.log.write('reload: heartbeat state not understood; starting afresh');
       tick = s.tick;
