@@ -154,6 +154,14 @@ static JSValue js_net_write(JSContext *ctx, JSValueConst this_val, int argc, JSV
     JS_FreeValue(ctx, JS_GetException(ctx));
     return cap_throw(ctx, CAP_NET, "Invalid", "net.write takes a Uint8Array");
   }
+  /* An optional length sends a prefix: a caller reusing one buffer need not cut a view per write. */
+  if (argc > 2 && !JS_IsUndefined(argv[2])) {
+    double want;
+    if (!JS_IsNumber(argv[2]) || JS_ToFloat64(ctx, &want, argv[2]) < 0 || !(want >= 0) || want > (double)len ||
+        want != (double)(size_t)want)
+      return cap_throw(ctx, CAP_NET, "Invalid", "net.write length is not within the %zu-byte array", len);
+    len = (size_t)want;
+  }
   if (c->send_len + len > NET_SEND_BUFFER_BYTES_MAX)
     return cap_throw(ctx, CAP_NET, "Busy", "send buffer full (%zu queued, %u max)", c->send_len, NET_SEND_BUFFER_BYTES_MAX);
   if (!c->send_buf && !(c->send_buf = malloc(NET_SEND_BUFFER_BYTES_MAX)))
@@ -245,7 +253,7 @@ static JSValue js_net_local_port(JSContext *ctx, JSValueConst this_val, int argc
 
 static const JSCFunctionListEntry net_funcs[] = {
     JS_CFUNC_DEF("localPort", 1, js_net_local_port),
-    JS_CFUNC_DEF("listen", 2, js_net_listen),   JS_CFUNC_DEF("write", 2, js_net_write),
+    JS_CFUNC_DEF("listen", 2, js_net_listen),   JS_CFUNC_DEF("write", 3, js_net_write),
     JS_CFUNC_DEF("pending", 1, js_net_pending), JS_CFUNC_DEF("close", 1, js_net_close),
     JS_CFUNC_DEF("closeListener", 1, js_net_close_listener),
 };

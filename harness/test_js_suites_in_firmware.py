@@ -2,11 +2,13 @@
 import os
 import re
 import subprocess
+import threading
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIM = os.path.join(REPO, "build", "cohesix-sim")
 IMAGE = os.path.join(REPO, "build", "images", "js-tests.img")
-# The suites take well under a second; the bound only keeps a hang from stalling CI.
+# The suites take well under a second; the bound only keeps a hang from stalling CI: a suite
+# awaiting a promise nothing settles leaves the firmware idle and silent, so the run is killed.
 RUN_TIMEOUT_S = 60
 SUMMARY = re.compile(r"^\[js-tests\] (\d+) passed, (\d+) failed$")
 
@@ -16,6 +18,8 @@ def test_js_suites_pass_inside_quickjs_ng():
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines = []
     summary = None
+    killer = threading.Timer(RUN_TIMEOUT_S, proc.kill)
+    killer.start()
     try:
         for line in proc.stderr:
             line = line.rstrip("\n")
@@ -25,9 +29,11 @@ def test_js_suites_pass_inside_quickjs_ng():
                 summary = (int(m.group(1)), int(m.group(2)))
                 break
     finally:
+        killer.cancel()
         proc.terminate()
         proc.wait(timeout=RUN_TIMEOUT_S)
-    assert summary is not None, "no summary line from the js-tests task:\n" + "\n".join(lines[-40:])
+    assert summary is not None, (f"no summary line from the js-tests task within {RUN_TIMEOUT_S} s (a suite hung?):\n"
+                                 + "\n".join(lines[-40:]))
     failures = [l for l in lines if l.startswith("[js-tests] not ok")]
     assert summary[1] == 0, "suites failed inside quickjs-ng:\n" + "\n".join(failures)
     # Every registered suite ran: the count is far above a handful (a broken import would register few).

@@ -79,6 +79,39 @@ test('node caps: an uncaught error in a callback is logged and the task goes on'
   h.stop();
 });
 
+test('node caps: net.write sends a prefix given a length, copies before it returns, and refuses a length past the array', async () => {
+  const logs: string[] = [];
+  const port = await freePort();
+  const bundle = fixture(`export default function main(caps) {
+    const buf = new Uint8Array(8);
+    caps.net.listen({ host: '127.0.0.1', port: ${port} }, {
+      onAccept(sock) {
+        for (const bad of [9, -1, 1.5, NaN]) {
+          try { caps.net.write(sock, buf, bad); caps.log.write('no throw'); } catch (e) { caps.log.write(e.code); }
+        }
+        buf.set([104, 105, 33, 33]);
+        caps.net.write(sock, buf, 2);
+        buf.fill(120);
+        caps.net.write(sock, buf, 0);
+        caps.net.write(sock, buf, 3);
+        caps.net.close(sock);
+      },
+      onData() {},
+      onClose() {},
+    });
+  }`);
+  const h = hive([{ name: 'probe', bundle, grants: ['log', 'net'] }], 'probe', logs);
+  await h.boot(null);
+  await new Promise((r) => setTimeout(r, 50));
+  const sock = connect(port, '127.0.0.1');
+  let got = '';
+  sock.on('data', (b) => (got += b.toString('latin1')));
+  await new Promise<void>((r) => sock.on('close', () => r()));
+  assert.equal(got, 'hixxx', 'the first two bytes as they were when written, then three of the refilled buffer');
+  assert.deepEqual(logs, ['[probe] Invalid', '[probe] Invalid', '[probe] Invalid', '[probe] Invalid']);
+  h.stop();
+});
+
 async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));

@@ -385,15 +385,21 @@ export class NodeHive {
           });
           return id;
         },
-        write(sock, bytes) {
+        write(sock, bytes, length) {
           need('net');
           const c = hive.conns.get(sock);
           if (!c || c.owner !== t.id || c.closing) throw err('net', 'Closed', "socket is closed or not this task's");
           if (!(bytes instanceof Uint8Array)) throw err('net', 'Invalid', 'net.write takes a Uint8Array');
-          if (c.sock.writableLength + bytes.length > NET_SEND_BUFFER_BYTES_MAX) {
+          const n = length ?? bytes.length;
+          if (!Number.isSafeInteger(n) || n < 0 || n > bytes.length) {
+            throw err('net', 'Invalid', `net.write length ${String(length)} is not within the ${bytes.length}-byte array`);
+          }
+          if (c.sock.writableLength + n > NET_SEND_BUFFER_BYTES_MAX) {
             throw err('net', 'Busy', `send buffer full (${c.sock.writableLength} queued, ${NET_SEND_BUFFER_BYTES_MAX} max)`);
           }
-          c.sock.write(bytes);
+          // Copied now, as the firmware's does: Node's socket keeps the array it is given until it
+          // is flushed, and the caller may write its buffer again as soon as this returns.
+          c.sock.write(Buffer.from(bytes.subarray(0, n)));
         },
         pending(sock) {
           need('net');

@@ -66,8 +66,12 @@ export interface ListenHandlers {
 export interface NetCap {
   /** Throws CapError Io (e.g. address in use) or Busy (listener table full). */
   listen(opts: ListenOptions, handlers: ListenHandlers): ListenerId;
-  /** Queues bytes; throws Busy when the socket's bounded send buffer cannot take them all. */
-  write(sock: SocketId, bytes: Uint8Array): void;
+  /**
+   * Queues bytes[0, length) (all of bytes without a length), copied before write returns, so the
+   * caller may reuse its buffer at once; throws Busy when the socket's bounded send buffer cannot
+   * take them all, Invalid for a length past the array.
+   */
+  write(sock: SocketId, bytes: Uint8Array, length?: number): void;
   /** Bytes queued and not yet sent. */
   pending(sock: SocketId): number;
   /** Closes after queued bytes are flushed (bounded linger); onClose follows. */

@@ -58,6 +58,8 @@ export interface NineDoorOptions {
 /** How a transport talks to its session. */
 export interface SessionTransport {
   send(frame: Uint8Array): void;
+  /** Optional: sends buf[0, length), copied before it returns (SessionOptions.sendPart). */
+  sendPart?(buf: Uint8Array, length: number): void;
   /** The stream cannot be resynchronised: drop the connection. */
   close?(reason: string): void;
 }
@@ -213,6 +215,7 @@ export class NineDoor {
     ns.session = new Session<Handle>({
       fs: ns,
       send: t.send,
+      sendPart: t.sendPart,
       close: t.close,
       // The session's own `revoked ...` line is dropped: NineDoor logs revocations once, with the worker id.
       log: (l) => {

@@ -140,15 +140,18 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
       caps.net.close(sock);
       return null;
     }
+    // net.write copies what it queues: the session lends its reply buffer (sendPart), uncopied.
+    const sendPart = (buf: Uint8Array, length: number): void => {
+      try {
+        caps.net.write(sock, buf, length);
+      } catch (e) {
+        caps.log.write(`9p tcp ${peer} dropped: ${(e as Error).message}`);
+        caps.net.close(sock);
+      }
+    };
     const ns = door.openSession({
-      send: (frame) => {
-        try {
-          caps.net.write(sock, frame);
-        } catch (e) {
-          caps.log.write(`9p tcp ${peer} dropped: ${(e as Error).message}`);
-          caps.net.close(sock);
-        }
-      },
+      send: (frame) => sendPart(frame, frame.length),
+      sendPart,
       close: (reason) => {
         caps.log.write(`9p tcp ${peer} closed: ${reason}`);
         caps.net.close(sock);

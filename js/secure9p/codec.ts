@@ -4,6 +4,7 @@ import { HEADER_BYTES, MSIZE_MAX_BYTES, WALK_NAMES_MAX } from './limits.js';
 import type { Dirent, Message, Qid, Request } from './messages.js';
 import { nameProblem, walkNameAt } from './names.js';
 import { MessageType, REFUSED_REQUESTS, messageTypeName, type MessageTypeName, type RefusedRequestName } from './opcodes.js';
+import { putRclunk, putRlopen, putRread, putRwalk, replyBuffer } from './replies.js';
 import { Reader, WireFault, Writer } from './wire.js';
 import { utf8Decode } from '../bytes/utf8.js';
 
@@ -95,20 +96,20 @@ export function decodeMessage(bytes: Uint8Array, msizeBytes: number = MSIZE_MAX_
   }
 }
 
-/** Whole-frame sizes of the fixed-layout requests decodeMessage reads without a reader. */
-const TCLUNK_BYTES = HEADER_BYTES + 4;
-const TGETATTR_BYTES = HEADER_BYTES + 4 + 8;
-const TREAD_BYTES = HEADER_BYTES + 4 + 8 + 4;
-const TLOPEN_BYTES = HEADER_BYTES + 4 + 4;
+/** Whole-frame sizes of the fixed-layout requests decodeMessage (and a server's own fast path) reads without a reader. */
+export const TCLUNK_BYTES = HEADER_BYTES + 4;
+export const TGETATTR_BYTES = HEADER_BYTES + 4 + 8;
+export const TREAD_BYTES = HEADER_BYTES + 4 + 8 + 4;
+export const TLOPEN_BYTES = HEADER_BYTES + 4 + 4;
 /** fid[4] newfid[4] nwname[2], before the names. */
 const TWALK_MIN_BYTES = HEADER_BYTES + 4 + 4 + 2;
 
-function u32At(b: Uint8Array, p: number): number {
+export function u32At(b: Uint8Array, p: number): number {
   return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
 }
 
 /** As Reader.u64: one BigInt when the value fits in 32 bits. */
-function u64At(b: Uint8Array, p: number): bigint {
+export function u64At(b: Uint8Array, p: number): bigint {
   const lo = u32At(b, p);
   const hi = u32At(b, p + 4);
   return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
@@ -118,7 +119,7 @@ function u64At(b: Uint8Array, p: number): bigint {
  * A well-formed Twalk's names read straight from its bytes; null for anything the reader path
  * would refuse (too many names, a truncated or bad name, trailing bytes), so it gives the refusal.
  */
-function walkNamesAt(b: Uint8Array, size: number): string[] | null {
+export function walkNamesAt(b: Uint8Array, size: number): string[] | null {
   if (size < TWALK_MIN_BYTES) return null;
   const n = b[15] | (b[16] << 8);
   if (n > WALK_NAMES_MAX) return null;
@@ -243,67 +244,28 @@ export function encodeMessage(m: Message, msizeBytes: number = MSIZE_MAX_BYTES):
 }
 
 /**
- * The small replies of the hot path, encoded from their fields: the same bytes as encodeMessage,
- * without a message object to build and look up encoders by (a fifth of a small reply's cost
- * inside quickjs-ng). Null when a field is out of range: the caller then goes through
- * encodeMessage, whose EncodeError says which.
+ * The small replies of the hot path as frames of their own: the same bytes as encodeMessage, from
+ * replies.ts's put* (a session that sends at once takes them from the reply buffer uncopied). Null
+ * when a field is out of range: the caller then goes through encodeMessage, whose EncodeError says which.
  */
 export function encodeRclunk(tag: number): Uint8Array | null {
-  const w = Writer.take(HEADER_BYTES);
-  try {
-    w.header(MessageType.Rclunk, tag);
-    w.endFrame();
-    return w.finish();
-  } catch (e) {
-    return abandoned(w, e);
-  }
+  return copied(putRclunk(tag));
 }
 
 export function encodeRlopen(tag: number, qid: Qid, iounit: number, msizeBytes: number): Uint8Array | null {
-  const w = Writer.take(msizeBytes < MSIZE_MAX_BYTES ? msizeBytes : MSIZE_MAX_BYTES);
-  try {
-    w.header(MessageType.Rlopen, tag);
-    w.qid(qid);
-    w.u32(iounit, 'iounit');
-    w.endFrame();
-    return w.finish();
-  } catch (e) {
-    return abandoned(w, e);
-  }
+  return copied(putRlopen(tag, qid, iounit, msizeBytes));
 }
 
 export function encodeRread(tag: number, data: Uint8Array, msizeBytes: number): Uint8Array | null {
-  const w = Writer.take(msizeBytes < MSIZE_MAX_BYTES ? msizeBytes : MSIZE_MAX_BYTES);
-  try {
-    w.header(MessageType.Rread, tag);
-    w.u32(data.length);
-    w.bytes(data);
-    w.endFrame();
-    return w.finish();
-  } catch (e) {
-    return abandoned(w, e);
-  }
+  return copied(putRread(tag, data, msizeBytes));
 }
 
 export function encodeRwalk(tag: number, qids: readonly Qid[], msizeBytes: number): Uint8Array | null {
-  const w = Writer.take(msizeBytes < MSIZE_MAX_BYTES ? msizeBytes : MSIZE_MAX_BYTES);
-  try {
-    w.header(MessageType.Rwalk, tag);
-    if (qids.length > WALK_NAMES_MAX) return abandoned(w, null);
-    w.u16(qids.length);
-    for (let i = 0; i < qids.length; i++) w.qid(qids[i]);
-    w.endFrame();
-    return w.finish();
-  } catch (e) {
-    return abandoned(w, e);
-  }
+  return copied(putRwalk(tag, qids, msizeBytes));
 }
 
-/** Gives the scratch back after a small reply failed: null for an out-of-range field, a codec bug rethrown. */
-function abandoned(w: Writer, e: unknown): null {
-  w.abandon();
-  if (e === null || e instanceof WireFault) return null;
-  throw e;
+function copied(n: number): Uint8Array | null {
+  return n < 0 ? null : replyBuffer().slice(0, n);
 }
 
 type BodyEncoders = { [K in Message['kind']]: (w: Writer, m: Extract<Message, { kind: K }>) => void };

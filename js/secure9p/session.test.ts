@@ -1,9 +1,9 @@
 // Session engine tests: version, attach, walk/open/read/write/readdir, and the issue's negative matrix with exact errnos.
 import { test, equal, deepEqual, ok } from '../testkit/index.js';
 import { utf8Decode, utf8Encode } from '../bytes/utf8.js';
-import { encodeMessage } from './codec.js';
+import { decodeFrame, encodeMessage } from './codec.js';
 import { Errno } from './errors.js';
-import type { Reply } from './messages.js';
+import type { Message, Reply } from './messages.js';
 import { MessageType, OpenFlag } from './opcodes.js';
 import { NOW_MS, SECRETS, queenRig, rig, ticket, type Rig } from './session.support.js';
 
@@ -222,6 +222,43 @@ test('session getattr: a repeated stat answers with its own tag, and a changed n
   // Another fid on the same node has its own answer, the same attributes.
   r.one(walk(6, 0, 3, ['log', 'queen.log']));
   deepEqual(r.one({ kind: 'Tgetattr', tag: 7, fid: 3, requestMask: 0x7ffn }), { ...after, tag: 7 });
+});
+
+test('session sendPart: replies lent from the reply buffer are the ones send() gets, memoised and later answers included', async () => {
+  const lent: Uint8Array[] = [];
+  let into: Reply[] = [];
+  const b = rig({
+    sendPart: (buf, n) => {
+      // Copied before it returns, as the contract says: decoded data would view the buffer otherwise.
+      const f = buf.slice(0, n);
+      lent.push(f);
+      const d = decodeFrame(f);
+      if (!d.ok) throw new Error(d.error.message);
+      into.push(d.message as Reply);
+    },
+  });
+  into = b.sent;
+  const a = rig();
+  const script: Message[] = [
+    { kind: 'Tversion', tag: 0xffff, msize: 8192, version: '9P2000.L' },
+    { kind: 'Tattach', tag: 1, fid: 0, afid: 0xffffffff, uname: 'queen', aname: '', nUname: 0 },
+    walk(2, 0, 1, ['proc', 'boot']), lopen(3, 1, OpenFlag.RDONLY), read(4, 1),
+    { kind: 'Tgetattr', tag: 5, fid: 1, requestMask: 0x7ffn }, { kind: 'Tgetattr', tag: 6, fid: 1, requestMask: 0x7ffn },
+    clunk(7, 1), clunk(8, 1), walk(9, 0, 2, ['slow']), lopen(10, 2, OpenFlag.RDONLY), read(11, 2), read(12, 2),
+  ];
+  for (const r of [a, b]) {
+    for (const m of script) r.rpc(m);
+    // Both slow reads answer in one turn: each reply is put in the buffer after the other's was.
+    equal(r.fs.releaseSlowReads(), 2);
+    await settle();
+  }
+  equal(b.sent.length, script.length);
+  // Rversion, Rattach and the Rlerror are encoded as messages into frames of their own, for send().
+  equal(lent.length, script.length - 3, 'the hot replies went through sendPart');
+  deepEqual(b.sent, a.sent);
+  deepEqual(b.sent.map((m) => m.tag), [0xffff, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  const last = b.sent.slice(-2);
+  ok(last.every((m) => m.kind === 'Rread' && utf8Decode(m.data) === 'later'));
 });
 
 test('session statfs: answers with the v9fs magic and 255-byte names', () => {

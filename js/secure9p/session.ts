@@ -1,16 +1,16 @@
 // The Secure9P session engine: one client's state machine, transport-agnostic (whole frames in, frames out via send).
-import { decodeRequestMessage, direntBytes, encodeMessage, encodeRclunk, encodeRlopen, encodeRread, encodeRwalk } from './codec.js';
+import {
+  TCLUNK_BYTES, TGETATTR_BYTES, TLOPEN_BYTES, TREAD_BYTES, decodeRequestMessage, direntBytes, encodeMessage, u32At, u64At, walkNamesAt,
+} from './codec.js';
 import { DecodeError, EncodeError, Errno, NineError } from './errors.js';
 import { FidTable } from './fids.js';
 import type { Access, Answer, AttachGrant, DirEntry, FileServer, NodeAttr, OpenFile, Principal } from './fileserver.js';
 import {
-  IO_HEADER_BYTES, MSIZE_MAX_BYTES, MSIZE_MIN_BYTES, NAME_BYTES_MAX, NOFID, RREAD_HEADER_BYTES,
+  HEADER_BYTES, IO_HEADER_BYTES, MSIZE_MAX_BYTES, MSIZE_MIN_BYTES, NAME_BYTES_MAX, NOFID, RREAD_HEADER_BYTES,
 } from './limits.js';
-import type {
-  Dirent, Qid, Reply, Request, Rgetattr, Tattach, Tclunk, Tgetattr, Tlopen, Tread, Treaddir, Trefused, Tstatfs, Tversion, Twalk,
-  Twrite,
-} from './messages.js';
-import { DirentType, GETATTR_BASIC, OpenFlag, QidType, messageTypeName, type RefusedRequestName } from './opcodes.js';
+import type { Dirent, Qid, Reply, Request, Rgetattr, Tattach, Treaddir, Trefused, Tstatfs, Tversion, Twrite } from './messages.js';
+import { DirentType, GETATTR_BASIC, MessageType, OpenFlag, QidType, messageTypeName, type RefusedRequestName } from './opcodes.js';
+import { putRclunk, putRlopen, putRread, putRwalk, replyBuffer } from './replies.js';
 import { resolvePrincipal, type AttachPolicy } from './principal.js';
 import { checkSessionState, principalIn, principalOut, type SessionState } from './handoff.js';
 import { TagWindow } from './tags.js';
@@ -27,8 +27,14 @@ const S_IFREG = 0o100000;
 
 export interface SessionOptions<N> {
   fs: FileServer<N>;
-  /** Delivers one reply frame to the client. */
+  /** Delivers one reply frame to the client; the frame is the transport's to keep. */
   send(frame: Uint8Array): void;
+  /**
+   * Delivers buf[0, length) as one reply frame, copying it before it returns: buf is the session's
+   * and is written again for the next reply. A transport that copies anyway (a socket write) offers
+   * this and saves the session a copy of every reply; without it, send() gets a copy.
+   */
+  sendPart?(buf: Uint8Array, length: number): void;
   /** The stream cannot go on (unreadable header): the transport should drop the connection. */
   close?(reason: string): void;
   /** Log sink for revocations and, with `trace`, every frame (lib9p's chatty9p). */
@@ -73,19 +79,39 @@ interface StatMemo {
 }
 
 type Maybe<T> = T | Promise<T>;
-/** A handler's result: a reply to encode, a refusal, or a reply frame already encoded (all but its tag). */
-type Outcome = Reply | NineError | Uint8Array;
+/**
+ * A handler's result: a reply to encode, a refusal, a memoised frame (all but its tag), or a
+ * number: that many bytes of replies.ts's reply buffer are the reply, tag and all (a put*'s answer).
+ */
+type Outcome = Reply | NineError | Uint8Array | number;
+
+/** The request types handleFrame reads straight from the bytes (read off the table once). */
+const T_GETATTR = MessageType.Tgetattr;
+const T_WALK = MessageType.Twalk;
+const T_READ = MessageType.Tread;
+const T_LOPEN = MessageType.Tlopen;
+const T_CLUNK = MessageType.Tclunk;
 
 function isPromise<T>(v: Maybe<T>): v is Promise<T> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
+/**
+ * An answer that comes later, taken out of the reply buffer: a put*'s number points into it, and
+ * other replies are put there before this one's turn comes (every later step runs as its own job).
+ */
+function kept(out: Maybe<Outcome>): Maybe<Outcome> {
+  return typeof out === 'number' ? replyBuffer().slice(0, out) : out;
+}
+
 /** Applies f now for a plain value, later for a promise: handlers may answer either way. */
-function chain<T, R>(v: Maybe<T>, f: (x: T) => Maybe<R>): Maybe<R> {
-  return isPromise(v) ? v.then(f) : f(v);
+function chain<T>(v: Maybe<T>, f: (x: T) => Maybe<Outcome>): Maybe<Outcome> {
+  return isPromise(v) ? v.then((x) => kept(f(x))) : f(v);
 }
 
 const isDir = (q: Qid) => (q.type & QidType.DIR) !== 0;
+
+const notVersioned = () => new NineError('Invalid', 'Tversion required first');
 
 /** Refused requests: namespace mutations are EPERM; features we lack are EOPNOTSUPP (spec §0). */
 const REFUSAL: Readonly<Record<RefusedRequestName, number>> = {
@@ -107,8 +133,6 @@ export class Session<N> {
   private expiresAtMs: number | null = null;
   private revoked: string | null = null;
   private principal: Principal | null = null;
-  /** The frame a handler just encoded for its own reply (see fresh()): sent as it is, not copied. */
-  private freshFrame: Uint8Array | null = null;
 
   constructor(private readonly o: SessionOptions<N>) {
     this.opsLeft = o.opsMax ?? null;
@@ -118,6 +142,7 @@ export class Session<N> {
 
   /** Handles one whole frame; replies go out through `send`, now or when an async handler answers. */
   handleFrame(bytes: Uint8Array): void {
+    if (!this.o.trace && this.handleSmall(bytes)) return;
     const m = decodeRequestMessage(bytes, this.msizeBytes);
     if (m instanceof DecodeError) {
       if (m.tag === null) {
@@ -131,14 +156,13 @@ export class Session<N> {
     }
     // Guarded here, not only in trace(): the line would be built for every frame otherwise.
     if (this.o.trace) this.trace(`9p <- ${m.kind === 'Trefused' ? m.name : m.kind} tag=${m.tag}`);
-    if (this.revoked !== null) return this.reply(m.tag, this.closed());
-    if (m.kind === 'Tversion') return this.reply(m.tag, this.version(m));
-    const refused = this.tags.admit(m.tag);
-    if (refused !== null) return this.reply(m.tag, refused);
+    if (m.kind === 'Tversion' && this.revoked === null) return this.reply(m.tag, this.version(m));
+    if (!this.admitted(m.tag)) return;
     const gen = this.generation;
     if (m.kind === 'Tflush') {
       // Answer after the flushed request's own reply, so the client never sees it after Rflush.
-      if (m.oldtag === m.tag || !this.tags.waitFor(m.oldtag, m.tag)) this.finish(m.tag, { kind: 'Rflush', tag: m.tag }, gen);
+      if (m.oldtag !== m.tag && this.tags.waitFor(m.oldtag, m.tag)) this.tags.hold(m.tag);
+      else this.reply(m.tag, { kind: 'Rflush', tag: m.tag });
       return;
     }
     let out: Maybe<Outcome>;
@@ -147,8 +171,75 @@ export class Session<N> {
     } catch (e) {
       out = this.bug(e);
     }
-    if (isPromise(out)) out.then((r) => this.finish(m.tag, r, gen), (e) => this.finish(m.tag, this.bug(e), gen));
-    else this.finish(m.tag, out, gen);
+    this.settle(m.tag, out, gen);
+  }
+
+  /**
+   * The small requests (getattr, walk, lopen, read, clunk) at exactly their size, as every
+   * well-formed one is: fields read straight from the bytes into the handler, with no decode call,
+   * message object or dispatch by name (together a third of such a request's cost inside
+   * quickjs-ng). The same checks in the same order as the general path. False for any other frame
+   * (and with trace on, which logs by message): the general path decodes it and gives its refusal.
+   */
+  private handleSmall(bytes: Uint8Array): boolean {
+    const n = bytes.length;
+    if (n < HEADER_BYTES || n > this.msizeBytes) return false;
+    if (((bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0) !== n) return false;
+    const type = bytes[4];
+    let names: string[] | null = null;
+    if (type === T_WALK) {
+      names = walkNamesAt(bytes, n);
+      if (names === null) return false;
+    } else {
+      const fixed = type === T_GETATTR ? TGETATTR_BYTES : type === T_READ ? TREAD_BYTES : type === T_LOPEN ? TLOPEN_BYTES
+        : type === T_CLUNK ? TCLUNK_BYTES : -1;
+      if (n !== fixed) return false;
+    }
+    const tag = bytes[5] | (bytes[6] << 8);
+    if (!this.admitted(tag)) return true;
+    const gen = this.generation;
+    const fid = (bytes[7] | (bytes[8] << 8) | (bytes[9] << 16) | (bytes[10] << 24)) >>> 0;
+    let out: Maybe<Outcome>;
+    try {
+      // As dispatch(): Tversion first, then the ticket's expiry (none of these is a Tauth).
+      out = !this.versioned ? notVersioned() : this.expired() ?? (
+        type === T_GETATTR ? this.getattr(tag, fid)
+        : type === T_WALK ? this.walk(tag, fid, u32At(bytes, 11), names as string[])
+        : type === T_READ ? this.read(tag, fid, u64At(bytes, 11), u32At(bytes, 19))
+        : type === T_LOPEN ? this.open(tag, fid, u32At(bytes, 11))
+        : this.clunk(tag, fid));
+    } catch (e) {
+      out = this.bug(e);
+    }
+    this.settle(tag, out, gen);
+    return true;
+  }
+
+  /**
+   * A new request's tag, checked: false when it has been answered already (a revoked session's
+   * Closed, a tag in use, the window full). A request answered at once never enters the window,
+   * only one whose answer comes later (settle): nothing else can run before a synchronous
+   * answer, so no other request can see its tag, and the window's map is left alone.
+   */
+  private admitted(tag: number): boolean {
+    if (this.revoked !== null) {
+      this.reply(tag, this.closed());
+      return false;
+    }
+    const refused = this.tags.check(tag);
+    if (refused === null) return true;
+    this.reply(tag, refused);
+    return false;
+  }
+
+  /** Sends a handler's answer now, or holds its tag until its promise settles. */
+  private settle(tag: number, out: Maybe<Outcome>, gen: number): void {
+    if (typeof out === 'number' || !isPromise(out)) {
+      this.reply(tag, out);
+      return;
+    }
+    this.tags.hold(tag);
+    out.then((r) => this.finish(tag, r, gen), (e) => this.finish(tag, this.bug(e), gen));
   }
 
   /** For stream transports: the splitter skipped a frame declared larger than msize (spec §15: TooBig, session kept). */
@@ -200,6 +291,7 @@ export class Session<N> {
     return new NineError('Invalid', 'internal server error', Errno.EIO);
   }
 
+  /** A held tag's answer: sent unless a Tversion came since, then any flushes that waited on it. */
   private finish(tag: number, r: Outcome, gen: number): void {
     if (gen !== this.generation) return;
     // Free the tag before replying: a synchronous transport (in-memory, a channel) may hand the
@@ -214,15 +306,23 @@ export class Session<N> {
   }
 
   private reply(tag: number, r: Outcome): void {
+    if (typeof r === 'number') {
+      // In the reply buffer, tag and all (a put*): lent to sendPart, or copied for send.
+      const b = replyBuffer();
+      if (this.o.trace) this.trace(`9p -> ${messageTypeName(b[4])} tag=${tag}`);
+      if (this.o.sendPart !== undefined) this.o.sendPart(b, r);
+      else this.o.send(b.slice(0, r));
+      return;
+    }
     if (r instanceof Uint8Array) {
-      // Encoded already: a StatMemo's frame is copied, since the transport may keep what it sends;
-      // a frame encoded for this reply alone goes as it is.
-      const frame = r === this.freshFrame ? r : r.slice();
-      this.freshFrame = null;
+      // A StatMemo's frame, all but the tag: lent to sendPart with this tag in place (every use
+      // writes its own), or copied for send, which may keep what it gets.
+      if (this.o.trace) this.trace(`9p -> ${messageTypeName(r[4])} tag=${tag}`);
+      const frame = this.o.sendPart !== undefined ? r : r.slice();
       frame[5] = tag & 0xff;
       frame[6] = tag >>> 8;
-      if (this.o.trace) this.trace(`9p -> ${messageTypeName(frame[4])} tag=${tag}`);
-      this.o.send(frame);
+      if (this.o.sendPart !== undefined) this.o.sendPart(frame, frame.length);
+      else this.o.send(frame);
       return;
     }
     const msg: Reply = r instanceof NineError ? { kind: 'Rlerror', tag, ecode: r.errno } : r;
@@ -231,16 +331,6 @@ export class Session<N> {
       else this.trace(`9p -> ${msg.kind} tag=${tag}`);
     }
     this.o.send(this.encode(tag, msg));
-  }
-
-  /**
-   * A reply a handler encoded itself (encodeRclunk and kin), marked so reply() sends it without a
-   * copy. Null (a field out of range) makes the handler answer with the message instead, so the
-   * ordinary encode path turns it into EIO and logs why, as for every other reply.
-   */
-  private fresh(frame: Uint8Array | null): Uint8Array | null {
-    this.freshFrame = frame;
-    return frame;
   }
 
   /** A reply's frame; a reply our own code built out of bounds goes out as EIO instead. */
@@ -282,17 +372,17 @@ export class Session<N> {
   }
 
   private dispatch(m: Request): Maybe<Outcome> {
-    if (!this.versioned) return new NineError('Invalid', 'Tversion required first');
+    if (!this.versioned) return notVersioned();
     if (m.kind === 'Tauth') return new NineError('NotFound', 'no auth fid: tickets travel in aname');
     const late = this.expired();
     if (late !== null) return late;
     // The small ops first: a switch over names compares them in order inside quickjs-ng.
     switch (m.kind) {
-      case 'Tgetattr': return this.getattr(m);
-      case 'Twalk': return this.walk(m);
-      case 'Tread': return this.read(m);
-      case 'Tlopen': return this.open(m);
-      case 'Tclunk': return this.clunk(m);
+      case 'Tgetattr': return this.getattr(m.tag, m.fid);
+      case 'Twalk': return this.walk(m.tag, m.fid, m.newfid, m.names);
+      case 'Tread': return this.read(m.tag, m.fid, m.offset, m.count);
+      case 'Tlopen': return this.open(m.tag, m.fid, m.flags);
+      case 'Tclunk': return this.clunk(m.tag, m.fid);
       case 'Twrite': return this.write(m);
       case 'Tattach': return this.attach(m);
       case 'Treaddir': return this.readdir(m);
@@ -360,49 +450,59 @@ export class Session<N> {
     }
   }
 
-  private walk(m: Twalk): Maybe<Outcome> {
+  // The handlers take the request's fields as values: handleSmall reads them without a message.
+
+  private walk(tag: number, fid: number, newfid: number, names: string[]): Maybe<Outcome> {
     const spent = this.charge();
     if (spent !== null) return spent;
-    const from = this.fids.get(m.fid);
-    if (from instanceof NineError) return from;
-    const inPlace = m.newfid === m.fid;
+    const from = this.fids.find(fid);
+    if (from === undefined) return this.fids.missing(fid);
+    const inPlace = newfid === fid;
     // Walking from an open directory to a new fid is what `diodls -l` does (stat each entry from
     // the listing fid); the new fid starts unopened. In place it would drop the open state: refused.
-    if (from.open !== null && inPlace) return new NineError('Invalid', `fid ${m.fid} is open; walk it to a new fid`);
+    if (from.open !== null && inPlace) return new NineError('Invalid', `fid ${fid} is open; walk it to a new fid`);
     if (!inPlace) {
-      const held = this.fids.reserve(m.newfid);
+      const held = this.fids.reserve(newfid);
       if (held !== null) return held;
     }
-    return this.walkOn(m, from.who, from.node, from.qid, []);
+    return this.walkOn(tag, fid, newfid, names, from.who, from.node, from.qid, []);
   }
 
   /**
-   * Walks m.names from qids.length on: a loop while the provider answers at once, continued from
+   * Walks names from qids.length on: a loop while the provider answers at once, continued from
    * its promise when it answers later (no closures per step on the common, synchronous path).
    */
-  private walkOn(m: Twalk, who: Principal, node: N, qid: Qid, qids: Qid[]): Maybe<Outcome> {
-    for (let i = qids.length; i < m.names.length; i++) {
-      if (!isDir(qid)) return this.walkFailed(m, qids, new NineError('NotFound', `${m.names[i - 1] ?? 'start'} is not a directory`, Errno.ENOTDIR));
+  private walkOn(
+    tag: number, fid: number, newfid: number, names: string[], who: Principal, node: N, qid: Qid, qids: Qid[],
+  ): Maybe<Outcome> {
+    for (let i = qids.length; i < names.length; i++) {
+      if (!isDir(qid)) {
+        const why = new NineError('NotFound', `${names[i - 1] ?? 'start'} is not a directory`, Errno.ENOTDIR);
+        return this.walkFailed(tag, fid, newfid, qids, why);
+      }
       let next: Answer<N>;
       try {
-        next = this.o.fs.walk(node, m.names[i], who);
+        next = this.o.fs.walk(node, names[i], who);
       } catch (e) {
         next = this.bug(e);
       }
       if (isPromise(next)) {
         return next.then(
-          (n) => (n instanceof NineError ? this.walkFailed(m, qids, n) : this.walkOn(m, who, n, this.stepped(n, qids), qids)),
-          (e: unknown) => this.walkFailed(m, qids, this.bug(e)),
+          (n) => (n instanceof NineError
+            ? this.walkFailed(tag, fid, newfid, qids, n)
+            : kept(this.walkOn(tag, fid, newfid, names, who, n, this.stepped(n, qids), qids))),
+          (e: unknown) => this.walkFailed(tag, fid, newfid, qids, this.bug(e)),
         );
       }
-      if (next instanceof NineError) return this.walkFailed(m, qids, next);
+      if (next instanceof NineError) return this.walkFailed(tag, fid, newfid, qids, next);
       node = next;
       qid = this.stepped(next, qids);
     }
     const entry: FidEntry<N> = { node, qid, who, open: null, stat: null };
-    if (m.newfid === m.fid) this.fids.replace(m.fid, entry);
-    else this.fids.bind(m.newfid, entry);
-    return this.fresh(encodeRwalk(m.tag, qids, this.msizeBytes)) ?? { kind: 'Rwalk', tag: m.tag, qids };
+    if (newfid === fid) this.fids.replace(fid, entry);
+    else this.fids.bind(newfid, entry);
+    const n = putRwalk(tag, qids, this.msizeBytes);
+    return n >= 0 ? n : { kind: 'Rwalk', tag, qids };
   }
 
   /** One step taken: its qid joins the reply. */
@@ -412,20 +512,20 @@ export class Session<N> {
     return q;
   }
 
-  private walkFailed(m: Twalk, qids: Qid[], err: NineError): Outcome {
-    if (m.newfid !== m.fid) this.fids.release(m.newfid);
+  private walkFailed(tag: number, fid: number, newfid: number, qids: Qid[], err: NineError): Outcome {
+    if (newfid !== fid) this.fids.release(newfid);
     // 9P: a walk failing after its first step answers with the qids it got; newfid stays unbound.
-    if (qids.length > 0 && err.code === 'NotFound') return { kind: 'Rwalk', tag: m.tag, qids };
+    if (qids.length > 0 && err.code === 'NotFound') return { kind: 'Rwalk', tag, qids };
     return err;
   }
 
-  private open(m: Tlopen): Maybe<Outcome> {
+  private open(tag: number, fid: number, flags: number): Maybe<Outcome> {
     const spent = this.charge();
     if (spent !== null) return spent;
-    const e = this.fids.get(m.fid);
-    if (e instanceof NineError) return e;
-    if (e.open !== null) return new NineError('Invalid', `fid ${m.fid} already open`);
-    const mode = m.flags & OpenFlag.ACCMODE;
+    const e = this.fids.find(fid);
+    if (e === undefined) return this.fids.missing(fid);
+    if (e.open !== null) return new NineError('Invalid', `fid ${fid} already open`);
+    const mode = flags & OpenFlag.ACCMODE;
     const access: Access = mode === OpenFlag.WRONLY ? 'write' : mode === OpenFlag.RDWR ? 'read-write' : 'read';
     const dir = isDir(e.qid);
     if (access !== 'read') {
@@ -438,61 +538,63 @@ export class Session<N> {
     } catch (err) {
       file = this.bug(err);
     }
-    if (isPromise(file)) return file.then((f) => this.opened(m, e, access, f), (err: unknown) => this.bug(err));
-    return this.opened(m, e, access, file);
+    if (isPromise(file)) return file.then((f) => kept(this.opened(tag, e, access, f)), (err: unknown) => this.bug(err));
+    return this.opened(tag, e, access, file);
   }
 
   /** The provider opened (or refused); a directory also takes its listing snapshot now. */
-  private opened(m: Tlopen, e: FidEntry<N>, access: Access, file: OpenFile | NineError): Maybe<Outcome> {
+  private opened(tag: number, e: FidEntry<N>, access: Access, file: OpenFile | NineError): Maybe<Outcome> {
     if (file instanceof NineError) return file;
-    if (!isDir(e.qid)) return this.openDone(m, e, access, file, null);
+    if (!isDir(e.qid)) return this.openDone(tag, e, access, file, null);
     return chain(this.call(() => this.o.fs.list(e.node, e.who)), (l: DirEntry[] | NineError) => {
       if (l instanceof NineError) {
         file.close?.();
         return l;
       }
-      return this.openDone(m, e, access, file, l);
+      return this.openDone(tag, e, access, file, l);
     });
   }
 
-  private openDone(m: Tlopen, e: FidEntry<N>, access: Access, file: OpenFile, listing: DirEntry[] | null): Outcome {
+  private openDone(tag: number, e: FidEntry<N>, access: Access, file: OpenFile, listing: DirEntry[] | null): Outcome {
     e.open = { access, file, listing };
     const iounit = this.msizeBytes - IO_HEADER_BYTES;
-    return this.fresh(encodeRlopen(m.tag, e.qid, iounit, this.msizeBytes)) ?? { kind: 'Rlopen', tag: m.tag, qid: e.qid, iounit };
+    const n = putRlopen(tag, e.qid, iounit, this.msizeBytes);
+    return n >= 0 ? n : { kind: 'Rlopen', tag, qid: e.qid, iounit };
   }
 
-  private read(m: Tread): Maybe<Outcome> {
+  private read(tag: number, fid: number, offset: bigint, countAsked: number): Maybe<Outcome> {
     const spent = this.charge();
     if (spent !== null) return spent;
-    const e = this.fids.get(m.fid);
-    if (e instanceof NineError) return e;
-    if (e.open === null) return new NineError('Invalid', `fid ${m.fid} is not open`);
-    if (e.open.access === 'write') return new NineError('Permission', `fid ${m.fid} is not open for reading`);
+    const e = this.fids.find(fid);
+    if (e === undefined) return this.fids.missing(fid);
+    if (e.open === null) return new NineError('Invalid', `fid ${fid} is not open`);
+    if (e.open.access === 'write') return new NineError('Permission', `fid ${fid} is not open for reading`);
     const room = this.msizeBytes - RREAD_HEADER_BYTES;
-    const count = m.count < room ? m.count : room;
+    const count = countAsked < room ? countAsked : room;
     const open = e.open;
     if (open.listing !== null) {
       // Spec §5.3: a directory read gives child names, newline-separated, with a trailing newline.
       const text = open.listing.map((d) => d.name + '\n').join('');
       const all = utf8Encode(text);
-      const start = m.offset > BigInt(all.length) ? all.length : Number(m.offset);
-      return { kind: 'Rread', tag: m.tag, data: all.subarray(start, start + count) };
+      const start = offset > BigInt(all.length) ? all.length : Number(offset);
+      return { kind: 'Rread', tag, data: all.subarray(start, start + count) };
     }
     if (open.file.read === undefined) return new NineError('Permission', 'node is not readable');
     let data: Answer<Uint8Array>;
     try {
-      data = open.file.read(m.offset, count);
+      data = open.file.read(offset, count);
     } catch (err) {
       data = this.bug(err);
     }
-    if (isPromise(data)) return data.then((d) => this.readDone(m, count, d), (err: unknown) => this.bug(err));
-    return this.readDone(m, count, data);
+    if (isPromise(data)) return data.then((d) => kept(this.readDone(tag, count, d)), (err: unknown) => this.bug(err));
+    return this.readDone(tag, count, data);
   }
 
-  private readDone(m: Tread, count: number, data: Uint8Array | NineError): Outcome {
+  private readDone(tag: number, count: number, data: Uint8Array | NineError): Outcome {
     if (data instanceof NineError) return data;
     const d = data.length > count ? data.subarray(0, count) : data;
-    return this.fresh(encodeRread(m.tag, d, this.msizeBytes)) ?? { kind: 'Rread', tag: m.tag, data: d };
+    const n = putRread(tag, d, this.msizeBytes);
+    return n >= 0 ? n : { kind: 'Rread', tag, data: d };
   }
 
   private write(m: Twrite): Maybe<Outcome> {
@@ -514,24 +616,25 @@ export class Session<N> {
     });
   }
 
-  private clunk(m: Tclunk): Outcome {
-    const e = this.fids.clunk(m.fid);
-    if (e instanceof NineError) return e;
+  private clunk(tag: number, fid: number): Outcome {
+    const e = this.fids.clunk(fid);
+    if (e === undefined) return this.fids.missing(fid);
     this.closeOpen(e);
-    return this.fresh(encodeRclunk(m.tag)) ?? { kind: 'Rclunk', tag: m.tag };
+    const n = putRclunk(tag);
+    return n >= 0 ? n : { kind: 'Rclunk', tag };
   }
 
-  private getattr(m: Tgetattr): Maybe<Outcome> {
-    const e = this.fids.get(m.fid);
-    if (e instanceof NineError) return e;
+  private getattr(tag: number, fid: number): Maybe<Outcome> {
+    const e = this.fids.find(fid);
+    if (e === undefined) return this.fids.missing(fid);
     let a: Answer<NodeAttr>;
     try {
       a = this.o.fs.getattr(e.node, e.who);
     } catch (err) {
       return this.bug(err);
     }
-    if (isPromise(a)) return a.then((x) => this.stat(m.tag, e, x), (err: unknown) => this.bug(err));
-    return this.stat(m.tag, e, a);
+    if (isPromise(a)) return a.then((x) => this.stat(tag, e, x), (err: unknown) => this.bug(err));
+    return this.stat(tag, e, a);
   }
 
   /** The fid's memoised frame while the attributes match it; else a new Rgetattr, encoded and memoised. */

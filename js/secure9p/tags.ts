@@ -9,12 +9,25 @@ export class TagWindow {
    */
   private readonly inFlight = new Map<number, number[] | null>();
 
-  admit(tag: number): NineError | null {
+  /** Entries in inFlight, counted here: Map's size is a native getter call inside quickjs-ng. */
+  private held = 0;
+
+  /**
+   * Whether a new request may use `tag`: null, or the refusal. The session holds the tag (hold())
+   * only when the answer comes later; one answered at once never needs a slot.
+   */
+  check(tag: number): NineError | null {
+    if (this.held === 0) return null;
     if (this.inFlight.has(tag)) return new NineError('Invalid', 'tag already in use');
     // EAGAIN, not EBUSY (spec §0): the client should retry once a reply frees a slot.
-    if (this.inFlight.size >= TAGS_IN_FLIGHT_MAX) return new NineError('Busy', 'tag window exceeded', Errno.EAGAIN);
-    this.inFlight.set(tag, null);
+    if (this.held >= TAGS_IN_FLIGHT_MAX) return new NineError('Busy', 'tag window exceeded', Errno.EAGAIN);
     return null;
+  }
+
+  /** Marks a checked tag in flight until complete(). */
+  hold(tag: number): void {
+    if (!this.inFlight.has(tag)) this.held++;
+    this.inFlight.set(tag, null);
   }
 
   has(tag: number): boolean {
@@ -32,16 +45,19 @@ export class TagWindow {
 
   /** Frees a tag; returns the flush tags that were waiting on it (each still in flight), or null for none. */
   complete(tag: number): number[] | null {
-    const waiters = this.inFlight.get(tag) ?? null;
+    const waiters = this.inFlight.get(tag);
+    if (waiters === undefined) return null;
     this.inFlight.delete(tag);
+    this.held--;
     return waiters;
   }
 
   clear(): void {
     this.inFlight.clear();
+    this.held = 0;
   }
 
   size(): number {
-    return this.inFlight.size;
+    return this.held;
   }
 }
