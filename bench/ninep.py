@@ -32,7 +32,8 @@ SERVER_START_TIMEOUT_S = 10
 STOP_TIMEOUT_S = 5
 WARMUP_ITERS = 500
 DEFAULT_ITERS = 30000
-DEFAULT_ROUNDS = 5
+# Short rounds, many of them: a noisy neighbour's burst then spoils a round or two, not a column.
+DEFAULT_ROUNDS = 15
 # Echo frames sized like the 9P getattr exchange (Tgetattr 19 bytes, Rgetattr 160 bytes).
 PING_BYTES, PONG_BYTES = 19, 160
 
@@ -277,7 +278,8 @@ def start_node():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--iters", type=int, default=DEFAULT_ITERS, help="getattr iterations (walk+open+read+clunk runs a quarter)")
-    ap.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help="interleaved rounds; the median round is reported")
+    ap.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
+                    help="interleaved rounds; each figure is the median round, each rate vs diod the median of same-round ratios")
     ap.add_argument("--json", default=os.path.join(HERE, "results", "ninep.json"))
     ap.add_argument("--servers", default="ninedoor-firmware,ninedoor-node,diod",
                     help="comma-separated subset of ninedoor-firmware, ninedoor-node, diod (e.g. to profile one)")
@@ -301,13 +303,22 @@ def main():
                 servers.append((name, server, aname_or_why))
         per_round = max(1, a.iters // a.rounds)
         floor_rounds, server_rounds = [], {name: [] for name, _, _ in servers}
-        for _ in range(a.rounds):
+        for i in range(a.rounds):
             floor_rounds.append(bench_floor(echo_exe, per_round))
-            for name, server, aname in servers:
+            # Every other round runs the servers in reverse, so none always runs right after the floor.
+            for name, server, aname in (servers if i % 2 == 0 else servers[::-1]):
                 server_rounds[name].append(bench_9p(server, aname, per_round))
         results["floor_tcp_pingpong"] = median_of(floor_rounds)
         for name, rounds in server_rounds.items():
             results["servers"][name] = {op: median_of([r[op] for r in rounds]) for op in rounds[0]}
+        # The rate against diod is paired by round: both ran within the same few seconds, so a
+        # slow spell of the machine divides out, where a ratio of two medians would keep it.
+        if "diod" in server_rounds:
+            for name, rounds in server_rounds.items():
+                for op in rounds[0]:
+                    ratios = sorted(r[op]["ops_per_s"] / d[op]["ops_per_s"] for r, d in zip(rounds, server_rounds["diod"]))
+                    results["servers"][name][op]["rate_vs_diod"] = {
+                        "median": round(ratios[len(ratios) // 2], 3), "min": round(ratios[0], 3), "max": round(ratios[-1], 3)}
     finally:
         for _, server, _ in servers:
             server.stop()
@@ -318,14 +329,15 @@ def main():
                        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
     floor = results["floor_tcp_pingpong"]
-    diod = results["servers"].get("diod")
-    print(f"{'server':<20} {'op':<22} {'ops/s':>9} {'p50 µs':>8} {'p99 µs':>8} {'p50/floor':>9} {'rate/diod':>9}")
+    print(f"{'server':<20} {'op':<22} {'ops/s':>9} {'p50 µs':>8} {'p99 µs':>8} {'p50/floor':>9} {'rate/diod':>9} {'(rounds min-max)':>17}")
     print(f"{'tcp ping-pong':<20} {'(floor)':<22} {floor['ops_per_s']:>9} {floor['p50_us']:>8} {floor['p99_us']:>8}")
     for name, ops in results["servers"].items():
         for op, r in ops.items():
-            vs = f"{r['ops_per_s'] / diod[op]['ops_per_s']:.2f}x" if diod else "-"
+            v = r.get("rate_vs_diod")
+            vs = f"{v['median']:.2f}x" if v else "-"
+            spread = f"{v['min']:.2f}-{v['max']:.2f}" if v else ""
             print(f"{name:<20} {op:<22} {r['ops_per_s']:>9} {r['p50_us']:>8} {r['p99_us']:>8} "
-                  f"{r['p50_us'] / floor['p50_us']:>8.1f}x {vs:>9}")
+                  f"{r['p50_us'] / floor['p50_us']:>8.1f}x {vs:>9} {spread:>17}")
     for name, why in results["skipped"].items():
         print(f"{name:<20} skipped: {why}")
     os.makedirs(os.path.dirname(a.json), exist_ok=True)

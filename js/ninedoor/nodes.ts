@@ -96,7 +96,7 @@ export class DirNode extends NsNode {
 
 /**
  * A read-only open of a snapshot: a class, not a closure per open (one object instead of two
- * inside quickjs-ng). The bytes handed out are copies, as sliceAt's always are.
+ * inside quickjs-ng). The bytes handed out are views of the snapshot (sliceAt), never changed.
  */
 class SnapshotRead implements OpenFile {
   constructor(private readonly snap: Uint8Array) {}

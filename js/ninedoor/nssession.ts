@@ -227,9 +227,10 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
     // name under the same mounts (so the same view and canonical path) to the same child node.
     // A principal with no checks to run gets it as is; a path array, a rewrite and a handle per
     // step were most of a Twalk's cost inside quickjs-ng.
+    // A step is remembered only from a directory (below), so h.node is one when h has a step.
     const step = h.step;
     if (seesAll && step !== undefined && h.stepMounts === this.mounts.version && step.view[step.view.length - 1] === name &&
-      h.node instanceof DirNode && h.node.child(name) === step.node) {
+      (h.node as DirNode).child(name) === step.node) {
       return step;
     }
     const view = h.view.concat(name);
@@ -243,10 +244,11 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
       }
     }
     const plain = canon.length === h.canon.length + 1 && isPrefix(h.canon, canon) && canon[canon.length - 1] === name;
-    const node = plain && h.node instanceof DirNode ? h.node.child(name) : this.door.lookup(canon);
+    const dir = plain && h.node instanceof DirNode ? h.node : null;
+    const node = dir !== null ? dir.child(name) : this.door.lookup(canon);
     if (node === undefined) return new NineError('NotFound', `${showPath(view)}: no such file`);
     const next: Handle = { view, canon, node, step: undefined, stepMounts: undefined };
-    if (plain) {
+    if (dir !== null) {
       // One step remembered per handle: memory stays bounded by the handles fids hold, and their depth.
       h.step = next;
       h.stepMounts = this.mounts.version;

@@ -61,8 +61,14 @@ export class LineStore {
   }
 }
 
-/** Up to `count` bytes of `all` from `offset`; empty past the end. */
+/**
+ * Up to `count` bytes of `all` from `offset`, empty past the end: a view, not a copy (`all` itself
+ * for a whole read from 0, the common `cat` of a small file), as OpenFile.read allows. So `all`
+ * must never change in place: every store here replaces its array instead (LineStore.append,
+ * ReadOnlyFile.set), which is what lets an open read a consistent snapshot too.
+ */
 export function sliceAt(all: Uint8Array, offset: bigint, count: number): Uint8Array {
+  if (offset === 0n && count >= all.length) return all;
   const start = offset > BigInt(all.length) ? all.length : Number(offset);
-  return all.slice(start, start + count);
+  return all.subarray(start, start + count);
 }

@@ -128,6 +128,7 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
   let tcpPort = 0;
   interface TcpSession {
     ns: NamespaceSession;
+    session: NamespaceSession['session'];
     split: FrameSplitter;
     sink: FrameSink;
     peer: string;
@@ -173,7 +174,7 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
         caps.net.close(sock);
       },
     };
-    const entry = { ns, split: new FrameSplitter(), sink, peer };
+    const entry = { ns, session, split: new FrameSplitter(), sink, peer };
     tcp.set(sock, entry);
     return entry;
   };
@@ -184,7 +185,10 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
       },
       onData(sock, bytes) {
         const c = tcp.get(sock);
-        if (c) c.split.feed(bytes, c.sink);
+        if (!c) return;
+        // A chunk that is one whole frame (nearly every request) goes straight to the session.
+        if (c.split.whole(bytes)) c.session.handleFrame(bytes);
+        else c.split.feed(bytes, c.sink);
       },
       onClose(sock) {
         const c = tcp.get(sock);

@@ -1,7 +1,9 @@
 // Round trips for every message kind, and the decode errors the session turns into Rlerror.
 import { test, equal, deepEqual, ok, throws } from '../testkit/index.js';
 import { fromHex } from '../bytes/utf8.js';
-import { decodeFrame, decodeRequest, encodeMessage, encodeRclunk, encodeRlopen, encodeRread, encodeRwalk } from './codec.js';
+import {
+  decodeFrame, decodeRequest, encodeMessage, encodeRclunk, encodeRlopen, encodeRread, encodeRwalk, walkNamesAt, walkNamesCached,
+} from './codec.js';
 import { DecodeError, EncodeError } from './errors.js';
 import type { Message, Qid } from './messages.js';
 import { MessageType, REFUSED_REQUESTS } from './opcodes.js';
@@ -158,6 +160,31 @@ test('encode: the small replies from their fields are the bytes encodeMessage gi
   equal(encodeRwalk(4, Array.from({ length: 9 }, () => q), m), null, 'more qids than a walk has names');
   // The scratch went back each time: a frame encoded now is whole and independent.
   deepEqual(encodeRclunk(8), encodeMessage({ kind: 'Rclunk', tag: 8 }));
+});
+
+test('walkNamesCached: the names walkNamesAt reads, the same array again for the same bytes, frozen; refusals never kept', () => {
+  const enc = (names: string[]) => encodeMessage({ kind: 'Twalk', tag: 1, fid: 0, newfid: 1, names });
+  const paths = [['proc', 'boot'], ['proc', 'boox'], ['log', 'queen.log'], ['worker', 'w-1', 'telemetry'], [], ['a']];
+  const first = paths.map((p) => walkNamesCached(enc(p), enc(p).length));
+  for (let round = 0; round < 3; round++) {
+    paths.forEach((p, i) => {
+      const f = enc(p);
+      const got = walkNamesCached(f, f.length);
+      deepEqual(got, walkNamesAt(f, f.length), p.join('/'));
+      deepEqual(got, p);
+      // Sections of 3..64 bytes are remembered: the same array comes back while its slot holds it.
+      if (f.length - 15 > 2) ok(got === first[i] || round === 0, `${p.join('/')} remembered`);
+    });
+  }
+  ok(Object.isFrozen(walkNamesCached(enc(['proc', 'boot']), enc(['proc', 'boot']).length)));
+  // A bad name is refused every time, and a good walk of the same length and ends is still read right.
+  const bad = enc(['proc', 'boot']);
+  bad[19] = 0;
+  equal(walkNamesCached(bad, bad.length), null);
+  equal(walkNamesCached(bad, bad.length), null);
+  const dotdot = walkFrame(1, [[46, 46]]);
+  equal(walkNamesCached(dotdot, dotdot.length), null);
+  deepEqual(walkNamesCached(enc(['proc', 'boot']), enc(['proc', 'boot']).length), ['proc', 'boot']);
 });
 
 function walkFrame(tag: number, names: number[][]): Uint8Array {

@@ -137,6 +137,39 @@ export function walkNamesAt(b: Uint8Array, size: number): string[] | null {
   return p === size ? names : null;
 }
 
+/** Slots of the whole-walk cache (a power of two: the slot is a hash masked by it). */
+const WALK_CACHE_SLOTS = 16;
+/** Longer name sections are not cached: comparing them would cost what reading them does. */
+const WALK_CACHE_BYTES_MAX = 64;
+/** A Twalk's nwname and names section (from byte 15) and the names it was read as. */
+const walkCacheBytes: (Uint8Array | null)[] = new Array<Uint8Array | null>(WALK_CACHE_SLOTS).fill(null);
+const walkCacheNames: (readonly string[])[] = new Array<readonly string[]>(WALK_CACHE_SLOTS).fill([]);
+
+/**
+ * walkNamesAt for a server's own fast path, remembering the walks it accepted: a client walks the
+ * same paths over and over (a stat or a read of the same file, a worker's own files), and the
+ * whole section is found again with one byte compare where reading it name by name cost twice
+ * that inside quickjs-ng. The array is shared by every walk of the same bytes: frozen, read-only.
+ */
+export function walkNamesCached(b: Uint8Array, size: number): readonly string[] | null {
+  const len = size - 15;
+  let slot = -1;
+  if (len > 2 && len <= WALK_CACHE_BYTES_MAX) {
+    slot = (len * 31 + b[17] * 7 + b[size - 1]) & (WALK_CACHE_SLOTS - 1);
+    const c = walkCacheBytes[slot];
+    if (c !== null && c.length === len) {
+      let k = 0;
+      while (k < len && c[k] === b[15 + k]) k++;
+      if (k === len) return walkCacheNames[slot];
+    }
+  }
+  const names = walkNamesAt(b, size);
+  if (names === null || slot < 0) return names;
+  walkCacheBytes[slot] = b.slice(15, size);
+  walkCacheNames[slot] = Object.freeze(names);
+  return names;
+}
+
 type BodyDecoder = (r: Reader, tag: number, type: number) => Message;
 
 /** The body decoder of each message we know, by name; DECODERS indexes them by type byte. */

@@ -51,7 +51,11 @@ export type Access = 'read' | 'write' | 'read-write';
 
 /** Per-open state (lib9p's fid aux): a provider keeps cursors and the like here. */
 export interface OpenFile {
-  /** Up to `count` bytes at `offset`; fewer (or none) at the end. */
+  /**
+   * Up to `count` bytes at `offset`; fewer (or none) at the end. The bytes are the caller's to
+   * read, not to change, and may be the provider's own (a snapshot): a caller copies what it keeps
+   * (the session copies them into its reply at once; a copy per read cost as much as the read).
+   */
   read?(offset: bigint, count: number): Answer<Uint8Array>;
   /** Returns bytes accepted. Offsets follow the node's rules (spec §5.3: append-only may ignore it). */
   write?(offset: bigint, data: Uint8Array): Answer<number>;

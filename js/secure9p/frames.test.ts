@@ -61,3 +61,20 @@ test('frames: a chunk that is exactly one frame comes out whole, and a split one
   deepEqual(small.push(big), [{ kind: 'oversize', tag: 9, type: 118, declaredBytes: big.length }]);
   deepEqual(frames(small.push(a.slice())), [a]);
 });
+
+test('frames: whole() is true exactly when feed() would hand the chunk on as it is', () => {
+  const s = new FrameSplitter(512);
+  ok(s.whole(a), 'one frame, nothing held');
+  ok(!s.whole(a.subarray(0, 5)), 'part of a frame');
+  const two = new Uint8Array([...a, ...b]);
+  ok(!s.whole(two), 'two frames');
+  const big = encodeMessage({ kind: 'Twrite', tag: 9, fid: 1, offset: 0n, data: new Uint8Array(600) });
+  ok(!s.whole(big), 'over msize');
+  deepEqual(frames(s.push(b.subarray(0, 5))), []);
+  ok(!s.whole(a), 'bytes held');
+  deepEqual(frames(s.push(b.subarray(5))), [b]);
+  ok(s.whole(a), 'nothing held again');
+  const dead = new FrameSplitter();
+  dead.push(new Uint8Array([3, 0, 0, 0, 0, 0, 0]));
+  ok(!dead.whole(a), 'a dead stream takes nothing');
+});

@@ -68,20 +68,27 @@ export class FrameSplitter {
   }
 
   /**
+   * The common case on a request/response stream: nothing held, and the chunk is exactly one
+   * frame within msize. Then the chunk is the frame, to hand on as it is (the transport gives each
+   * chunk to us alone), and feed() would do nothing else: a server may test this first and skip
+   * the sink call.
+   */
+  whole(chunk: Uint8Array): boolean {
+    if (this.have !== 0 || this.skipBytes !== 0 || this.dead || chunk.length < HEADER_BYTES) return false;
+    const size = (chunk[0] | (chunk[1] << 8) | (chunk[2] << 16) | (chunk[3] << 24)) >>> 0;
+    return size === chunk.length && size <= this.msizeBytes;
+  }
+
+  /**
    * Feeds a chunk, handing each event to `sink` as it completes, in stream order. A server's
    * per-chunk path: no array and no event object per frame (push wraps this for everyone else).
    */
   feed(chunk: Uint8Array, sink: FrameSink): void {
-    if (this.dead) return;
-    // The common case on a request/response stream: nothing held, and the chunk is exactly one
-    // frame within msize. Hand it on as it is (the transport gives each chunk to us alone).
-    if (this.have === 0 && this.skipBytes === 0 && chunk.length >= HEADER_BYTES) {
-      const size = (chunk[0] | (chunk[1] << 8) | (chunk[2] << 16) | (chunk[3] << 24)) >>> 0;
-      if (size === chunk.length && size <= this.msizeBytes) {
-        sink.frame(chunk);
-        return;
-      }
+    if (this.whole(chunk)) {
+      sink.frame(chunk);
+      return;
     }
+    if (this.dead) return;
     let i = 0;
     while (i < chunk.length) {
       if (this.skipBytes > 0) {

@@ -1,6 +1,6 @@
 // The Secure9P session engine: one client's state machine, transport-agnostic (whole frames in, frames out via send).
 import {
-  TCLUNK_BYTES, TGETATTR_BYTES, TLOPEN_BYTES, TREAD_BYTES, decodeRequestMessage, direntBytes, encodeMessage, u32At, u64At, walkNamesAt,
+  TCLUNK_BYTES, TGETATTR_BYTES, TLOPEN_BYTES, TREAD_BYTES, decodeRequestMessage, direntBytes, encodeMessage, u32At, u64At, walkNamesCached,
 } from './codec.js';
 import { DecodeError, EncodeError, Errno, NineError } from './errors.js';
 import { FidTable } from './fids.js';
@@ -109,7 +109,8 @@ function chain<T>(v: Maybe<T>, f: (x: T) => Maybe<Outcome>): Maybe<Outcome> {
   return isPromise(v) ? v.then((x) => kept(f(x))) : f(v);
 }
 
-const isDir = (q: Qid) => (q.type & QidType.DIR) !== 0;
+const QID_DIR = QidType.DIR;
+const isDir = (q: Qid) => (q.type & QID_DIR) !== 0;
 
 const notVersioned = () => new NineError('Invalid', 'Tversion required first');
 
@@ -133,9 +134,12 @@ export class Session<N> {
   private expiresAtMs: number | null = null;
   private revoked: string | null = null;
   private principal: Principal | null = null;
+  /** Whether o.sendPart is there, read once. */
+  private readonly lends: boolean;
 
   constructor(private readonly o: SessionOptions<N>) {
     this.opsLeft = o.opsMax ?? null;
+    this.lends = o.sendPart !== undefined;
   }
 
   // ---- what transports and NineDoor call ----
@@ -186,9 +190,9 @@ export class Session<N> {
     if (n < HEADER_BYTES || n > this.msizeBytes) return false;
     if (((bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0) !== n) return false;
     const type = bytes[4];
-    let names: string[] | null = null;
+    let names: readonly string[] | null = null;
     if (type === T_WALK) {
-      names = walkNamesAt(bytes, n);
+      names = walkNamesCached(bytes, n);
       if (names === null) return false;
     } else {
       const fixed = type === T_GETATTR ? TGETATTR_BYTES : type === T_READ ? TREAD_BYTES : type === T_LOPEN ? TLOPEN_BYTES
@@ -204,7 +208,7 @@ export class Session<N> {
       // As dispatch(): Tversion first, then the ticket's expiry (none of these is a Tauth).
       out = !this.versioned ? notVersioned() : this.expired() ?? (
         type === T_GETATTR ? this.getattr(tag, fid)
-        : type === T_WALK ? this.walk(tag, fid, u32At(bytes, 11), names as string[])
+        : type === T_WALK ? this.walk(tag, fid, u32At(bytes, 11), names as readonly string[])
         : type === T_READ ? this.read(tag, fid, u64At(bytes, 11), u32At(bytes, 19))
         : type === T_LOPEN ? this.open(tag, fid, u32At(bytes, 11))
         : this.clunk(tag, fid));
@@ -310,7 +314,7 @@ export class Session<N> {
       // In the reply buffer, tag and all (a put*): lent to sendPart, or copied for send.
       const b = replyBuffer();
       if (this.o.trace) this.trace(`9p -> ${messageTypeName(b[4])} tag=${tag}`);
-      if (this.o.sendPart !== undefined) this.o.sendPart(b, r);
+      if (this.lends) this.o.sendPart!(b, r);
       else this.o.send(b.slice(0, r));
       return;
     }
@@ -318,10 +322,10 @@ export class Session<N> {
       // A StatMemo's frame, all but the tag: lent to sendPart with this tag in place (every use
       // writes its own), or copied for send, which may keep what it gets.
       if (this.o.trace) this.trace(`9p -> ${messageTypeName(r[4])} tag=${tag}`);
-      const frame = this.o.sendPart !== undefined ? r : r.slice();
+      const frame = this.lends ? r : r.slice();
       frame[5] = tag & 0xff;
       frame[6] = tag >>> 8;
-      if (this.o.sendPart !== undefined) this.o.sendPart(frame, frame.length);
+      if (this.lends) this.o.sendPart!(frame, frame.length);
       else this.o.send(frame);
       return;
     }
@@ -452,7 +456,7 @@ export class Session<N> {
 
   // The handlers take the request's fields as values: handleSmall reads them without a message.
 
-  private walk(tag: number, fid: number, newfid: number, names: string[]): Maybe<Outcome> {
+  private walk(tag: number, fid: number, newfid: number, names: readonly string[]): Maybe<Outcome> {
     const spent = this.charge();
     if (spent !== null) return spent;
     const from = this.fids.find(fid);
@@ -473,10 +477,10 @@ export class Session<N> {
    * its promise when it answers later (no closures per step on the common, synchronous path).
    */
   private walkOn(
-    tag: number, fid: number, newfid: number, names: string[], who: Principal, node: N, qid: Qid, qids: Qid[],
+    tag: number, fid: number, newfid: number, names: readonly string[], who: Principal, node: N, qid: Qid, qids: Qid[],
   ): Maybe<Outcome> {
     for (let i = qids.length; i < names.length; i++) {
-      if (!isDir(qid)) {
+      if ((qid.type & QID_DIR) === 0) {
         const why = new NineError('NotFound', `${names[i - 1] ?? 'start'} is not a directory`, Errno.ENOTDIR);
         return this.walkFailed(tag, fid, newfid, qids, why);
       }
