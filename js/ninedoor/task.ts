@@ -186,9 +186,10 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
       onData(sock, bytes) {
         const c = tcp.get(sock);
         if (!c) return;
-        // A chunk that is one whole frame (nearly every request) goes straight to the session.
-        if (c.split.whole(bytes)) c.session.handleFrame(bytes);
-        else c.split.feed(bytes, c.sink);
+        // A chunk that is one whole small request (nearly every one) goes straight to the
+        // session, which checks its size; anything else goes through the splitter.
+        if (c.split.idle() && c.session.handleSmall(bytes)) return;
+        c.split.feed(bytes, c.sink);
       },
       onClose(sock) {
         const c = tcp.get(sock);

@@ -62,8 +62,9 @@ test('frames: a chunk that is exactly one frame comes out whole, and a split one
   deepEqual(frames(small.push(a.slice())), [a]);
 });
 
-test('frames: whole() is true exactly when feed() would hand the chunk on as it is', () => {
+test('frames: whole() is true exactly when feed() would hand the chunk on as it is; idle() when nothing is held', () => {
   const s = new FrameSplitter(512);
+  ok(s.idle());
   ok(s.whole(a), 'one frame, nothing held');
   ok(!s.whole(a.subarray(0, 5)), 'part of a frame');
   const two = new Uint8Array([...a, ...b]);
@@ -72,9 +73,11 @@ test('frames: whole() is true exactly when feed() would hand the chunk on as it 
   ok(!s.whole(big), 'over msize');
   deepEqual(frames(s.push(b.subarray(0, 5))), []);
   ok(!s.whole(a), 'bytes held');
+  ok(!s.idle());
   deepEqual(frames(s.push(b.subarray(5))), [b]);
   ok(s.whole(a), 'nothing held again');
   const dead = new FrameSplitter();
   dead.push(new Uint8Array([3, 0, 0, 0, 0, 0, 0]));
   ok(!dead.whole(a), 'a dead stream takes nothing');
+  ok(!dead.idle());
 });

@@ -68,13 +68,20 @@ export class FrameSplitter {
   }
 
   /**
+   * Nothing held, nothing being skipped, the stream usable: the next chunk starts a frame. A
+   * server may then try the chunk as one whole frame itself (Session.handleSmall) before feed().
+   */
+  idle(): boolean {
+    return this.have === 0 && this.skipBytes === 0 && !this.dead;
+  }
+
+  /**
    * The common case on a request/response stream: nothing held, and the chunk is exactly one
    * frame within msize. Then the chunk is the frame, to hand on as it is (the transport gives each
-   * chunk to us alone), and feed() would do nothing else: a server may test this first and skip
-   * the sink call.
+   * chunk to us alone), and feed() does nothing else.
    */
   whole(chunk: Uint8Array): boolean {
-    if (this.have !== 0 || this.skipBytes !== 0 || this.dead || chunk.length < HEADER_BYTES) return false;
+    if (!this.idle() || chunk.length < HEADER_BYTES) return false;
     const size = (chunk[0] | (chunk[1] << 8) | (chunk[2] << 16) | (chunk[3] << 24)) >>> 0;
     return size === chunk.length && size <= this.msizeBytes;
   }

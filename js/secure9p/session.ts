@@ -146,7 +146,7 @@ export class Session<N> {
 
   /** Handles one whole frame; replies go out through `send`, now or when an async handler answers. */
   handleFrame(bytes: Uint8Array): void {
-    if (!this.o.trace && this.handleSmall(bytes)) return;
+    if (this.handleSmall(bytes)) return;
     const m = decodeRequestMessage(bytes, this.msizeBytes);
     if (m instanceof DecodeError) {
       if (m.tag === null) {
@@ -182,10 +182,13 @@ export class Session<N> {
    * The small requests (getattr, walk, lopen, read, clunk) at exactly their size, as every
    * well-formed one is: fields read straight from the bytes into the handler, with no decode call,
    * message object or dispatch by name (together a third of such a request's cost inside
-   * quickjs-ng). The same checks in the same order as the general path. False for any other frame
-   * (and with trace on, which logs by message): the general path decodes it and gives its refusal.
+   * quickjs-ng). The same checks in the same order as the general path. False, with nothing done,
+   * for anything else (and with trace on, which logs by message): a chunk that is not exactly one
+   * such frame, which a stream transport then gives its splitter, or any other frame, which
+   * handleFrame decodes and answers, refusals included.
    */
-  private handleSmall(bytes: Uint8Array): boolean {
+  handleSmall(bytes: Uint8Array): boolean {
+    if (this.o.trace) return false;
     const n = bytes.length;
     if (n < HEADER_BYTES || n > this.msizeBytes) return false;
     if (((bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0) !== n) return false;
