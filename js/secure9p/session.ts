@@ -114,6 +114,9 @@ const isDir = (q: Qid) => (q.type & QID_DIR) !== 0;
 
 const notVersioned = () => new NineError('Invalid', 'Tversion required first');
 
+/** replies.ts's buffer, once a reply has been put there (a call per reply otherwise). */
+let replyBytes: Uint8Array | null = null;
+
 /** Refused requests: namespace mutations are EPERM; features we lack are EOPNOTSUPP (spec §0). */
 const REFUSAL: Readonly<Record<RefusedRequestName, number>> = {
   Tlcreate: Errno.EPERM, Tsymlink: Errno.EPERM, Tmknod: Errno.EPERM, Trename: Errno.EPERM, Tsetattr: Errno.EPERM,
@@ -209,7 +212,8 @@ export class Session<N> {
     let out: Maybe<Outcome>;
     try {
       // As dispatch(): Tversion first, then the ticket's expiry (none of these is a Tauth).
-      out = !this.versioned ? notVersioned() : this.expired() ?? (
+      // The expiry test inline when there is none (a queen's session): a call per request otherwise.
+      out = !this.versioned ? notVersioned() : (this.expiresAtMs === null ? null : this.expired()) ?? (
         type === T_GETATTR ? this.getattr(tag, fid)
         : type === T_WALK ? this.walk(tag, fid, u32At(bytes, 11), names as readonly string[])
         : type === T_READ ? this.read(tag, fid, u64At(bytes, 11), u32At(bytes, 19))
@@ -315,7 +319,7 @@ export class Session<N> {
   private reply(tag: number, r: Outcome): void {
     if (typeof r === 'number') {
       // In the reply buffer, tag and all (a put*): lent to sendPart, or copied for send.
-      const b = replyBuffer();
+      const b = replyBytes ?? (replyBytes = replyBuffer());
       if (this.o.trace) this.trace(`9p -> ${messageTypeName(b[4])} tag=${tag}`);
       if (this.lends) this.o.sendPart!(b, r);
       else this.o.send(b.slice(0, r));
