@@ -222,7 +222,9 @@ export class Session<N> {
     } catch (e) {
       out = this.bug(e);
     }
-    this.settle(tag, out, gen);
+    // A put* reply (a number) is sent at once: settle() would only test that again.
+    if (typeof out === 'number') this.reply(tag, out);
+    else this.settle(tag, out, gen);
     return true;
   }
 
@@ -507,7 +509,8 @@ export class Session<N> {
       }
       if (next instanceof NineError) return this.walkFailed(tag, fid, newfid, qids, next);
       node = next;
-      qid = this.stepped(next, qids);
+      qid = this.o.fs.qid(next);
+      qids.push(qid);
     }
     const entry: FidEntry<N> = { node, qid, who, open: null, stat: null };
     if (newfid === fid) this.fids.replace(fid, entry);
