@@ -31,12 +31,14 @@ export function replyBuffer(): Uint8Array {
 // about 2,500 instructions there). Each put* checks what the codec's encoder would refuse and
 // answers -1 for it, so the caller falls back to the message and the ordinary encode path.
 
-/** size[4] type[1] tag[2]; false when the tag is not a u16. */
-function header(b: Uint8Array, v: DataView, size: number, type: number, tag: number): boolean {
+/**
+ * size[4] type[1] tag[2]; false when the tag is not a u16. Two word stores: the second also
+ * zeroes byte 7, which is the body's (written after) or past the frame (Rclunk).
+ */
+function header(v: DataView, size: number, type: number, tag: number): boolean {
   if ((tag & 0xffff) !== tag) return false;
   v.setUint32(0, size, true);
-  v.setUint16(5, tag, true);
-  b[4] = type;
+  v.setUint32(4, type | (tag << 8), true);
   return true;
 }
 
@@ -55,8 +57,8 @@ function qidAt(b: Uint8Array, v: DataView, at: number, q: Qid): boolean {
 
 /** Rclunk: the header alone. */
 export function putRclunk(tag: number): number {
-  const b = buf ?? replyBuffer();
-  return header(b, view as DataView, HEADER_BYTES, RCLUNK, tag) ? HEADER_BYTES : -1;
+  if (view === null) replyBuffer();
+  return header(view as DataView, HEADER_BYTES, RCLUNK, tag) ? HEADER_BYTES : -1;
 }
 
 /** Rlopen: qid[13] iounit[4]. */
@@ -65,7 +67,7 @@ export function putRlopen(tag: number, qid: Qid, iounit: number, msizeBytes: num
   if (size > msizeBytes || iounit >>> 0 !== iounit) return -1;
   const b = buf ?? replyBuffer();
   const v = view as DataView;
-  if (!header(b, v, size, RLOPEN, tag) || !qidAt(b, v, HEADER_BYTES, qid)) return -1;
+  if (!header(v, size, RLOPEN, tag) || !qidAt(b, v, HEADER_BYTES, qid)) return -1;
   v.setUint32(HEADER_BYTES + QID_BYTES, iounit, true);
   return size;
 }
@@ -76,7 +78,7 @@ export function putRread(tag: number, data: Uint8Array, msizeBytes: number): num
   if (size > msizeBytes || size > MSIZE_MAX_BYTES) return -1;
   const b = buf ?? replyBuffer();
   const v = view as DataView;
-  if (!header(b, v, size, RREAD, tag)) return -1;
+  if (!header(v, size, RREAD, tag)) return -1;
   v.setUint32(HEADER_BYTES, data.length, true);
   b.set(data, RREAD_HEADER_BYTES);
   return size;
@@ -89,7 +91,7 @@ export function putRwalk(tag: number, qids: readonly Qid[], msizeBytes: number):
   if (n > WALK_NAMES_MAX || size > msizeBytes) return -1;
   const b = buf ?? replyBuffer();
   const v = view as DataView;
-  if (!header(b, v, size, RWALK, tag)) return -1;
+  if (!header(v, size, RWALK, tag)) return -1;
   v.setUint16(HEADER_BYTES, n, true);
   for (let i = 0; i < n; i++) if (!qidAt(b, v, HEADER_BYTES + 2 + i * QID_BYTES, qids[i])) return -1;
   return size;
