@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -36,11 +37,56 @@ static int g_handles_top;
 static int g_uart_in = -1, g_uart_out = -1;
 static int g_uart_ready;
 
+/* The pump waits in epoll: every handle is registered once, where ppoll set up (and tore down) a
+   wait on every fd on every turn, a system call's worth of work per 9P request. Without epoll
+   (epoll_create1 failed, or a registration did) the pump falls back to ppoll over the table. */
+static int g_epfd = -1;
+/* epoll's tag for the UART input, beside the handle indexes. */
+#define EPOLL_UART_TAG ((uint32_t)HAL_HANDLES_MAX)
+/* The UART input is in the epoll set (only while unread input is not pending). */
+static int g_uart_watched;
+/* The UART input is a regular file (epoll refuses those): always readable, as poll says. */
+static int g_uart_always;
+/* epoll_pwait2 (a timespec, µs deadlines kept) is missing from this kernel: epoll_wait in ms. */
+static int g_no_pwait2;
+
+static void epoll_give_up(void) {
+  if (g_epfd >= 0) close(g_epfd);
+  g_epfd = -1;
+  g_uart_watched = 0;
+}
+
+static void epoll_set(int op, int fd, uint32_t events, uint32_t tag) {
+  if (g_epfd < 0) return;
+  struct epoll_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.events = events;
+  ev.data.u32 = tag;
+  if (epoll_ctl(g_epfd, op, fd, &ev) != 0 && op != EPOLL_CTL_DEL) epoll_give_up();
+}
+
+static void uart_watch(int on) {
+  if (g_epfd < 0 || g_uart_in < 0 || g_uart_always || on == g_uart_watched) return;
+  if (!on) {
+    epoll_set(EPOLL_CTL_DEL, g_uart_in, 0, EPOLL_UART_TAG);
+    g_uart_watched = 0;
+    return;
+  }
+  struct epoll_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.events = EPOLLIN;
+  ev.data.u32 = EPOLL_UART_TAG;
+  if (epoll_ctl(g_epfd, EPOLL_CTL_ADD, g_uart_in, &ev) == 0) g_uart_watched = 1;
+  else if (errno == EPERM) g_uart_always = 1;
+  else epoll_give_up();
+}
+
 void hal_posix_init(int uart_in, int uart_out) {
   for (int i = 0; i < HAL_HANDLES_MAX; i++) g_handles[i].fd = -1;
   g_uart_in = uart_in;
   g_uart_out = uart_out;
   if (uart_in >= 0) fcntl(uart_in, F_SETFL, fcntl(uart_in, F_GETFL) | O_NONBLOCK);
+  g_epfd = epoll_create1(EPOLL_CLOEXEC);
 }
 
 /* ---- engine half ---- */
@@ -65,7 +111,52 @@ void *hal_mem_alloc(size_t bytes) {
 
 void hal_mem_free(void *mem, size_t bytes) { munmap(mem, bytes); }
 
+/* The pump's wait over the epoll set; the same readiness bits as the ppoll wait below. */
+static void wait_epoll(uint64_t deadline_us) {
+  int now_ready = 0;
+  if (g_uart_in >= 0 && !g_uart_ready) {
+    uart_watch(1);
+    if (g_uart_always) g_uart_ready = now_ready = 1;
+  }
+  if (g_epfd < 0) return; /* gave up just now: hal_wait_until waits in ppoll instead */
+  for (int i = 0; i < g_handles_top; i++) g_handles[i].ready = 0;
+  struct epoll_event ev[HAL_HANDLES_MAX + 1];
+  uint64_t now = hal_clock_us();
+  uint64_t d = now_ready || deadline_us <= now ? 0 : deadline_us - now;
+  int r;
+  if (!g_no_pwait2) {
+    struct timespec ts = {(time_t)(d / 1000000u), (long)(d % 1000000u) * 1000L};
+    r = epoll_pwait2(g_epfd, ev, HAL_HANDLES_MAX + 1, deadline_us == HAL_DEADLINE_NONE && !now_ready ? NULL : &ts, NULL);
+    if (r < 0 && errno == ENOSYS) g_no_pwait2 = 1;
+  }
+  if (g_no_pwait2) {
+    /* Rounded up, so a deadline is never met early. */
+    int ms = deadline_us == HAL_DEADLINE_NONE && !now_ready ? -1 : (int)((d + 999u) / 1000u);
+    r = epoll_wait(g_epfd, ev, HAL_HANDLES_MAX + 1, ms);
+  }
+  for (int k = 0; k < r; k++) {
+    uint32_t tag = ev[k].data.u32;
+    if (tag == EPOLL_UART_TAG) {
+      /* Unread UART input is not reported again until it has been read (hal_uart_read). */
+      g_uart_ready = 1;
+      uart_watch(0);
+      continue;
+    }
+    if (tag >= (uint32_t)HAL_HANDLES_MAX || g_handles[tag].fd < 0) continue;
+    uint32_t e = ev[k].events;
+    unsigned bits = 0;
+    if (e & EPOLLIN) bits |= HAL_NET_READABLE;
+    if (e & EPOLLOUT) bits |= HAL_NET_WRITABLE;
+    if (e & (EPOLLHUP | EPOLLERR)) bits |= HAL_NET_READABLE | HAL_NET_FAILED;
+    g_handles[tag].ready = bits;
+  }
+}
+
 void hal_wait_until(uint64_t deadline_us) {
+  if (g_epfd >= 0) {
+    wait_epoll(deadline_us);
+    if (g_epfd >= 0) return;
+  }
   struct pollfd pfd[HAL_HANDLES_MAX + 1];
   int map[HAL_HANDLES_MAX + 1];
   nfds_t n = 0;
@@ -114,6 +205,7 @@ size_t hal_uart_read(uint8_t *buf, size_t cap) {
   ssize_t n = read(g_uart_in, buf, cap);
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
     /* End of input (stdin closed): stop polling it, or the pump would spin on a dead fd. */
+    uart_watch(0);
     g_uart_in = -1;
     return 0;
   }
@@ -152,6 +244,7 @@ static int handle_new(int fd) {
       g_handles[i].want_write = 0;
       g_handles[i].ready = 0;
       if (i >= g_handles_top) g_handles_top = i + 1;
+      epoll_set(EPOLL_CTL_ADD, fd, EPOLLIN, (uint32_t)i);
       return i;
     }
   close(fd);
@@ -236,13 +329,17 @@ long hal_net_send(int sock, const uint8_t *buf, size_t len) {
 void hal_net_close(int handle) {
   int fd = handle_fd(handle);
   if (fd < 0) return;
+  epoll_set(EPOLL_CTL_DEL, fd, 0, (uint32_t)handle);
   close(fd);
   g_handles[handle].fd = -1;
   g_handles[handle].ready = 0;
 }
 
 void hal_net_want_write(int sock, int on) {
-  if (handle_fd(sock) >= 0) g_handles[sock].want_write = on;
+  int fd = handle_fd(sock);
+  if (fd < 0 || g_handles[sock].want_write == on) return;
+  g_handles[sock].want_write = on;
+  epoll_set(EPOLL_CTL_MOD, fd, EPOLLIN | (on ? EPOLLOUT : 0u), (uint32_t)sock);
 }
 
 unsigned hal_net_ready(int handle) { return handle_fd(handle) >= 0 ? g_handles[handle].ready : 0; }
