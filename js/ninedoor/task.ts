@@ -134,6 +134,9 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
     peer: string;
   }
   const tcp = new Map<SocketId, TcpSession>();
+  /** The connection the last chunk came from, and its entry: a client sends on one socket over and over. */
+  let lastSock: SocketId | null = null;
+  let lastTcp: TcpSession | undefined;
   /** A 9P session for a TCP connection (accepted now, or carried over a hot reload). */
   const openTcp = (sock: SocketId, peer: string): TcpSession | null => {
     if (tcp.size >= NINEP_TCP_SESSIONS_MAX) {
@@ -176,6 +179,7 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
     };
     const entry = { ns, session, split: new FrameSplitter(), sink, peer };
     tcp.set(sock, entry);
+    lastSock = null;
     return entry;
   };
   if (args.ninep && args.ninep.port > 0) {
@@ -184,7 +188,11 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
         openTcp(sock, peer);
       },
       onData(sock, bytes) {
-        const c = tcp.get(sock);
+        if (sock !== lastSock) {
+          lastTcp = tcp.get(sock);
+          lastSock = sock;
+        }
+        const c = lastTcp;
         if (!c) return;
         // A chunk that is one whole small request (nearly every one) goes straight to the
         // session, which checks its size; anything else goes through the splitter.
@@ -195,6 +203,7 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
         const c = tcp.get(sock);
         if (!c) return;
         tcp.delete(sock);
+        lastSock = null;
         door.endSession(c.ns);
       },
     });
