@@ -206,7 +206,8 @@ export class Session<N> {
       if (n !== fixed) return false;
     }
     const tag = bytes[5] | (bytes[6] << 8);
-    if (!this.admitted(tag)) return true;
+    // Nothing held and not revoked (nearly always): admitted without a call.
+    if ((this.revoked !== null || this.tags.held !== 0) && !this.admitted(tag)) return true;
     const gen = this.generation;
     const fid = (bytes[7] | (bytes[8] << 8) | (bytes[9] << 16) | (bytes[10] << 24)) >>> 0;
     let out: Maybe<Outcome>;
@@ -373,7 +374,10 @@ export class Session<N> {
     return null;
   }
 
-  /** Walk, open, read and write each cost one op; asking with none left revokes (spec §8.5). */
+  /**
+   * Walk, open, read and write each cost one op; asking with none left revokes (spec §8.5).
+   * Callers skip the call when there is no budget (opsLeft null, a queen's session).
+   */
   private charge(): NineError | null {
     if (this.opsLeft === null) return null;
     if (this.opsLeft <= 0) {
@@ -466,7 +470,7 @@ export class Session<N> {
   // The handlers take the request's fields as values: handleSmall reads them without a message.
 
   private walk(tag: number, fid: number, newfid: number, names: readonly string[]): Maybe<Outcome> {
-    const spent = this.charge();
+    const spent = this.opsLeft === null ? null : this.charge();
     if (spent !== null) return spent;
     const from = this.fids.find(fid);
     if (from === undefined) return this.fids.missing(fid);
@@ -534,7 +538,7 @@ export class Session<N> {
   }
 
   private open(tag: number, fid: number, flags: number): Maybe<Outcome> {
-    const spent = this.charge();
+    const spent = this.opsLeft === null ? null : this.charge();
     if (spent !== null) return spent;
     const e = this.fids.find(fid);
     if (e === undefined) return this.fids.missing(fid);
@@ -577,7 +581,7 @@ export class Session<N> {
   }
 
   private read(tag: number, fid: number, offset: bigint, countAsked: number): Maybe<Outcome> {
-    const spent = this.charge();
+    const spent = this.opsLeft === null ? null : this.charge();
     if (spent !== null) return spent;
     const e = this.fids.find(fid);
     if (e === undefined) return this.fids.missing(fid);
@@ -612,7 +616,7 @@ export class Session<N> {
   }
 
   private write(m: Twrite): Maybe<Outcome> {
-    const spent = this.charge();
+    const spent = this.opsLeft === null ? null : this.charge();
     if (spent !== null) return spent;
     const e = this.fids.get(m.fid);
     if (e instanceof NineError) return e;
@@ -682,7 +686,7 @@ export class Session<N> {
   }
 
   private readdir(m: Treaddir): Outcome {
-    const spent = this.charge();
+    const spent = this.opsLeft === null ? null : this.charge();
     if (spent !== null) return spent;
     const e = this.fids.get(m.fid);
     if (e instanceof NineError) return e;

@@ -9,8 +9,11 @@ export class TagWindow {
    */
   private readonly inFlight = new Map<number, number[] | null>();
 
-  /** Entries in inFlight, counted here: Map's size is a native getter call inside quickjs-ng. */
-  private held = 0;
+  /**
+   * Entries in inFlight, counted here: Map's size is a native getter call inside quickjs-ng. Read
+   * by the session to skip check() when nothing is held; only this class changes it.
+   */
+  held = 0;
 
   /**
    * Whether a new request may use `tag`: null, or the refusal. The session holds the tag (hold())
