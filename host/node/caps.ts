@@ -390,7 +390,7 @@ export class NodeHive {
           const c = hive.conns.get(sock);
           if (!c || c.owner !== t.id || c.closing) throw err('net', 'Closed', "socket is closed or not this task's");
           if (!(bytes instanceof Uint8Array)) throw err('net', 'Invalid', 'net.write takes a Uint8Array');
-          const n = length ?? bytes.length;
+          const n = length === undefined ? bytes.length : length;
           if (!Number.isSafeInteger(n) || n < 0 || n > bytes.length) {
             throw err('net', 'Invalid', `net.write length ${String(length)} is not within the ${bytes.length}-byte array`);
           }

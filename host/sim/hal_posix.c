@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -47,8 +48,20 @@ static int g_epfd = -1;
 static int g_uart_watched;
 /* The UART input is a regular file (epoll refuses those): always readable, as poll says. */
 static int g_uart_always;
-/* epoll_pwait2 (a timespec, µs deadlines kept) is missing from this kernel: epoll_wait in ms. */
+/* epoll_pwait2 (a timespec, µs deadlines kept) failed here once (an old kernel, or a seccomp
+   profile that refuses it): epoll_wait in ms from then on. */
 static int g_no_pwait2;
+
+/* epoll_pwait2 through syscall(2): glibc wraps it only from 2.35 on. */
+static int epoll_wait_timespec(int epfd, struct epoll_event *ev, int max, const struct timespec *ts) {
+#ifdef SYS_epoll_pwait2
+  return (int)syscall(SYS_epoll_pwait2, epfd, ev, max, ts, NULL, (size_t)0);
+#else
+  (void)epfd, (void)ev, (void)max, (void)ts;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
 
 static void epoll_give_up(void) {
   if (g_epfd >= 0) close(g_epfd);
@@ -126,8 +139,9 @@ static void wait_epoll(uint64_t deadline_us) {
   int r;
   if (!g_no_pwait2) {
     struct timespec ts = {(time_t)(d / 1000000u), (long)(d % 1000000u) * 1000L};
-    r = epoll_pwait2(g_epfd, ev, HAL_HANDLES_MAX + 1, deadline_us == HAL_DEADLINE_NONE && !now_ready ? NULL : &ts, NULL);
-    if (r < 0 && errno == ENOSYS) g_no_pwait2 = 1;
+    r = epoll_wait_timespec(g_epfd, ev, HAL_HANDLES_MAX + 1, deadline_us == HAL_DEADLINE_NONE && !now_ready ? NULL : &ts);
+    /* Any failure but a signal means this kernel or sandbox will not have it: never spin on it. */
+    if (r < 0 && errno != EINTR) g_no_pwait2 = 1;
   }
   if (g_no_pwait2) {
     /* Rounded up, so a deadline is never met early. */

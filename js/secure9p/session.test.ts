@@ -536,6 +536,19 @@ test('flush: Rflush follows the flushed request reply; an idle tag is flushed at
   equal(r.session.tagsInFlight(), 0);
 });
 
+test('flush: a Tflush of a waiting Tflush is answered after it, and no tag stays held', async () => {
+  const r = queenRig();
+  openAt(r, 1, ['slow']);
+  equal(r.rpc(read(60, 1)).length, 0);
+  equal(r.rpc({ kind: 'Tflush', tag: 61, oldtag: 60 }).length, 0, 'waits for the read');
+  equal(r.rpc({ kind: 'Tflush', tag: 62, oldtag: 61 }).length, 0, 'waits for the first flush');
+  equal(r.session.tagsInFlight(), 3);
+  r.fs.releaseSlowReads();
+  await settle();
+  deepEqual(r.sent.slice(-3).map((m) => [m.kind, m.tag]), [['Rread', 60], ['Rflush', 61], ['Rflush', 62]]);
+  equal(r.session.tagsInFlight(), 0);
+});
+
 test('version reset: a reply to a request from before Tversion is dropped', async () => {
   const r = queenRig();
   openAt(r, 1, ['slow']);

@@ -233,7 +233,9 @@ export class Session<N> {
    * A new request's tag, checked: false when it has been answered already (a revoked session's
    * Closed, a tag in use, the window full). A request answered at once never enters the window,
    * only one whose answer comes later (settle): nothing else can run before a synchronous
-   * answer, so no other request can see its tag, and the window's map is left alone.
+   * answer, so no other request can see its tag, and the window's map is left alone. That holds
+   * while a handler never hands this session another frame from inside itself (none does: a
+   * provider answers later, through a promise or a channel).
    */
   private admitted(tag: number): boolean {
     if (this.revoked !== null) {
@@ -313,9 +315,14 @@ export class Session<N> {
     const flushes = this.tags.complete(tag);
     this.reply(tag, r);
     if (flushes === null) return;
-    for (const flushTag of flushes) {
-      this.tags.complete(flushTag);
+    // A waiting Tflush may itself be flushed: answering it frees the flushes that wait on it, in
+    // turn (at most the tag window's worth, each tag held once).
+    const queue = flushes.slice();
+    for (let i = 0; i < queue.length; i++) {
+      const flushTag = queue[i];
+      const more = this.tags.complete(flushTag);
       this.reply(flushTag, { kind: 'Rflush', tag: flushTag });
+      if (more !== null) queue.push(...more);
     }
   }
 
