@@ -14,25 +14,21 @@ import json
 import os
 import re
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-import ninep  # noqa: E402  (the client, the frames and free_port)
+import ninep_callgrind  # noqa: E402  (serve: boot, the loop of bench/ninep.py, stop)
 
 ENGINE = os.path.join(REPO, "engine", "quickjs-ng")
 PATCH = os.path.join(HERE, "jsprof", "opcode-profile.patch")
 WORK = os.path.join(REPO, "build", "jsprof")
 IMAGE = os.path.join(REPO, "build", "images", "dev.img")
 BUNDLES = os.path.join(REPO, "build", "bundles")
-BOOT_TIMEOUT_S = 30
 BUILD_TIMEOUT_S = 600
-STOP_TIMEOUT_S = 10
 DEFAULT_SHORT, DEFAULT_LONG, DEFAULT_TOP = 500, 3000, 40
 
 
@@ -61,36 +57,7 @@ def build_sim():
 def run(sim, op, n, tmp):
     """(per-function {name: [ops, calls]}, per-opcode {number: ops}) of one firmware run serving n ops."""
     out = os.path.join(tmp, f"prof.{op}.{n}")
-    port = ninep.free_port()
-    err = tempfile.TemporaryFile()
-    proc = subprocess.Popen([sim, "--image", IMAGE, "--uart", "none", "--console-port", "0", "--9p-port", str(port)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                            env=dict(os.environ, QJS_PROF=out))
-    try:
-        end = time.monotonic() + BOOT_TIMEOUT_S
-        while True:
-            err.seek(0)
-            if b"secure9p ready" in err.read():
-                break
-            if proc.poll() is not None or time.monotonic() > end:
-                raise RuntimeError("the profiling cohesix-sim did not get ready")
-            time.sleep(0.05)
-        c = ninep.Conn("127.0.0.1", port)
-        c.setup("queen")
-        walk = struct.pack("<IIH", ninep.ROOT_FID, ninep.OP_FID, 2) + ninep.pstr("proc") + ninep.pstr("boot")
-        for _ in range(n):
-            if op == "getattr":
-                c.rpc(24, struct.pack("<IQ", ninep.FILE_FID, 0x7FF))
-            else:
-                c.rpc(110, walk)
-                c.rpc(12, struct.pack("<II", ninep.OP_FID, 0))
-                c.rpc(116, struct.pack("<IQI", ninep.OP_FID, 0, 4096))
-                c.rpc(120, struct.pack("<I", ninep.OP_FID))
-        c.close()
-    finally:
-        proc.terminate()  # the counters are written at exit
-        proc.wait(timeout=STOP_TIMEOUT_S)
-        err.close()
+    ninep_callgrind.serve([sim, "--image", IMAGE], op, n, env=dict(os.environ, QJS_PROF=out))  # written at exit
     funcs, opcodes = {}, {}
     with open(out) as f:
         for line in f:

@@ -150,29 +150,34 @@ def median_of(rounds):
     return out
 
 
+def small_ops(c, boot):
+    """The two measured ops on a set-up connection, by name: one getattr, and walk+lopen+read+clunk of proc/boot."""
+    getattr_body = struct.pack("<IQ", FILE_FID, 0x7FF)
+    walk_body = struct.pack("<IIH", ROOT_FID, OP_FID, 2) + pstr("proc") + pstr("boot")
+    open_body = struct.pack("<II", OP_FID, 0)
+    read_body = struct.pack("<IQI", OP_FID, 0, 4096)
+    clunk_body = struct.pack("<I", OP_FID)
+
+    def getattr_op():
+        c.rpc(24, getattr_body)
+
+    def wolrc_op():
+        c.rpc(110, walk_body)
+        c.rpc(12, open_body)
+        _, data = c.rpc(116, read_body)
+        c.rpc(120, clunk_body)
+        if data[4:] != boot:
+            raise AssertionError(f"read {data[4:]!r}")
+
+    return {"getattr": getattr_op, "walk_open_read_clunk": wolrc_op}
+
+
 def bench_9p(server: NinepServer, aname, iters):
-    boot = server.boot_text.encode()
     c = Conn(server.host, server.port)
     try:
         c.setup(aname)
-        getattr_body = struct.pack("<IQ", FILE_FID, 0x7FF)
-        walk_body = struct.pack("<IIH", ROOT_FID, OP_FID, 2) + pstr("proc") + pstr("boot")
-        open_body = struct.pack("<II", OP_FID, 0)
-        read_body = struct.pack("<IQI", OP_FID, 0, 4096)
-        clunk_body = struct.pack("<I", OP_FID)
-
-        def getattr_op():
-            c.rpc(24, getattr_body)
-
-        def wolrc_op():
-            c.rpc(110, walk_body)
-            c.rpc(12, open_body)
-            _, data = c.rpc(116, read_body)
-            c.rpc(120, clunk_body)
-            if data[4:] != boot:
-                raise AssertionError(f"read {data[4:]!r}")
-
-        return {"getattr": measure(getattr_op, iters), "walk_open_read_clunk": measure(wolrc_op, max(1, iters // 4))}
+        ops = small_ops(c, server.boot_text.encode())
+        return {"getattr": measure(ops["getattr"], iters), "walk_open_read_clunk": measure(ops["walk_open_read_clunk"], max(1, iters // 4))}
     finally:
         c.close()
 

@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -52,14 +51,13 @@ def build_image(tmp):
     return img
 
 
-def instructions(img, tmp, op, n):
-    """Total instructions of one firmware run that serves `n` ops of `op` to one client."""
+def serve(cmd, op, n, env=None):
+    """Boots `cmd` (a cohesix-sim command line, maybe under a tool, without its 9P port), then serves
+    `n` ops of `op` to one client as bench/ninep.py does, and stops it (tools write their output at exit)."""
     port = ninep.free_port()
-    out = os.path.join(tmp, f"cg.{op}.{n}")
     err = tempfile.TemporaryFile()
-    proc = subprocess.Popen(["valgrind", "-q", "--tool=callgrind", f"--callgrind-out-file={out}", SIM, "--image", img,
-                             "--uart", "none", "--console-port", "0", "--9p-port", str(port)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    proc = subprocess.Popen([*cmd, "--uart", "none", "--console-port", "0", "--9p-port", str(port)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=env)
     try:
         end = time.monotonic() + BOOT_TIMEOUT_S
         while True:
@@ -68,31 +66,25 @@ def instructions(img, tmp, op, n):
                 break
             if proc.poll() is not None or time.monotonic() > end:
                 err.seek(0)
-                raise RuntimeError("cohesix-sim under callgrind did not get ready:\n" + err.read().decode(errors="replace"))
+                raise RuntimeError(f"{' '.join(cmd[:3])} did not get ready:\n" + err.read().decode(errors="replace"))
             time.sleep(0.1)
         c = ninep.Conn("127.0.0.1", port)
         c.s.settimeout(SOCKET_TIMEOUT_S)
         c.setup("queen")
-        getattr_body = struct.pack("<IQ", ninep.FILE_FID, 0x7FF)
-        walk_body = struct.pack("<IIH", ninep.ROOT_FID, ninep.OP_FID, 2) + ninep.pstr("proc") + ninep.pstr("boot")
-        open_body = struct.pack("<II", ninep.OP_FID, 0)
-        read_body = struct.pack("<IQI", ninep.OP_FID, 0, 4096)
-        clunk_body = struct.pack("<I", ninep.OP_FID)
+        run_op = ninep.small_ops(c, BOOT)[op]
         for _ in range(n):
-            if op == "getattr":
-                c.rpc(24, getattr_body)
-            else:
-                c.rpc(110, walk_body)
-                c.rpc(12, open_body)
-                _, data = c.rpc(116, read_body)
-                c.rpc(120, clunk_body)
-                if data[4:] != BOOT:
-                    raise AssertionError(f"read {data[4:]!r}")
+            run_op()
         c.close()
     finally:
         proc.terminate()
         proc.wait(timeout=STOP_TIMEOUT_S)
         err.close()
+
+
+def instructions(img, tmp, op, n):
+    """Total instructions of one firmware run that serves `n` ops of `op` to one client."""
+    out = os.path.join(tmp, f"cg.{op}.{n}")
+    serve(["valgrind", "-q", "--tool=callgrind", f"--callgrind-out-file={out}", SIM, "--image", img], op, n)
     with open(out) as f:
         for line in f:
             if line.startswith(("summary:", "totals:")):

@@ -6,6 +6,7 @@ import { nameProblem, walkNameAt } from './names.js';
 import { MessageType, REFUSED_REQUESTS, messageTypeName, type MessageTypeName, type RefusedRequestName } from './opcodes.js';
 import { putRclunk, putRlopen, putRread, putRwalk, replyBuffer } from './replies.js';
 import { Reader, WireFault, Writer } from './wire.js';
+import { BytesCache } from '../bytes/cache.js';
 import { utf8Decode } from '../bytes/utf8.js';
 
 export type DecodeResult<M> = { ok: true; message: M } | { ok: false; error: DecodeError };
@@ -142,8 +143,7 @@ const WALK_CACHE_SLOTS = 16;
 /** Longer name sections are not cached: comparing them would cost what reading them does. */
 const WALK_CACHE_BYTES_MAX = 64;
 /** A Twalk's nwname and names section (from byte 15) and the names it was read as. */
-const walkCacheBytes: (Uint8Array | null)[] = new Array<Uint8Array | null>(WALK_CACHE_SLOTS).fill(null);
-const walkCacheNames: (readonly string[])[] = new Array<readonly string[]>(WALK_CACHE_SLOTS).fill([]);
+const acceptedWalks = new BytesCache<readonly string[]>(WALK_CACHE_SLOTS, WALK_CACHE_BYTES_MAX);
 
 /**
  * walkNamesAt for a server's own fast path, remembering the walks it accepted: a client walks the
@@ -152,21 +152,13 @@ const walkCacheNames: (readonly string[])[] = new Array<readonly string[]>(WALK_
  * that inside quickjs-ng. The array is shared by every walk of the same bytes: frozen, read-only.
  */
 export function walkNamesCached(b: Uint8Array, size: number): readonly string[] | null {
-  const len = size - 15;
-  let slot = -1;
-  if (len > 2 && len <= WALK_CACHE_BYTES_MAX) {
-    slot = (len * 31 + b[17] * 7 + b[size - 1]) & (WALK_CACHE_SLOTS - 1);
-    const c = walkCacheBytes[slot];
-    if (c !== null && c.length === len) {
-      let k = 0;
-      while (k < len && c[k] === b[15 + k]) k++;
-      if (k === len) return walkCacheNames[slot];
-    }
-  }
+  // Only walks with names are kept (a section of 2 bytes is nwname 0: nothing to save).
+  const cacheable = size - 15 > 2;
+  const known = cacheable ? acceptedWalks.find(b, 15, size - 15) : undefined;
+  if (known !== undefined) return known;
   const names = walkNamesAt(b, size);
-  if (names === null || slot < 0) return names;
-  walkCacheBytes[slot] = b.slice(15, size);
-  walkCacheNames[slot] = Object.freeze(names);
+  if (names === null || !cacheable) return names;
+  acceptedWalks.keep(b, 15, size - 15, Object.freeze(names));
   return names;
 }
 

@@ -1,5 +1,6 @@
 // Walk-name rules (spec §5.3): what one path component may be before any provider sees it.
 import { latin1, utf8Decode, utf8Length } from '../bytes/utf8.js';
+import { BytesCache } from '../bytes/cache.js';
 import { NAME_BYTES_MAX, WALK_NAMES_MAX } from './limits.js';
 
 /** Why a name was refused, or null when it is acceptable. Works on raw bytes so bad UTF-8 is caught. */
@@ -36,9 +37,8 @@ export function nameFromBytes(b: Uint8Array): string | null {
 const NAME_CACHE_SLOTS = 64;
 /** Longer names are not cached: comparing them byte by byte would cost what checking them does. */
 const NAME_CACHE_BYTES_MAX = 32;
-/** A name's bytes and the string they were accepted as; one name per slot, the last one wins. */
-const cachedBytes: (Uint8Array | null)[] = new Array<Uint8Array | null>(NAME_CACHE_SLOTS).fill(null);
-const cachedNames: string[] = new Array<string>(NAME_CACHE_SLOTS).fill('');
+/** A name's bytes and the string they were accepted as. */
+const acceptedNames = new BytesCache<string>(NAME_CACHE_SLOTS, NAME_CACHE_BYTES_MAX);
 
 /**
  * nameFromBytes for the walk name at b[start, start + len), remembering names it accepted. A
@@ -47,22 +47,10 @@ const cachedNames: string[] = new Array<string>(NAME_CACHE_SLOTS).fill('');
  * a Twalk's cost inside quickjs-ng. Same bytes, same answer: only accepted names are kept.
  */
 export function walkNameAt(b: Uint8Array, start: number, len: number): string | null {
-  let slot = -1;
-  if (len > 0 && len <= NAME_CACHE_BYTES_MAX) {
-    slot = (len * 31 + b[start] * 7 + b[start + len - 1]) & (NAME_CACHE_SLOTS - 1);
-    const c = cachedBytes[slot];
-    if (c !== null && c.length === len) {
-      let k = 0;
-      while (k < len && c[k] === b[start + k]) k++;
-      if (k === len) return cachedNames[slot];
-    }
-  }
-  const raw = b.subarray(start, start + len);
-  const name = nameFromBytes(raw);
-  if (name !== null && slot >= 0) {
-    cachedBytes[slot] = raw.slice();
-    cachedNames[slot] = name;
-  }
+  const known = acceptedNames.find(b, start, len);
+  if (known !== undefined) return known;
+  const name = nameFromBytes(b.subarray(start, start + len));
+  if (name !== null) acceptedNames.keep(b, start, len, name);
   return name;
 }
 
