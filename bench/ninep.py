@@ -4,6 +4,10 @@
 Usage: build/pyenv/bin/python bench/ninep.py [--iters N] [--json bench/results/ninep.json]
 Needs `sh scripts/build.sh` first; diod runs only as root (it is skipped otherwise). Prints a
 table and writes JSON. A benchmark, not a test: nothing here asserts a figure.
+
+The firmware runs twice: as booted (cohesix-sim's default --spin-us, a short poll after input
+before it sleeps) and with --spin-us 0 (it sleeps at once, as diod and the floor do). Each
+server's CPU time per op (user + system, all its threads, from /proc) is the price of its rate.
 """
 import argparse
 import json
@@ -37,7 +41,9 @@ DEFAULT_ROUNDS = 15
 # Echo frames sized like the 9P getattr exchange (Tgetattr 19 bytes, Rgetattr 160 bytes).
 PING_BYTES, PONG_BYTES = 19, 160
 
-# The floor: a C echo server (blocking recv/send, TCP_NODELAY), the least any server can cost.
+# The floor: a C echo server (blocking recv/send, TCP_NODELAY), the least a server that sleeps
+# between requests can cost. A server that polls for a while first (the firmware's spin) skips the
+# wake-up of its sleeping CPU and can beat it.
 ECHO_C = r"""
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -144,9 +150,16 @@ def median_of(rounds):
     """Per-figure median over rounds (each a dict of numbers)."""
     out = {}
     for k in rounds[0]:
+        if k in ("cpu_ticks", "cpu_ops"):
+            continue
         vals = sorted(r[k] for r in rounds)
         out[k] = vals[len(vals) // 2]
     out["iters"] = sum(r["iters"] for r in rounds)
+    # CPU per op over all rounds together: one round's ticks (10 ms each) are too coarse alone.
+    if "cpu_ticks" in rounds[0]:
+        ticks = [r["cpu_ticks"] for r in rounds]
+        ops = sum(r["cpu_ops"] for r in rounds)
+        out["cpu_us_per_op"] = None if None in ticks else round(sum(ticks) * 1e6 / os.sysconf("SC_CLK_TCK") / ops, 1)
     return out
 
 
@@ -172,12 +185,33 @@ def small_ops(c, boot):
     return {"getattr": getattr_op, "walk_open_read_clunk": wolrc_op}
 
 
+def cpu_ticks(pid):
+    """User + system clock ticks of a process so far (all its threads); None where /proc cannot say."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError, TypeError):
+        return None
+
+
+def measure_with_cpu(op, iters, pid):
+    """measure() plus the server's CPU ticks spent over the timed loop (with its warm-up: ticks are coarse)."""
+    before = cpu_ticks(pid)
+    r = measure(op, iters)
+    after = cpu_ticks(pid)
+    r["cpu_ticks"] = None if before is None or after is None else after - before
+    r["cpu_ops"] = iters + WARMUP_ITERS
+    return r
+
+
 def bench_9p(server: NinepServer, aname, iters):
     c = Conn(server.host, server.port)
     try:
         c.setup(aname)
         ops = small_ops(c, server.boot_text.encode())
-        return {"getattr": measure(ops["getattr"], iters), "walk_open_read_clunk": measure(ops["walk_open_read_clunk"], max(1, iters // 4))}
+        return {"getattr": measure_with_cpu(ops["getattr"], iters, server.pid),
+                "walk_open_read_clunk": measure_with_cpu(ops["walk_open_read_clunk"], max(1, iters // 4), server.pid)}
     finally:
         c.close()
 
@@ -263,7 +297,7 @@ def start_diod():
     if not wait_for_9p("127.0.0.1", port, proc, SERVER_START_TIMEOUT_S):
         stop()
         return None, "diod did not answer Tversion"
-    return NinepServer("diod", "127.0.0.1", port, stop, boot_text=BOOT.decode()), d
+    return NinepServer("diod", "127.0.0.1", port, stop, boot_text=BOOT.decode(), pid=proc.pid), d
 
 
 def start_firmware():
@@ -271,6 +305,13 @@ def start_firmware():
     if not (os.path.exists(SIM) and os.path.exists(DEV_IMAGE)):
         return None, "build/cohesix-sim or build/images/dev.img missing (run scripts/build.sh)"
     return start_ninedoor_firmware(workers=()), "queen"
+
+
+def start_firmware_nospin():
+    """The same, with --spin-us 0: every wait sleeps at once."""
+    if not (os.path.exists(SIM) and os.path.exists(DEV_IMAGE)):
+        return None, "build/cohesix-sim or build/images/dev.img missing (run scripts/build.sh)"
+    return start_ninedoor_firmware(workers=(), extra=("--spin-us", "0")), "queen"
 
 
 def start_node():
@@ -286,8 +327,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
                     help="interleaved rounds; each figure is the median round, each rate vs diod the median of same-round ratios")
     ap.add_argument("--json", default=os.path.join(HERE, "results", "ninep.json"))
-    ap.add_argument("--servers", default="ninedoor-firmware,ninedoor-node,diod",
-                    help="comma-separated subset of ninedoor-firmware, ninedoor-node, diod (e.g. to profile one)")
+    ap.add_argument("--servers", default="ninedoor-firmware,ninedoor-firmware-nospin,ninedoor-node,diod",
+                    help="comma-separated subset of ninedoor-firmware, ninedoor-firmware-nospin, ninedoor-node, diod (e.g. to profile one)")
     a = ap.parse_args()
 
     # The servers run side by side and the rounds interleave them, so a noisy neighbour (this
@@ -298,7 +339,8 @@ def main():
     echo_exe = build_echo(echo_dir)
     try:
         wanted = set(a.servers.split(","))
-        for name, start in [("ninedoor-firmware", start_firmware), ("ninedoor-node", start_node), ("diod", start_diod)]:
+        for name, start in [("ninedoor-firmware", start_firmware), ("ninedoor-firmware-nospin", start_firmware_nospin),
+                            ("ninedoor-node", start_node), ("diod", start_diod)]:
             if name not in wanted:
                 continue
             server, aname_or_why = start()
@@ -334,15 +376,16 @@ def main():
                        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
     floor = results["floor_tcp_pingpong"]
-    print(f"{'server':<20} {'op':<22} {'ops/s':>9} {'p50 µs':>8} {'p99 µs':>8} {'p50/floor':>9} {'rate/diod':>9} {'(rounds min-max)':>17}")
-    print(f"{'tcp ping-pong':<20} {'(floor)':<22} {floor['ops_per_s']:>9} {floor['p50_us']:>8} {floor['p99_us']:>8}")
+    print(f"{'server':<24} {'op':<22} {'ops/s':>9} {'p50 µs':>8} {'p99 µs':>8} {'p50/floor':>9} {'rate/diod':>9} {'(rounds min-max)':>17} {'cpu µs/op':>9}")
+    print(f"{'tcp ping-pong':<24} {'(floor)':<22} {floor['ops_per_s']:>9} {floor['p50_us']:>8} {floor['p99_us']:>8}")
     for name, ops in results["servers"].items():
         for op, r in ops.items():
             v = r.get("rate_vs_diod")
             vs = f"{v['median']:.2f}x" if v else "-"
             spread = f"{v['min']:.2f}-{v['max']:.2f}" if v else ""
-            print(f"{name:<20} {op:<22} {r['ops_per_s']:>9} {r['p50_us']:>8} {r['p99_us']:>8} "
-                  f"{r['p50_us'] / floor['p50_us']:>8.1f}x {vs:>9} {spread:>17}")
+            cpu = r.get("cpu_us_per_op")
+            print(f"{name:<24} {op:<22} {r['ops_per_s']:>9} {r['p50_us']:>8} {r['p99_us']:>8} "
+                  f"{r['p50_us'] / floor['p50_us']:>8.1f}x {vs:>9} {spread:>17} {cpu if cpu is not None else '-':>9}")
     for name, why in results["skipped"].items():
         print(f"{name:<20} skipped: {why}")
     os.makedirs(os.path.dirname(a.json), exist_ok=True)

@@ -116,9 +116,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_ninedoor_firmware(workers: Sequence[str] = ("worker-1", "worker-2"), log_lines: Sequence[str] = ()) -> NinepServer:
+def start_ninedoor_firmware(workers: Sequence[str] = ("worker-1", "worker-2"), log_lines: Sequence[str] = (),
+                            extra: Sequence[str] = ()) -> NinepServer:
     """Boots build/cohesix-sim with the dev image and a Secure9P listener; spawns heartbeat workers through
-    the TCP console (as the queen would) and echoes `log_lines` into /log/queen.log.
+    the TCP console (as the queen would) and echoes `log_lines` into /log/queen.log. `extra` goes on
+    cohesix-sim's command line (e.g. --spin-us 0).
 
     Worker ids are `worker-<n>` from 1 in spawn order (spec §6), so `workers` must be worker-1..worker-N.
     """
@@ -128,7 +130,7 @@ def start_ninedoor_firmware(workers: Sequence[str] = ("worker-1", "worker-2"), l
     last: Optional[Exception] = None
     for _ in range(FIRMWARE_PORT_TRIES):
         try:
-            return _boot_firmware(len(workers), log_lines)
+            return _boot_firmware(len(workers), log_lines, extra)
         except _PortTaken as e:
             last = e
     raise RuntimeError(f"cohesix-sim found no free Secure9P port in {FIRMWARE_PORT_TRIES} tries: {last}")
@@ -138,13 +140,13 @@ class _PortTaken(RuntimeError):
     pass
 
 
-def _boot_firmware(n_workers: int, log_lines: Sequence[str]) -> NinepServer:
+def _boot_firmware(n_workers: int, log_lines: Sequence[str], extra: Sequence[str]) -> NinepServer:
     # Imported here: hivekit pulls in pytest, which the bench does not otherwise need.
     from hivekit import ConsoleClient
 
     port = free_port()
     errf = tempfile.TemporaryFile()
-    proc = subprocess.Popen([SIM, "--image", DEV_IMAGE, "--uart", "none", "--console-port", "0", "--9p-port", str(port)],
+    proc = subprocess.Popen([SIM, "--image", DEV_IMAGE, "--uart", "none", "--console-port", "0", "--9p-port", str(port), *extra],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
 
     def log() -> str:

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,16 @@ static int g_uart_always;
    profile that refuses it): epoll_wait in ms from then on. */
 static int g_no_pwait2;
 
+/* Spin-then-park (hal_posix_set_spin_us): after a wait that returned input, the next wait polls
+   for up to g_spin_us before it sleeps. A client in a request loop sends its next request within
+   tens of µs of our reply; seen by a poll, it costs no wake-up of a sleeping CPU, which on a VM is
+   half of a loopback round trip (bench/ninep.py, docs/ninedoor.md). The price is bounded: at most
+   g_spin_us of CPU after each burst of input, none while the hive is idle, and none on one CPU,
+   where the spin would only keep the client from running. */
+static uint32_t g_spin_us;
+/* The last wait returned input (a socket or the UART): the next one may spin. */
+static int g_input_last_wait;
+
 /* epoll_pwait2 through syscall(2): glibc wraps it only from 2.35 on. */
 static int epoll_wait_timespec(int epfd, struct epoll_event *ev, int max, const struct timespec *ts) {
 #ifdef SYS_epoll_pwait2
@@ -92,6 +103,15 @@ static void uart_watch(int on) {
   if (epoll_ctl(g_epfd, EPOLL_CTL_ADD, g_uart_in, &ev) == 0) g_uart_watched = 1;
   else if (errno == EPERM) g_uart_always = 1;
   else epoll_give_up();
+}
+
+int hal_posix_set_spin_us(uint32_t spin_us) {
+  if (spin_us > HAL_SPIN_US_MAX) return -1;
+  cpu_set_t cpus;
+  /* One CPU to run on (a taskset, a one-core VM): spinning would only delay the peer it waits for. */
+  int several = sched_getaffinity(0, sizeof cpus, &cpus) != 0 || CPU_COUNT(&cpus) > 1;
+  g_spin_us = several ? spin_us : 0;
+  return (int)g_spin_us;
 }
 
 void hal_posix_init(int uart_in, int uart_out) {
@@ -136,7 +156,18 @@ static void wait_epoll(uint64_t deadline_us) {
   struct epoll_event ev[HAL_HANDLES_MAX + 1];
   uint64_t now = hal_clock_us();
   uint64_t d = now_ready || deadline_us <= now ? 0 : deadline_us - now;
-  int r;
+  int r = 0;
+  if (g_spin_us && g_input_last_wait && d > 0) {
+    /* Polls until input, the deadline or the end of the spin; a failed poll just ends it early. */
+    uint64_t until = now + g_spin_us < deadline_us ? now + g_spin_us : deadline_us;
+    do {
+      r = epoll_wait(g_epfd, ev, HAL_HANDLES_MAX + 1, 0);
+      now = hal_clock_us();
+    } while (r == 0 && now < until);
+    if (r > 0) goto ready;
+    r = 0;
+    d = deadline_us <= now ? 0 : deadline_us - now;
+  }
   if (!g_no_pwait2) {
     struct timespec ts = {(time_t)(d / 1000000u), (long)(d % 1000000u) * 1000L};
     r = epoll_wait_timespec(g_epfd, ev, HAL_HANDLES_MAX + 1, deadline_us == HAL_DEADLINE_NONE && !now_ready ? NULL : &ts);
@@ -148,6 +179,8 @@ static void wait_epoll(uint64_t deadline_us) {
     int ms = deadline_us == HAL_DEADLINE_NONE && !now_ready ? -1 : (int)((d + 999u) / 1000u);
     r = epoll_wait(g_epfd, ev, HAL_HANDLES_MAX + 1, ms);
   }
+ready:
+  g_input_last_wait = r > 0;
   for (int k = 0; k < r; k++) {
     uint32_t tag = ev[k].data.u32;
     if (tag == EPOLL_UART_TAG) {

@@ -1,8 +1,20 @@
-/* Set-up of the POSIX HAL: which file descriptors are the UART. */
+/* Set-up of the POSIX HAL: which file descriptors are the UART, and how long a wait spins before it sleeps. */
 #ifndef COHESIX_HOST_SIM_HAL_POSIX_H
 #define COHESIX_HOST_SIM_HAL_POSIX_H
 
+#include <stdint.h>
+
+/* Longest spin hal_posix_set_spin_us takes, in µs: past a few ms a sleeping wait is cheaper. */
+#define HAL_SPIN_US_MAX 10000u
+/* The spin cohesix-sim asks for unless told otherwise (--spin-us): above a VM's loopback round
+   trip, so a client's next request in a loop is caught by the poll (docs/firmware.md). */
+#define HAL_SPIN_US_DEFAULT 100u
+
 /* uart_in/uart_out may be -1 (no UART). */
 void hal_posix_init(int uart_in, int uart_out);
+
+/* How long a wait after input polls before it sleeps, in µs (0 = never spin). Returns the spin in
+   force (0 where only one CPU is ours to run on), or -1 above HAL_SPIN_US_MAX. */
+int hal_posix_set_spin_us(uint32_t spin_us);
 
 #endif

@@ -35,6 +35,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: cohesix-sim (--image <file> | --slots <dir>) [--trust-key <file>] [--online-timeout-ms N]\n"
           "                   [--uart stdio|pty|none] [--console-port N] [--9p-port N] [--bind ADDR] [--auth-token TOKEN]\n"
+          "                   [--spin-us N]\n"
           "\n"
           "  --image FILE        hive image (CPIO) to verify and boot\n"
           "  --slots DIR         boot from A/B slots: DIR/A.img, DIR/B.img and DIR/state (docs/slots.md)\n"
@@ -45,8 +46,10 @@ static void usage(FILE *f) {
           "  --9p-port N         Secure9P TCP port when the manifest enables it (default %d; 0 = off)\n"
           "  --bind ADDR         address the listeners bind (default %s: loopback only)\n"
           "  --auth-token TOKEN  console AUTH token (default %s)\n"
+          "  --spin-us N         after input, poll up to N µs before sleeping (default %u; 0 = never, max %u)\n"
           "  --version           print the engine version and fingerprint\n",
-          SIM_ONLINE_TIMEOUT_MS_DEFAULT, SIM_DEFAULT_CONSOLE_PORT, SIM_DEFAULT_9P_PORT, SIM_DEFAULT_BIND, SIM_DEFAULT_AUTH_TOKEN);
+          SIM_ONLINE_TIMEOUT_MS_DEFAULT, SIM_DEFAULT_CONSOLE_PORT, SIM_DEFAULT_9P_PORT, SIM_DEFAULT_BIND, SIM_DEFAULT_AUTH_TOKEN,
+          HAL_SPIN_US_DEFAULT, HAL_SPIN_US_MAX);
 }
 
 static void on_signal(int sig) {
@@ -164,6 +167,7 @@ static int parse_port(const char *flag, const char *v, long *out) {
 int main(int argc, char **argv) {
   const char *image = NULL, *uart = "stdio", *bind = SIM_DEFAULT_BIND, *token = SIM_DEFAULT_AUTH_TOKEN;
   const char *slots_dir = NULL, *trust_key = NULL;
+  unsigned long spin_us = HAL_SPIN_US_DEFAULT;
   long console_port = SIM_DEFAULT_CONSOLE_PORT, ninep_port = SIM_DEFAULT_9P_PORT, online_timeout_ms = SIM_ONLINE_TIMEOUT_MS_DEFAULT;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -187,6 +191,15 @@ int main(int argc, char **argv) {
       online_timeout_ms = strtol(v, &end, 10);
       if (errno || *end || online_timeout_ms < 1 || online_timeout_ms > SIM_ONLINE_TIMEOUT_MS_MAX) {
         fprintf(stderr, "cohesix-sim: --online-timeout-ms needs 1..%ld, got '%s'\n", SIM_ONLINE_TIMEOUT_MS_MAX, v);
+        return 2;
+      }
+    }
+    else if (!strcmp(a, "--spin-us")) {
+      char *end;
+      errno = 0;
+      spin_us = strtoul(v, &end, 10);
+      if (errno || *end || !*v || *v == '-' || spin_us > HAL_SPIN_US_MAX) {
+        fprintf(stderr, "cohesix-sim: --spin-us needs 0..%u, got '%s'\n", HAL_SPIN_US_MAX, v);
         return 2;
       }
     }
@@ -247,6 +260,7 @@ int main(int argc, char **argv) {
     uart_in = uart_out = m;
   }
   hal_posix_init(uart_in, uart_out);
+  hal_posix_set_spin_us((uint32_t)spin_us);
 
   char root_args[SIM_ROOT_ARGS_BYTES_MAX];
   snprintf(root_args, sizeof root_args,
