@@ -155,7 +155,7 @@ void channel_release_task(TaskSlot *s) {
 static void channel_poll(void *ctx, uint64_t now_us) {
   (void)ctx;
   (void)now_us;
-  for (unsigned k = 0; k < TASKS_MAX; k++) {
+  for (unsigned k = 0; k < g_fw.slots_top; k++) {
     TaskSlot *s = &g_fw.slots[k];
     if (s->used && s->started && s->task.state == TASK_RUNNING && s->link_count && deliver_links(s) < 0) continue;
     for (unsigned n = 0; n < CHANNEL_DELIVERIES_PER_TURN; n++) {
@@ -184,7 +184,7 @@ static void channel_poll(void *ctx, uint64_t now_us) {
 
 static uint64_t channel_deadline(void *ctx) {
   (void)ctx;
-  for (unsigned k = 0; k < TASKS_MAX; k++) {
+  for (unsigned k = 0; k < g_fw.slots_top; k++) {
     TaskSlot *s = &g_fw.slots[k];
     if (!s->used || !s->started || s->task.state != TASK_RUNNING) continue;
     if ((s->inbox_head && !JS_IsUndefined(s->on_message)) || s->link_count) return 0;

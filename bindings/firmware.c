@@ -12,9 +12,15 @@
 
 Firmware g_fw;
 
+void fw_slot_take(TaskSlot *s) {
+  unsigned i = (unsigned)(s - g_fw.slots);
+  s->used = 1;
+  if (i + 1u > g_fw.slots_top) g_fw.slots_top = i + 1u;
+}
+
 TaskSlot *fw_slot_by_id(uint32_t id) {
   if (!id) return NULL;
-  for (unsigned i = 0; i < TASKS_MAX; i++)
+  for (unsigned i = 0; i < g_fw.slots_top; i++)
     if (g_fw.slots[i].used && !g_fw.slots[i].parked && g_fw.slots[i].task.id == id) return &g_fw.slots[i];
   return NULL;
 }
@@ -72,7 +78,7 @@ TaskSlot *fw_spawn(const ManifestTask *spec, const char *label, uint32_t parent_
   memset(s, 0, sizeof *s);
   uint32_t id = ++g_fw.next_task_id;
   if (task_create(&s->task, id, spec->name, spec->arena_bytes, spec->cpu_slice_ms, &g_hooks, err, err_len) < 0) return NULL;
-  s->used = 1;
+  fw_slot_take(s);
   s->task.owner = s;
   s->spec = spec;
   s->grants = spec->grants;
@@ -160,7 +166,7 @@ static void tasks_poll(void *ctx, uint64_t now_us) {
   (void)ctx;
   (void)now_us;
   unsigned starts = 0;
-  for (unsigned i = 0; i < TASKS_MAX; i++) {
+  for (unsigned i = 0; i < g_fw.slots_top; i++) {
     TaskSlot *s = &g_fw.slots[i];
     if (!s->used) continue;
     if (!s->started && s->task.state == TASK_RUNNING && starts < TASK_STARTS_PER_TURN_MAX) {
@@ -169,7 +175,7 @@ static void tasks_poll(void *ctx, uint64_t now_us) {
     }
     if (s->used && s->task.state == TASK_RUNNING && s->task.jobs_pending) task_run_jobs(&s->task);
   }
-  for (unsigned i = 0; i < TASKS_MAX; i++) {
+  for (unsigned i = 0; i < g_fw.slots_top; i++) {
     TaskSlot *s = &g_fw.slots[i];
     if (s->used && s->task.state == TASK_FAULTED && !s->fault_reported) {
       if (s->parent_id == 0) {
@@ -187,7 +193,7 @@ static void tasks_poll(void *ctx, uint64_t now_us) {
 
 static uint64_t tasks_deadline(void *ctx) {
   (void)ctx;
-  for (unsigned i = 0; i < TASKS_MAX; i++) {
+  for (unsigned i = 0; i < g_fw.slots_top; i++) {
     TaskSlot *s = &g_fw.slots[i];
     if (!s->used) continue;
     if ((!s->started && s->task.state == TASK_RUNNING) || s->task.jobs_pending ||

@@ -79,6 +79,9 @@ typedef struct Firmware {
   const uint8_t *image;
   size_t image_len;
   TaskSlot slots[TASKS_MAX];
+  /* One past the highest slot ever taken: the pump's per-turn scans stop there (a hive uses a few
+     of the TASKS_MAX, and the full scans were a tenth of a 9P request's cost in the firmware). */
+  unsigned slots_top;
   /* Bundles replaced for later spawns by a hot reload, by manifest task index (dev images). */
   struct {
     uint8_t *payload;
@@ -95,6 +98,8 @@ extern Firmware g_fw;
 
 /* Task table */
 TaskSlot *fw_slot_by_id(uint32_t id);
+/* Marks a free slot used (after its task is created) and moves slots_top past it. */
+void fw_slot_take(TaskSlot *s);
 TaskSlot *fw_slot_of_ctx(JSContext *ctx);
 /* Starts a manifest task; returns the new slot or NULL with err filled. */
 TaskSlot *fw_spawn(const ManifestTask *spec, const char *label, uint32_t parent_id, const char *args_json, char *err,

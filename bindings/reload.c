@@ -251,7 +251,7 @@ int fw_reload(TaskSlot *old, const uint8_t *qbc, size_t qbc_len, ReloadReport *o
   /* 3. Hand the task over and start the new code. */
   uint32_t id = old->task.id;
   old->parked = 1;
-  n->used = 1;
+  fw_slot_take(n);
   move_task_state(n, old);
   net_reload_begin(id);
   int ok = fw_start(n) == 0 && n->task.state == TASK_RUNNING;

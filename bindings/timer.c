@@ -106,7 +106,7 @@ static void timer_poll(void *ctx, uint64_t now_us) {
   if (g_due_known && now_us < g_due_us) return;
   g_due_known = 0; /* what fires below moves its due time or frees it */
   unsigned fired = 0;
-  for (unsigned k = 0; k < TASKS_MAX && fired < TIMER_FIRES_PER_TURN_MAX; k++) {
+  for (unsigned k = 0; k < g_fw.slots_top && fired < TIMER_FIRES_PER_TURN_MAX; k++) {
     TaskSlot *s = &g_fw.slots[k];
     if (!s->used || !s->started || s->task.state != TASK_RUNNING) continue;
     /* Up to the last timer live at the start. A timer a callback adds is due no earlier than
@@ -137,7 +137,7 @@ static uint64_t timer_deadline(void *ctx) {
   (void)ctx;
   if (g_due_known) return g_due_us;
   uint64_t d = HAL_DEADLINE_NONE;
-  for (unsigned k = 0; k < TASKS_MAX; k++) {
+  for (unsigned k = 0; k < g_fw.slots_top; k++) {
     TaskSlot *s = &g_fw.slots[k];
     if (!s->used || !s->started || s->task.state != TASK_RUNNING) continue;
     for (unsigned i = 0, seen = 0; i < TIMERS_PER_TASK_MAX && seen < s->timers_live; i++) {

@@ -25,7 +25,7 @@ static TaskSlot *make_task(uint32_t grants) {
   TaskSlot *s = &g_fw.slots[0];
   char err[200];
   assert_int_equal(task_create(&s->task, 1, "probe", 256 * 1024, 50, NULL, err, sizeof err), 0);
-  s->used = 1;
+  fw_slot_take(s);
   s->task.owner = s;
   s->spec = &g_manifest.tasks[0];
   s->grants = grants;
