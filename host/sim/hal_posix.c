@@ -45,6 +45,10 @@ static int g_uart_ready;
 static int g_epfd = -1;
 /* epoll's tag for the UART input, beside the handle indexes. */
 #define EPOLL_UART_TAG ((uint32_t)HAL_HANDLES_MAX)
+/* epoll's tag for the wake pipe (hal_posix_wake). */
+#define EPOLL_WAKE_TAG ((uint32_t)HAL_HANDLES_MAX + 1u)
+/* Events one wait takes: every handle, the UART and the wake pipe. */
+#define WAIT_EVENTS_MAX (HAL_HANDLES_MAX + 2)
 /* The UART input is in the epoll set (only while unread input is not pending). */
 static int g_uart_watched;
 /* The UART input is a regular file (epoll refuses those): always readable, as poll says. */
@@ -52,6 +56,11 @@ static int g_uart_always;
 /* epoll_pwait2 (a timespec, µs deadlines kept) failed here once (an old kernel, or a seccomp
    profile that refuses it): epoll_wait in ms from then on. */
 static int g_no_pwait2;
+
+/* The wake pipe: a signal handler writes a byte (hal_posix_wake) so a wait, sleeping or spinning,
+   returns at once and the pump sees its stop flag. A zero-timeout poll never fails with EINTR, and
+   a signal landing between the pump's check and its sleep would otherwise wait out the deadline. */
+static int g_wake_rd = -1, g_wake_wr = -1;
 
 /* Spin-then-park (hal_posix_set_spin_us): after a wait that returned input, the next wait polls
    for up to g_spin_us before it sleeps. A client in a request loop sends its next request within
@@ -114,12 +123,37 @@ int hal_posix_set_spin_us(uint32_t spin_us) {
   return (int)g_spin_us;
 }
 
+void hal_posix_wake(void) {
+  if (g_wake_wr < 0) return;
+  int saved = errno; /* called from signal handlers */
+  char one = 1;
+  ssize_t w = write(g_wake_wr, &one, 1); /* a full pipe is already a pending wake */
+  (void)w;
+  errno = saved;
+}
+
+static void wake_drain(void) {
+  char buf[64];
+  while (read(g_wake_rd, buf, sizeof buf) > 0) {
+  }
+}
+
 void hal_posix_init(int uart_in, int uart_out) {
   for (int i = 0; i < HAL_HANDLES_MAX; i++) g_handles[i].fd = -1;
   g_uart_in = uart_in;
   g_uart_out = uart_out;
   if (uart_in >= 0) fcntl(uart_in, F_SETFL, fcntl(uart_in, F_GETFL) | O_NONBLOCK);
+  int p[2];
+  if (pipe(p) == 0) {
+    for (int i = 0; i < 2; i++) {
+      fcntl(p[i], F_SETFL, fcntl(p[i], F_GETFL) | O_NONBLOCK);
+      fcntl(p[i], F_SETFD, FD_CLOEXEC);
+    }
+    g_wake_rd = p[0];
+    g_wake_wr = p[1];
+  }
   g_epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (g_wake_rd >= 0) epoll_set(EPOLL_CTL_ADD, g_wake_rd, EPOLLIN, EPOLL_WAKE_TAG);
 }
 
 /* ---- engine half ---- */
@@ -153,7 +187,7 @@ static void wait_epoll(uint64_t deadline_us) {
   }
   if (g_epfd < 0) return; /* gave up just now: hal_wait_until waits in ppoll instead */
   for (int i = 0; i < g_handles_top; i++) g_handles[i].ready = 0;
-  struct epoll_event ev[HAL_HANDLES_MAX + 1];
+  struct epoll_event ev[WAIT_EVENTS_MAX];
   uint64_t now = hal_clock_us();
   uint64_t d = now_ready || deadline_us <= now ? 0 : deadline_us - now;
   int r = 0;
@@ -161,7 +195,7 @@ static void wait_epoll(uint64_t deadline_us) {
     /* Polls until input, the deadline or the end of the spin; a failed poll just ends it early. */
     uint64_t until = now + g_spin_us < deadline_us ? now + g_spin_us : deadline_us;
     do {
-      r = epoll_wait(g_epfd, ev, HAL_HANDLES_MAX + 1, 0);
+      r = epoll_wait(g_epfd, ev, WAIT_EVENTS_MAX, 0);
       now = hal_clock_us();
     } while (r == 0 && now < until);
     if (r > 0) goto ready;
@@ -170,19 +204,23 @@ static void wait_epoll(uint64_t deadline_us) {
   }
   if (!g_no_pwait2) {
     struct timespec ts = {(time_t)(d / 1000000u), (long)(d % 1000000u) * 1000L};
-    r = epoll_wait_timespec(g_epfd, ev, HAL_HANDLES_MAX + 1, deadline_us == HAL_DEADLINE_NONE && !now_ready ? NULL : &ts);
+    r = epoll_wait_timespec(g_epfd, ev, WAIT_EVENTS_MAX, deadline_us == HAL_DEADLINE_NONE && !now_ready ? NULL : &ts);
     /* Any failure but a signal means this kernel or sandbox will not have it: never spin on it. */
     if (r < 0 && errno != EINTR) g_no_pwait2 = 1;
   }
   if (g_no_pwait2) {
     /* Rounded up, so a deadline is never met early. */
     int ms = deadline_us == HAL_DEADLINE_NONE && !now_ready ? -1 : (int)((d + 999u) / 1000u);
-    r = epoll_wait(g_epfd, ev, HAL_HANDLES_MAX + 1, ms);
+    r = epoll_wait(g_epfd, ev, WAIT_EVENTS_MAX, ms);
   }
 ready:
   g_input_last_wait = r > 0;
   for (int k = 0; k < r; k++) {
     uint32_t tag = ev[k].data.u32;
+    if (tag == EPOLL_WAKE_TAG) {
+      wake_drain();
+      continue;
+    }
     if (tag == EPOLL_UART_TAG) {
       /* Unread UART input is not reported again until it has been read (hal_uart_read). */
       g_uart_ready = 1;
@@ -204,9 +242,14 @@ void hal_wait_until(uint64_t deadline_us) {
     wait_epoll(deadline_us);
     if (g_epfd >= 0) return;
   }
-  struct pollfd pfd[HAL_HANDLES_MAX + 1];
-  int map[HAL_HANDLES_MAX + 1];
+  struct pollfd pfd[WAIT_EVENTS_MAX];
+  int map[WAIT_EVENTS_MAX];
   nfds_t n = 0;
+  if (g_wake_rd >= 0) {
+    pfd[n].fd = g_wake_rd;
+    pfd[n].events = POLLIN;
+    map[n++] = -2;
+  }
   /* Unread UART input is not polled again, or a UART nobody reads would spin the pump. */
   if (g_uart_in >= 0 && !g_uart_ready) {
     pfd[n].fd = g_uart_in;
@@ -232,6 +275,10 @@ void hal_wait_until(uint64_t deadline_us) {
   for (nfds_t k = 0; k < n; k++) {
     short ev = pfd[k].revents;
     if (!ev) continue;
+    if (map[k] == -2) {
+      wake_drain();
+      continue;
+    }
     if (map[k] < 0) {
       g_uart_ready = 1;
       continue;

@@ -17,4 +17,8 @@ void hal_posix_init(int uart_in, int uart_out);
    force (0 where only one CPU is ours to run on), or -1 above HAL_SPIN_US_MAX. */
 int hal_posix_set_spin_us(uint32_t spin_us);
 
+/* Makes the pump's current or next wait return at once (async-signal-safe: for signal handlers
+   that set the firmware's stop flag). */
+void hal_posix_wake(void);
+
 #endif

@@ -55,6 +55,7 @@ static void usage(FILE *f) {
 static void on_signal(int sig) {
   (void)sig;
   firmware_stop();
+  hal_posix_wake();
 }
 
 static volatile sig_atomic_t g_watchdog_fired;
@@ -63,6 +64,7 @@ static void on_watchdog(int sig) {
   (void)sig;
   g_watchdog_fired = 1;
   firmware_stop();
+  hal_posix_wake();
 }
 
 static void watchdog_arm(long ms) {
@@ -168,6 +170,7 @@ int main(int argc, char **argv) {
   const char *image = NULL, *uart = "stdio", *bind = SIM_DEFAULT_BIND, *token = SIM_DEFAULT_AUTH_TOKEN;
   const char *slots_dir = NULL, *trust_key = NULL;
   unsigned long spin_us = HAL_SPIN_US_DEFAULT;
+  int spin_given = 0;
   long console_port = SIM_DEFAULT_CONSOLE_PORT, ninep_port = SIM_DEFAULT_9P_PORT, online_timeout_ms = SIM_ONLINE_TIMEOUT_MS_DEFAULT;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -195,10 +198,11 @@ int main(int argc, char **argv) {
       }
     }
     else if (!strcmp(a, "--spin-us")) {
-      char *end;
-      errno = 0;
-      spin_us = strtoul(v, &end, 10);
-      if (errno || *end || !*v || *v == '-' || spin_us > HAL_SPIN_US_MAX) {
+      /* Digits only (strtoul alone would take a sign or leading blanks), at most five of them. */
+      size_t digits = strspn(v, "0123456789");
+      spin_us = digits >= 1 && digits <= 5 && !v[digits] ? strtoul(v, NULL, 10) : HAL_SPIN_US_MAX + 1ul;
+      spin_given = 1;
+      if (spin_us > HAL_SPIN_US_MAX) {
         fprintf(stderr, "cohesix-sim: --spin-us needs 0..%u, got '%s'\n", HAL_SPIN_US_MAX, v);
         return 2;
       }
@@ -260,7 +264,8 @@ int main(int argc, char **argv) {
     uart_in = uart_out = m;
   }
   hal_posix_init(uart_in, uart_out);
-  hal_posix_set_spin_us((uint32_t)spin_us);
+  if (hal_posix_set_spin_us((uint32_t)spin_us) == 0 && spin_us > 0 && spin_given)
+    fprintf(stderr, "cohesix-sim: one CPU to run on: --spin-us %lu is off (spinning would only delay the client)\n", spin_us);
 
   char root_args[SIM_ROOT_ARGS_BYTES_MAX];
   snprintf(root_args, sizeof root_args,
