@@ -1,5 +1,6 @@
 # test_task_faults: a task that breaks its memory quota, CPU slice or stack is stopped and revoked while root-task serves on.
 import re
+import socket
 
 from hivekit import (AUTH_TOKEN, FAULT_TIMEOUT_S, TASK_ARENA_BYTES, ConsoleClient, hive_manifest, ping_over_tcp,
                      task_entry)
@@ -91,3 +92,24 @@ def test_ungranted_net_throws_capability_error_and_task_lives_on(image_builder, 
     assert re.search(r"\[tasks\] id=\d+ label=net-1 task=net-ungranted state=running arena_used=\d+ arena_bytes=\d+ arena_peak=\d+ cpu_ms=\d+\r\n",
                      listing), listing
     assert "task faulted" not in sim.log.text(), sim.describe()
+
+
+def test_net_write_refuses_a_length_outside_its_array_and_sends_a_prefix(image_builder, hive):
+    """caps.net.write(sock, bytes, length): a length that is not a whole number within the array is
+    refused with Invalid and nothing is sent; a valid one sends that prefix (the reply-buffer lending
+    NineDoor's TCP transport relies on)."""
+    img = image_builder(one_task_hive("net-write-length", "net-1", ["log", "net"]), fixtures=["net-write-length"])
+    sim = hive(img)
+    port = int(sim.expect_log(r"\[net-1\] net-write-length: port=(\d+)\n", what="the listener's port").group(1))
+    with socket.create_connection(("127.0.0.1", port), timeout=FAULT_TIMEOUT_S) as s:
+        got = b""
+        while True:
+            chunk = s.recv(64)
+            if not chunk:
+                break
+            got += chunk
+    assert got == b"hello" + b"hello world"
+    for bad in ["-1", "12", "1.5", "NaN", "3", "null"]:
+        sim.expect_log(re.escape(f"[net-1] net-write-length: {bad} refused ") + r"\S+ \S+ net\.write length is not within the 11-byte array\n",
+                       what=f"the refusal of length {bad}")
+    assert "accepted" not in sim.log.text(), sim.describe()
