@@ -120,3 +120,62 @@ def test_sigterm_right_after_input_stops_the_firmware_at_once(dev_image, hive, c
         proc.wait(timeout=5)
         took = time.monotonic() - t0
         assert took <= STOP_S_MAX, f"SIGTERM during the spin took {took:.3f} s to stop the firmware"
+
+
+QUOTA_OFF_LINE = "fewer than two CPUs to run on (affinity or cgroup quota): --spin-us 50 is off"
+
+
+def cgroup_with_quota(tmp_name: str, cpus: float):
+    """A new cgroup whose parent has a CPU quota of `cpus` (v2 cpu.max, else v1 CFS), as
+    (parent, child) directories; None where this machine will not let us make one."""
+    period = 100000
+    quota = int(cpus * period)
+    v2 = "/sys/fs/cgroup"
+    v1 = "/sys/fs/cgroup/cpu"
+    for root, write_quota in ((v1, lambda d: open(f"{d}/cpu.cfs_quota_us", "w").write(str(quota))),
+                              (v2, lambda d: open(f"{d}/cpu.max", "w").write(f"{quota} {period}"))):
+        if root == v2 and not os.path.exists(f"{v2}/cgroup.controllers"):
+            continue
+        if not os.path.isdir(root):
+            continue
+        parent = f"{root}/{tmp_name}"
+        try:
+            os.mkdir(parent)
+        except OSError:
+            continue
+        try:
+            write_quota(parent)
+            os.mkdir(f"{parent}/inner")
+            return parent, f"{parent}/inner"
+        except OSError:
+            os.rmdir(parent)
+    return None
+
+
+def boot_line_in_cgroup(cgroup: str) -> str:
+    """Boots the firmware with --spin-us 50 inside `cgroup` and returns what it said before the console was ready."""
+    def join():
+        with open(f"{cgroup}/cgroup.procs", "w") as f:
+            f.write("0")
+    proc = subprocess.Popen([str(SIM), "--image", "unused.img", "--spin-us", "50"], preexec_fn=join,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _, err = proc.communicate(timeout=REFUSAL_TIMEOUT_S)
+    return err
+
+
+@pytest.mark.parametrize("cpus, spins", [(0.5, False), (4.0, True)])
+def test_the_spin_is_off_under_a_cgroup_quota_below_two_cpus(cpus, spins):
+    """The firmware in a cgroup whose parent caps it at `cpus` (a container's --cpus): below two it
+    says the spin is off (it would spend the quota the hive needs); at four it spins as asked."""
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one CPU: the spin is off whatever the quota")
+    made = cgroup_with_quota(f"cohesix-spin-test-{os.getpid()}", cpus)
+    if made is None:
+        pytest.skip("cannot make a cgroup with a CPU quota here (not root, or no cpu controller)")
+    parent, child = made
+    try:
+        err = boot_line_in_cgroup(child)
+    finally:
+        os.rmdir(child)
+        os.rmdir(parent)
+    assert (QUOTA_OFF_LINE in err) is not spins, err

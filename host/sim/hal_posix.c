@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "cpu_quota.h"
 #include "hal.h"
 #include "limits.h"
 
@@ -69,6 +70,9 @@ static int g_wake_rd = -1, g_wake_wr = -1;
    g_spin_us of CPU after each burst of input, none while the hive is idle, and none on one CPU,
    where the spin would only keep the client from running. */
 static uint32_t g_spin_us;
+/* Where cgroups are mounted, and the fewest CPUs (affinity or quota) the spin needs. */
+#define CGROUP_ROOT "/sys/fs/cgroup"
+#define HAL_SPIN_CPUS_MIN 2.0
 /* The last wait returned input (a socket or the UART): the next one may spin. */
 static int g_input_last_wait;
 
@@ -117,9 +121,12 @@ static void uart_watch(int on) {
 int hal_posix_set_spin_us(uint32_t spin_us) {
   if (spin_us > HAL_SPIN_US_MAX) return -1;
   cpu_set_t cpus;
-  /* One CPU to run on (a taskset, a one-core VM): spinning would only delay the peer it waits for. */
+  /* One CPU to run on (a taskset, a one-core VM): spinning would only delay the peer it waits
+     for. Under a cgroup quota below two CPUs (a container's --cpus) it would spend the quota the
+     hive needs, and be throttled for it. */
   int several = sched_getaffinity(0, sizeof cpus, &cpus) != 0 || CPU_COUNT(&cpus) > 1;
-  g_spin_us = several ? spin_us : 0;
+  double quota = cpu_quota_cpus(CGROUP_ROOT);
+  g_spin_us = several && (quota == 0 || quota >= HAL_SPIN_CPUS_MIN) ? spin_us : 0;
   return (int)g_spin_us;
 }
 

@@ -14,7 +14,8 @@
 void hal_posix_init(int uart_in, int uart_out);
 
 /* How long a wait after input polls before it sleeps, in µs (0 = never spin). Returns the spin in
-   force (0 where only one CPU is ours to run on), or -1 above HAL_SPIN_US_MAX. */
+   force (0 with fewer than two CPUs to run on: affinity or a cgroup quota), or -1 above
+   HAL_SPIN_US_MAX. */
 int hal_posix_set_spin_us(uint32_t spin_us);
 
 /* Makes the pump's current or next wait return at once (async-signal-safe: for signal handlers

@@ -265,7 +265,7 @@ int main(int argc, char **argv) {
   }
   hal_posix_init(uart_in, uart_out);
   if (hal_posix_set_spin_us((uint32_t)spin_us) == 0 && spin_us > 0 && spin_given)
-    fprintf(stderr, "cohesix-sim: one CPU to run on: --spin-us %lu is off (spinning would only delay the client)\n", spin_us);
+    fprintf(stderr, "cohesix-sim: fewer than two CPUs to run on (affinity or cgroup quota): --spin-us %lu is off\n", spin_us);
 
   char root_args[SIM_ROOT_ARGS_BYTES_MAX];
   snprintf(root_args, sizeof root_args,
