@@ -74,8 +74,8 @@ static int names_controller(const char *list, const char *want) {
   return 0;
 }
 
-double cpu_quota_cpus(const char *root) {
-  FILE *f = fopen("/proc/self/cgroup", "r");
+double cpu_quota_cpus(const char *proc_cgroup, const char *root) {
+  FILE *f = fopen(proc_cgroup, "r");
   if (!f) return 0;
   char line[CGROUP_LINE_BYTES_MAX], mount[CGROUP_PATH_BYTES_MAX];
   double best = 0;

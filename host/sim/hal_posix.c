@@ -125,7 +125,7 @@ int hal_posix_set_spin_us(uint32_t spin_us) {
      for. Under a cgroup quota below two CPUs (a container's --cpus) it would spend the quota the
      hive needs, and be throttled for it. */
   int several = sched_getaffinity(0, sizeof cpus, &cpus) != 0 || CPU_COUNT(&cpus) > 1;
-  double quota = cpu_quota_cpus(CGROUP_ROOT);
+  double quota = cpu_quota_cpus("/proc/self/cgroup", CGROUP_ROOT);
   g_spin_us = several && (quota == 0 || quota >= HAL_SPIN_CPUS_MIN) ? spin_us : 0;
   return (int)g_spin_us;
 }
