@@ -32,24 +32,34 @@ def cpu_ms(pid: int) -> float:
         return int(f.read().split()[0]) / 1e6
 
 
-def child_of(pid: int) -> int:
-    """The one process strace started (its first child), waited for."""
+def children(pid: int) -> list:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(k) for k in f.read().split()]
+    except OSError:
+        return []
+
+
+def firmware_under(pid: int) -> int:
+    """The firmware strace runs: its child whose command is cohesix-sim (strace also forks short-lived
+    children of its own at start, to probe what ptrace supports)."""
     deadline = time.monotonic() + CHILD_TIMEOUT_S
     while time.monotonic() < deadline:
-        try:
-            with open(f"/proc/{pid}/task/{pid}/children") as f:
-                kids = f.read().split()
-        except OSError:
-            kids = []
-        if kids:
-            return int(kids[0])
+        for k in children(pid):
+            try:
+                with open(f"/proc/{k}/cmdline", "rb") as f:
+                    if f.read().split(b"\0")[0] == str(SIM).encode():
+                        return k
+            except OSError:
+                pass
         time.sleep(0.01)
     raise AssertionError("strace started no firmware")
 
 
 @pytest.fixture
 def traced(dev_image):
-    """boot(inject) -> (firmware pid, console port, log Stream); strace and the firmware are killed at teardown."""
+    """boot(inject) -> (firmware pid, console port, log Stream); the firmware and strace are killed at
+    teardown, the firmware first (a tracee outlives a killed tracer)."""
     started = []
 
     def boot(inject: str):
@@ -58,31 +68,29 @@ def traced(dev_image):
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         started.append(proc)
         log = Stream(proc.stderr, "log")
-        pid = child_of(proc.pid)
-        started.append(pid)
         m = log.search(CONSOLE_READY_RE, STRACE_BOOT_TIMEOUT_S)
         assert m is not None, f"no console under strace -e inject={inject}:\n{log.text()[-3000:]}"
-        return pid, int(m.group(1)), log
+        return firmware_under(proc.pid), int(m.group(1)), log
 
     yield boot
-    for p in started:
-        if isinstance(p, int):
+    for proc in started:
+        for kid in children(proc.pid):
             try:
-                os.kill(p, signal.SIGKILL)
+                os.kill(kid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        else:
-            p.kill()
-            p.wait(CHILD_TIMEOUT_S)
+        proc.kill()
+        proc.wait(CHILD_TIMEOUT_S)
 
 
 def serves_sleeps_and_stops(boot, console, inject: str) -> None:
-    pid, port, _ = boot(inject)
+    pid, port, log = boot(inject)
     c = console(port)
     assert c.command(f"AUTH {AUTH_TOKEN}") == ["OK AUTH"]
     for _ in range(PINGS):
         assert c.command("PING", replies=2) == ["OK PING reply=pong", "PONG"]
     time.sleep(SETTLE_S)
+    assert os.path.exists(f"/proc/{pid}/schedstat"), f"the firmware exited under {inject}:\n{log.text()[-3000:]}"
     before = cpu_ms(pid)
     time.sleep(QUIET_S)
     idle = cpu_ms(pid) - before
