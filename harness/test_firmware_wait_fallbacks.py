@@ -24,7 +24,9 @@ QUIET_S = 2.0
 QUIET_CPU_MS_MAX = 100.0  # a spinning pump runs ~2000 ms of the 2 s
 STOP_S_MAX = 2.0  # the pump's longest sleep is 1 s (engine/port/pump.h); a missed signal waits it out
 
-pytestmark = pytest.mark.skipif(STRACE is None, reason="needs strace for fault injection")
+pytestmark = [pytest.mark.skipif(STRACE is None, reason="needs strace for fault injection"),
+              pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/schedstat"),
+                                 reason="needs /proc/<pid>/schedstat for CPU times")]
 
 
 def cpu_ms(pid: int) -> float:
