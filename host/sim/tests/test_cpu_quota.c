@@ -45,6 +45,17 @@ static void cgroups(const Fake *f, const char *text) {
   fclose(out);
 }
 
+/* A v1 cgroup directory's CFS quota (-1 = none) over a 100 ms period. */
+static void put_cfs(const Fake *f, const char *dir, const char *quota_us) {
+  char rel[PATH_BYTES_MAX];
+  snprintf(rel, sizeof rel, "%s/cpu.cfs_quota_us", dir);
+  put(f, rel, quota_us);
+  snprintf(rel, sizeof rel, "%s/cpu.cfs_period_us", dir);
+  put(f, rel, "100000\n");
+}
+
+static double quota(const Fake *f) { return cpu_quota_cpus(f->list, f->root); }
+
 static int setup(void **state) {
   Fake *f = calloc(1, sizeof *f);
   snprintf(f->dir, sizeof f->dir, "/tmp/cohesix-cpu-quota-XXXXXX");
@@ -69,7 +80,7 @@ static void v2_quota_on_the_own_cgroup(void **state) {
   Fake *f = *state;
   cgroups(f, "0::/hive\n");
   put(f, "hive/cpu.max", "50000 100000\n");
-  assert_float_equal(cpu_quota_cpus(f->list, f->root), 0.5, 1e-9);
+  assert_float_equal(quota(f), 0.5, 1e-9);
 }
 
 static void v2_no_quota_is_zero(void **state) {
@@ -77,7 +88,7 @@ static void v2_no_quota_is_zero(void **state) {
   cgroups(f, "0::/hive\n");
   put(f, "hive/cpu.max", "max 100000\n");
   put(f, "cpu.max", "max 100000\n");
-  assert_float_equal(cpu_quota_cpus(f->list, f->root), 0.0, 0);
+  assert_float_equal(quota(f), 0.0, 0);
 }
 
 static void v2_a_parent_quota_applies_and_the_tightest_wins(void **state) {
@@ -86,51 +97,44 @@ static void v2_a_parent_quota_applies_and_the_tightest_wins(void **state) {
   put(f, "a/cpu.max", "150000 100000\n");
   put(f, "a/b/cpu.max", "max 100000\n");
   put(f, "cpu.max", "300000 100000\n");
-  /* c has no cpu.max of its own. */
-  char c[PATH_BYTES_MAX * 2];
-  snprintf(c, sizeof c, "%s/a/b/c", f->root);
-  mkdir(c, 0700);
-  assert_float_equal(cpu_quota_cpus(f->list, f->root), 1.5, 1e-9);
+  put(f, "a/b/c/cgroup.procs", ""); /* c has no cpu.max of its own */
+  assert_float_equal(quota(f), 1.5, 1e-9);
 }
 
 static void v2_root_path_reads_the_mount_itself(void **state) {
   Fake *f = *state;
   cgroups(f, "0::/\n");
   put(f, "cpu.max", "100000 100000\n");
-  assert_float_equal(cpu_quota_cpus(f->list, f->root), 1.0, 1e-9);
+  assert_float_equal(quota(f), 1.0, 1e-9);
 }
 
 static void v1_cfs_quota_under_the_cpu_mount(void **state) {
   Fake *f = *state;
   cgroups(f, "12:pids:/x\n4:cpu,cpuacct:/docker/abc\n0::/\n");
-  put(f, "cpu/docker/abc/cpu.cfs_quota_us", "-1\n");
-  put(f, "cpu/docker/abc/cpu.cfs_period_us", "100000\n");
-  put(f, "cpu/docker/cpu.cfs_quota_us", "20000\n");
-  put(f, "cpu/docker/cpu.cfs_period_us", "100000\n");
-  assert_float_equal(cpu_quota_cpus(f->list, f->root), 0.2, 1e-9);
+  put_cfs(f, "cpu/docker/abc", "-1\n");
+  put_cfs(f, "cpu/docker", "20000\n");
+  assert_float_equal(quota(f), 0.2, 1e-9);
 }
 
 static void v1_and_v2_together_take_the_tighter(void **state) {
   Fake *f = *state;
   cgroups(f, "4:cpu:/h\n0::/h\n");
-  put(f, "cpu/h/cpu.cfs_quota_us", "300000\n");
-  put(f, "cpu/h/cpu.cfs_period_us", "100000\n");
+  put_cfs(f, "cpu/h", "300000\n");
   put(f, "h/cpu.max", "70000 100000\n");
-  assert_float_equal(cpu_quota_cpus(f->list, f->root), 0.7, 1e-9);
+  assert_float_equal(quota(f), 0.7, 1e-9);
 }
 
 static void malformed_or_missing_input_is_no_quota(void **state) {
   Fake *f = *state;
   cgroups(f, "garbage\n3:cpuacct:/y\n1:cpu:relative\n0::/h\n");
   /* A quota where a cpuacct-only line would lead if it were taken for the cpu controller. */
-  put(f, "cpu/y/cpu.cfs_quota_us", "10000\n");
-  put(f, "cpu/y/cpu.cfs_period_us", "100000\n");
+  put_cfs(f, "cpu/y", "10000\n");
   put(f, "h/cpu.max", "0 100000\n");
-  assert_float_equal(cpu_quota_cpus(f->list, f->root), 0.0, 0);
+  assert_float_equal(quota(f), 0.0, 0);
   put(f, "h/cpu.max", "50000 0\n");
-  assert_float_equal(cpu_quota_cpus(f->list, f->root), 0.0, 0);
+  assert_float_equal(quota(f), 0.0, 0);
   put(f, "h/cpu.max", "lots\n");
-  assert_float_equal(cpu_quota_cpus(f->list, f->root), 0.0, 0);
+  assert_float_equal(quota(f), 0.0, 0);
   char missing[PATH_BYTES_MAX + 16];
   snprintf(missing, sizeof missing, "%s/none", f->dir);
   assert_float_equal(cpu_quota_cpus(missing, f->root), 0.0, 0);
