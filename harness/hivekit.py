@@ -326,6 +326,24 @@ class ConsoleClient:
         self.sock.close()
 
 
+def cpu_ms(pid: int) -> float:
+    """Time a process has spent on a CPU so far, in ms (/proc/<pid>/schedstat: ns)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e6
+
+
+def cpu_ms_over(pid: int, seconds: float) -> float:
+    """CPU time a process spends over the next `seconds` (this one sleeps through them), in ms."""
+    before = cpu_ms(pid)
+    time.sleep(seconds)
+    return cpu_ms(pid) - before
+
+
+def has_cpu_times() -> bool:
+    """Whether this kernel gives cpu_ms its schedstat file."""
+    return os.path.exists(f"/proc/{os.getpid()}/schedstat")
+
+
 def ping_over_tcp(connect, port: int) -> None:
     """AUTH then PING on a fresh connection; asserts the exact replies."""
     c = connect(port)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from hivekit import AUTH_TOKEN, SIM
+from hivekit import AUTH_TOKEN, SIM, cpu_ms, cpu_ms_over, has_cpu_times
 
 SPIN_LONGEST_US = 10000
 # Over QUIET_S a sleeping firmware runs for well under a ms (its timers); one that spun after every
@@ -29,24 +29,12 @@ SPACED_NO_SPIN_CPU_MS_MAX = 25.0
 REFUSAL_TIMEOUT_S = 10
 
 
-def cpu_ms(pid: int) -> float:
-    """Time the process has spent on a CPU so far, in ms."""
-    with open(f"/proc/{pid}/schedstat") as f:
-        return int(f.read().split()[0]) / 1e6
-
-
-def cpu_ms_over(pid: int, seconds: float) -> float:
-    before = cpu_ms(pid)
-    time.sleep(seconds)
-    return cpu_ms(pid) - before
-
-
 def ping(c):
     assert c.command("PING", replies=2) == ["OK PING reply=pong", "PONG"]
 
 
 def booted(hive, console, dev_image, spin_us: int):
-    if not os.path.exists(f"/proc/{os.getpid()}/schedstat"):
+    if not has_cpu_times():
         pytest.skip("needs /proc/<pid>/schedstat for CPU times")
     sim = hive(dev_image, uart="none", extra=("--spin-us", str(spin_us)))
     c = console(sim.port)

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from hivekit import AUTH_TOKEN, BOOT_TIMEOUT_S, CONSOLE_READY_RE, SIM, Stream
+from hivekit import AUTH_TOKEN, BOOT_TIMEOUT_S, CONSOLE_READY_RE, SIM, Stream, cpu_ms_over, has_cpu_times
 
 STRACE = shutil.which("strace")
 # Under strace every system call stops twice: generous bounds, far from a spinning pump's.
@@ -25,13 +25,7 @@ QUIET_CPU_MS_MAX = 100.0  # a spinning pump runs ~2000 ms of the 2 s
 STOP_S_MAX = 2.0  # the pump's longest sleep is 1 s (engine/port/pump.h); a missed signal waits it out
 
 pytestmark = [pytest.mark.skipif(STRACE is None, reason="needs strace for fault injection"),
-              pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/schedstat"),
-                                 reason="needs /proc/<pid>/schedstat for CPU times")]
-
-
-def cpu_ms(pid: int) -> float:
-    with open(f"/proc/{pid}/schedstat") as f:
-        return int(f.read().split()[0]) / 1e6
+              pytest.mark.skipif(not has_cpu_times(), reason="needs /proc/<pid>/schedstat for CPU times")]
 
 
 def children(pid: int) -> list:
@@ -93,9 +87,7 @@ def serves_sleeps_and_stops(boot, console, inject: str) -> None:
         assert c.command("PING", replies=2) == ["OK PING reply=pong", "PONG"]
     time.sleep(SETTLE_S)
     assert os.path.exists(f"/proc/{pid}/schedstat"), f"the firmware exited under {inject}:\n{log.text()[-3000:]}"
-    before = cpu_ms(pid)
-    time.sleep(QUIET_S)
-    idle = cpu_ms(pid) - before
+    idle = cpu_ms_over(pid, QUIET_S)
     assert idle <= QUIET_CPU_MS_MAX, f"with {inject} the idle firmware ran {idle:.0f} ms in {QUIET_S} s: the pump spins"
     t0 = time.monotonic()
     os.kill(pid, signal.SIGTERM)
