@@ -93,13 +93,19 @@ static void epoll_give_up(void) {
   g_uart_watched = 0;
 }
 
-static void epoll_set(int op, int fd, uint32_t events, uint32_t tag) {
-  if (g_epfd < 0) return;
+/* epoll_ctl with `tag` as the event's data; its result, errno set on failure. */
+static int epoll_tagged(int op, int fd, uint32_t events, uint32_t tag) {
   struct epoll_event ev;
   memset(&ev, 0, sizeof ev);
   ev.events = events;
   ev.data.u32 = tag;
-  if (epoll_ctl(g_epfd, op, fd, &ev) != 0 && op != EPOLL_CTL_DEL) epoll_give_up();
+  return epoll_ctl(g_epfd, op, fd, &ev);
+}
+
+/* A registration that must hold, or epoll is given up for ppoll (a failed removal is harmless). */
+static void epoll_set(int op, int fd, uint32_t events, uint32_t tag) {
+  if (g_epfd < 0) return;
+  if (epoll_tagged(op, fd, events, tag) != 0 && op != EPOLL_CTL_DEL) epoll_give_up();
 }
 
 static void uart_watch(int on) {
@@ -109,11 +115,7 @@ static void uart_watch(int on) {
     g_uart_watched = 0;
     return;
   }
-  struct epoll_event ev;
-  memset(&ev, 0, sizeof ev);
-  ev.events = EPOLLIN;
-  ev.data.u32 = EPOLL_UART_TAG;
-  if (epoll_ctl(g_epfd, EPOLL_CTL_ADD, g_uart_in, &ev) == 0) g_uart_watched = 1;
+  if (epoll_tagged(EPOLL_CTL_ADD, g_uart_in, EPOLLIN, EPOLL_UART_TAG) == 0) g_uart_watched = 1;
   else if (errno == EPERM) g_uart_always = 1;
   else epoll_give_up();
 }
