@@ -1,13 +1,12 @@
 // Round trips for every message kind, and the decode errors the session turns into Rlerror.
 import { test, equal, deepEqual, ok, throws } from '../testkit/index.js';
 import { fromHex } from '../bytes/utf8.js';
-import {
-  decodeFrame, decodeRequest, encodeMessage, encodeRclunk, encodeRlopen, encodeRread, encodeRwalk, walkNamesAt, walkNamesCached,
-} from './codec.js';
+import { decodeFrame, decodeRequest, encodeMessage, walkNamesAt, walkNamesCached } from './codec.js';
 import { DecodeError, EncodeError } from './errors.js';
 import type { Message, Qid } from './messages.js';
 import { MessageType, REFUSED_REQUESTS } from './opcodes.js';
 import { MSIZE_MAX_BYTES } from './limits.js';
+import { putRclunk, putRlopen, putRread, putRwalk, replyBuffer } from './replies.js';
 
 const q: Qid = { type: 0x40, version: 3, path: 0x0102030405060708n };
 const big = 0xfedcba9876543210n;
@@ -141,6 +140,13 @@ test('decode: the small requests read straight from their bytes give every field
   decodeFails(frame(MessageType.Tgetattr, 3, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7]), 'Invalid', '1 trailing bytes', 3);
   decodeFails(frame(MessageType.Tlopen, 3, [1, 0, 0, 0, 0, 0, 0]), 'Invalid', 'truncated flags', 3);
 });
+
+// replies.ts's put* as frames of their own (a copy out of the reply buffer), null where they refuse.
+const copied = (n: number): Uint8Array | null => (n < 0 ? null : replyBuffer().slice(0, n));
+const encodeRclunk = (tag: number) => copied(putRclunk(tag));
+const encodeRlopen = (tag: number, qid: Qid, iounit: number, msize: number) => copied(putRlopen(tag, qid, iounit, msize));
+const encodeRread = (tag: number, data: Uint8Array, msize: number) => copied(putRread(tag, data, msize));
+const encodeRwalk = (tag: number, qids: readonly Qid[], msize: number) => copied(putRwalk(tag, qids, msize));
 
 test('encode: the small replies from their fields are the bytes encodeMessage gives; null where it refuses', () => {
   const m = MSIZE_MAX_BYTES;

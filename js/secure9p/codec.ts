@@ -4,7 +4,6 @@ import { HEADER_BYTES, MSIZE_MAX_BYTES, WALK_NAMES_MAX } from './limits.js';
 import type { Dirent, Message, Qid, Request } from './messages.js';
 import { nameProblem, walkNameAt } from './names.js';
 import { MessageType, REFUSED_REQUESTS, messageTypeName, type MessageTypeName, type RefusedRequestName } from './opcodes.js';
-import { putRclunk, putRlopen, putRread, putRwalk, replyBuffer } from './replies.js';
 import { Reader, WireFault, Writer } from './wire.js';
 import { BytesCache } from '../bytes/cache.js';
 import { utf8Decode } from '../bytes/utf8.js';
@@ -266,31 +265,6 @@ export function encodeMessage(m: Message, msizeBytes: number = MSIZE_MAX_BYTES):
     if (e instanceof WireFault) throw new EncodeError(`${m.kind}: ${e.message}`);
     throw e;
   }
-}
-
-/**
- * The small replies of the hot path as frames of their own: the same bytes as encodeMessage, from
- * replies.ts's put* (a session that sends at once takes them from the reply buffer uncopied). Null
- * when a field is out of range: the caller then goes through encodeMessage, whose EncodeError says which.
- */
-export function encodeRclunk(tag: number): Uint8Array | null {
-  return copied(putRclunk(tag));
-}
-
-export function encodeRlopen(tag: number, qid: Qid, iounit: number, msizeBytes: number): Uint8Array | null {
-  return copied(putRlopen(tag, qid, iounit, msizeBytes));
-}
-
-export function encodeRread(tag: number, data: Uint8Array, msizeBytes: number): Uint8Array | null {
-  return copied(putRread(tag, data, msizeBytes));
-}
-
-export function encodeRwalk(tag: number, qids: readonly Qid[], msizeBytes: number): Uint8Array | null {
-  return copied(putRwalk(tag, qids, msizeBytes));
-}
-
-function copied(n: number): Uint8Array | null {
-  return n < 0 ? null : replyBuffer().slice(0, n);
 }
 
 type BodyEncoders = { [K in Message['kind']]: (w: Writer, m: Extract<Message, { kind: K }>) => void };
