@@ -122,6 +122,8 @@ static void uart_watch(int on) {
 
 int hal_posix_set_spin_us(uint32_t spin_us) {
   if (spin_us > HAL_SPIN_US_MAX) return -1;
+  g_spin_us = 0;
+  if (spin_us == 0) return 0; /* nothing to decide: no reading of affinity and cgroup files */
   cpu_set_t cpus;
   /* One CPU to run on (a taskset, a one-core VM): spinning would only delay the peer it waits
      for. Under a cgroup quota below two CPUs (a container's --cpus) it would spend the quota the

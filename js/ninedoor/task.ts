@@ -128,6 +128,7 @@ export default function main(caps: Caps, config: TaskConfig): TaskHandle {
   let tcpPort = 0;
   interface TcpSession {
     ns: NamespaceSession;
+    /** ns.session, read once: onData reaches it for every chunk. */
     session: NamespaceSession['session'];
     split: FrameSplitter;
     sink: FrameSink;
