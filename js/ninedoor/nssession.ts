@@ -282,7 +282,9 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
   open(h: Handle, access: Access, who: Principal): Answer<OpenFile> {
     if (h.node.gone) return new NineError('NotFound', 'node removed');
     // Read first, then write (read-write asks both), as a refusal names the first verb denied.
-    const denied = (access !== 'write' ? this.refuse(who, h.canon, 'read') : null) ?? (access !== 'read' ? this.refuse(who, h.canon, 'write') : null);
+    // A read-open is the read access (one per open, see refuse); a write-open moves nothing, its writes count.
+    const denied = (access !== 'write' ? this.refuse(who, h.canon, 'read') : null) ??
+      (access !== 'read' ? this.refuse(who, h.canon, 'write', true, false) : null);
     if (denied !== null) return denied;
     // The last open's context serves again for the same principal and path: it holds nothing
     // per open, and a fresh one per open cost as much as the rest of a read-only open.
@@ -334,14 +336,24 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
 
   // ---- access ----
 
-  /** Role view, then ticket scopes (with rate) when the ticket has them; Permission (or TooBig for rate) with the §8.6 line. */
-  private refuse(who: Principal, canon: readonly string[], verb: Verb, count = true): NineError | null {
+  /**
+   * Role view, then ticket scopes (with rate) when the ticket has them; Permission (or TooBig for
+   * rate) with the §8.6 line. `count` false is a silent check (a listing's filter); `rate` false
+   * checks the scope without spending the rate window.
+   *
+   * What one rate access is (spec §8.6 "rate is a 1 s window"): opening a file to read it, and
+   * each write. The Treads of one open are not accesses: how many there are depends on msize, the
+   * file's size and the empty read that ends it, so a console CAT (open, read, read at EOF) would
+   * spend three where a client asking once spends one. Reads are metered by bandwidth and cursor
+   * quotas instead. Each write to an append-only file is a whole record, so each counts.
+   */
+  private refuse(who: Principal, canon: readonly string[], verb: Verb, count = true, rate = count): NineError | null {
     if (!roleAllows(who, canon, verb, this.door)) return new NineError('Permission', `EPERM: ${who.role} may not ${verb} ${showPath(canon)}`);
     const scopes = who.claims?.scopes;
     if (scopes == null) return null;
     const i = matchScope(scopes, canon, verb);
     if (i === null) return count ? this.ticketDeny(who, 'scope', canon, verb, 'Permission') : new NineError('Permission', 'scope');
-    if (!count || verb === 'walk' || scopes[i].ratePerS === 0) return null;
+    if (!count || !rate || verb === 'walk' || scopes[i].ratePerS === 0) return null;
     const now = this.door.nowMs();
     let w = this.rates.get(i);
     if (w === undefined || now - w.startMs >= ONE_SECOND_MS) {
@@ -375,7 +387,8 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
     const ring = h.node instanceof RingFile;
     let lastOffset: bigint | null = null;
     const charge = (verb: 'read' | 'write', bytes: number, offset: bigint): NineError | null => {
-      const denied = this.refuse(who, h.canon, verb);
+      // A read spends no rate (its open did); a write is an access of its own (see refuse).
+      const denied = this.refuse(who, h.canon, verb, true, verb === 'write');
       if (denied !== null) return denied;
       if (ring && verb === 'read') {
         const resume = lastOffset !== null && offset < lastOffset;
