@@ -139,11 +139,36 @@ test('attach: success resets the counters', () => {
   equal(g.blocked(3_000)?.delayMs, 250, 'throttle back to the base');
 });
 
-test('attach: throttled, invalid-role and gate refusals do not count as failures', () => {
+test('attach: throttled and gate refusals do not count as failures', () => {
   const g = new AttachGuard();
-  for (let i = 0; i < 5; i++) decideAttach('observer', null, ctx(g, i));
   for (let i = 0; i < 5; i++) decideAttach('worker', workerTicket(), ctx(g, i, 'BOOTING'));
   equal(g.blocked(10), null);
+  equal(line(decideAttach('worker', BAD, ctx(g, 10))), 'ERR ATTACH reason=policy detail=denied');
+  for (let i = 0; i < 5; i++) equal(line(decideAttach('worker', BAD, ctx(g, 11 + i))).split(' delay_ms=')[0], 'ERR ATTACH reason=quota detail=throttled');
+  equal(g.blocked(260), null, 'throttled attempts did not escalate it');
+});
+
+test('attach: expired ticket answers expired twice, neither throttled nor cooled down', () => {
+  // Bug: a genuine but expired ticket counted as a failure, so the second attempt was
+  // `throttled delay_ms=...` (the reference's telemetry_ring.coh expects `expired` both times).
+  const g = new AttachGuard();
+  const v = 'cohesix-ticket-0100040000000000000000000000000000000000000000.e9b8bc4e26e2f06725347bdd8983fb3efc170658fc6af53cabb746bef58deddb';
+  const expiredWorker = workerTicket({ issuedAtMs: 0n, ttlS: 1n });
+  for (let i = 0; i < 5; i++) {
+    equal(line(decideAttach('queen', v, ctx(g, 1000 + i))), 'ERR ATTACH reason=quota detail=expired', `queen attempt ${i}`);
+    equal(line(decideAttach('worker', expiredWorker, ctx(g, 1000 + i))), 'ERR ATTACH reason=quota detail=expired', `worker attempt ${i}`);
+  }
+  equal(g.blocked(1010), null);
+  equal(line(decideAttach('queen', null, ctx(g, 1010))), 'granted queen');
+});
+
+test('attach: unknown roles and bad MACs are throttled, and three start the cooldown', () => {
+  const g = new AttachGuard();
+  equal(line(decideAttach('observer', null, ctx(g, 0))), 'ERR ATTACH reason=policy detail=invalid-role');
+  equal(line(decideAttach('observer', null, ctx(g, 100))), 'ERR ATTACH reason=quota detail=throttled delay_ms=150');
+  equal(line(decideAttach('worker', BAD, ctx(g, 250))), 'ERR ATTACH reason=policy detail=denied');
+  equal(line(decideAttach('nobody', null, ctx(g, 750))), 'ERR ATTACH reason=quota detail=rate-limited delay_ms=90000');
+  equal(g.blocked(751)?.detail, 'rate-limited');
 });
 
 test('attach guard table: one guard per source, bounded, idle guards evicted first', () => {

@@ -170,9 +170,12 @@ function refused(code: AttachRefusalCode, line: string, role: TicketRole | null,
 }
 
 /**
- * Decides one ATTACH and updates the guard. Only credential outcomes (rules 4, 6, 7) count as
- * failures: a throttled, cooling, unknown-role or gate-denied attempt proved nothing about a
- * secret, so it neither escalates the throttle nor starts a cooldown.
+ * Decides one ATTACH and updates the guard. Failures (rule 5) are the attempts a guesser makes:
+ * an unknown role and a credential that does not verify (bad MAC, wrong role, no ticket where one
+ * is needed, undecodable claims). A genuine ticket that has expired proved its MAC: it is answered
+ * `expired` every time and neither escalates the throttle nor starts a cooldown (the reference's
+ * telemetry_ring.coh attaches with one twice and expects `expired` both times). A throttled,
+ * cooling or gate-denied attempt proved nothing either way and does not count.
  */
 export function decideAttach(roleLabel: string, ticket: string | null, ctx: AttachContext): AttachDecision {
   const block = ctx.guard.blocked(ctx.nowMs);
@@ -181,7 +184,11 @@ export function decideAttach(roleLabel: string, ticket: string | null, ctx: Atta
     return refused(block.detail, refusalLine(LABEL, 'quota', `detail=${block.detail} delay_ms=${Math.ceil(block.delayMs)}`), null);
   }
   const role = parseConsoleRole(roleLabel);
-  if (role === null) return refused('invalid-role', refusalLine(LABEL, 'policy', 'detail=invalid-role'), null);
+  if (role === null) {
+    const cooldownMs = ctx.guard.recordFailure(ctx.nowMs);
+    if (cooldownMs > 0) return refused('rate-limited', refusalLine(LABEL, 'quota', `detail=rate-limited delay_ms=${cooldownMs}`), null);
+    return refused('invalid-role', refusalLine(LABEL, 'policy', 'detail=invalid-role'), null);
+  }
   if (role !== 'queen' && !WORKER_ATTACH_OPEN_STATES.has(ctx.lifecycle)) {
     return refused(
       'lifecycle-denied',
@@ -195,6 +202,7 @@ export function decideAttach(roleLabel: string, ticket: string | null, ctx: Atta
     ctx.guard.recordSuccess();
     return { kind: 'granted', role, claims: cred.claims, identity: cred.identity };
   }
+  if (cred.refuse === 'expired') return refused('expired', refusalLine(LABEL, cred.cls, 'detail=expired'), role);
   const cooldownMs = ctx.guard.recordFailure(ctx.nowMs);
   // Rule 5: the failure that starts the cooldown is answered with the cooldown itself.
   if (cooldownMs > 0) return refused('rate-limited', refusalLine(LABEL, 'quota', `detail=rate-limited delay_ms=${cooldownMs}`), role);
