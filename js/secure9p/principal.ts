@@ -24,7 +24,9 @@ function denied(message: string): NineError {
 
 /**
  * Accepted unames: `queen`, `<role>`, `<role>:<identity>`, or anything else (empty, `nobody`,
- * a Unix user name) meaning "no role given": then the ticket in aname names the role.
+ * a Unix user name) meaning "no role given": then the ticket in aname names the role, or aname
+ * `queen` asks for the ticketless queen (dev images). The ticketless queen is reached only by
+ * naming it: uname `queen` (our own clients) or aname `queen` (standard clients).
  */
 export function resolvePrincipal(uname: string, aname: string, policy: AttachPolicy, nowMs: number): Principal | NineError {
   let role: TicketRole | null = null;
@@ -40,7 +42,10 @@ export function resolvePrincipal(uname: string, aname: string, policy: AttachPol
   }
   const ticketless = aname === '' || aname === TICKETLESS_QUEEN_ANAME;
   if (role === null) {
-    if (ticketless) role = 'queen';
+    // No role in uname: only aname `queen` asks for the ticketless queen. An empty aname asks for
+    // nothing (a Linux v9fs mount's default, any Unix user name): refused, never taken as queen.
+    if (aname === TICKETLESS_QUEEN_ANAME) role = 'queen';
+    else if (aname === '') return denied('ticket required: aname is empty and uname names no role');
     else {
       const peeked = peekTicketRole(aname);
       if (peeked instanceof TicketError) return denied(peeked.message);

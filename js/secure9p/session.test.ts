@@ -94,6 +94,27 @@ test('session attach: a release image refuses a ticketless queen with EACCES', (
   lerror(attach(r, 'queen', ''), Errno.EACCES);
 });
 
+test('session attach: empty aname does not attach queen (any uname that names no role is EACCES)', () => {
+  // Bug: aname '' with a uname that is not a role (a Linux v9fs mount's default: '', nobody, a
+  // Unix user) attached as the ticketless queen. Only aname `queen` or uname `queen` names it.
+  for (const uname of ['', 'nobody', 'root', 'alice']) {
+    const r = rig();
+    lerror(attach(r, uname, ''), Errno.EACCES, `uname ${JSON.stringify(uname)}`);
+    equal(r.session.who(), null, 'no principal');
+    deepEqual(r.session.liveFids(), [], 'no fid');
+  }
+  for (const uname of ['', 'nobody']) equal(attach(rig(), uname, 'queen').kind, 'Rattach', `${uname} with aname queen`);
+  equal(attach(rig(), 'queen', '').kind, 'Rattach', 'uname queen names the role');
+});
+
+test('session attach: an expired ticket is EACCES every time (9P has no throttle)', () => {
+  const t = ticket({ role: 'worker-heartbeat', subject: 'worker-1', ttlS: 10n }, 'worker');
+  const r = rig();
+  r.clock.now = NOW_MS + 10_000;
+  lerror(attach(r, '', t), Errno.EACCES, 'first');
+  lerror(attach(r, '', t, 1), Errno.EACCES, 'second');
+});
+
 test('session attach: empty uname takes role and identity from the ticket', () => {
   const r = rig();
   const t = ticket({ role: 'worker-heartbeat', subject: 'worker-1', ops: 100n }, 'worker');
