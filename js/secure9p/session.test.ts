@@ -46,6 +46,18 @@ test('session version: anything not starting with 9P2000.L gets unknown, and att
   lerror(r.one({ kind: 'Tattach', tag: 1, fid: 0, afid: 0xffffffff, uname: 'queen', aname: '', nUname: 0 }), Errno.EINVAL);
 });
 
+test('session version: 9P2000.Lx is unknown; only 9P2000.L and 9P2000.L.<suffix> are taken', () => {
+  // Bug: any string beginning 9P2000.L was taken (9P2000.Lx, 9P2000.L-extra).
+  for (const version of ['9P2000.Lx', '9P2000.L-extra', '9P2000.L.', '9P2000.l', ' 9P2000.L', '9P2000.L ']) {
+    const r = rig();
+    deepEqual(r.one({ kind: 'Tversion', tag: 0xffff, msize: 8192, version }), { kind: 'Rversion', tag: 0xffff, msize: 8192, version: 'unknown' }, version);
+    lerror(r.one({ kind: 'Tattach', tag: 1, fid: 0, afid: 0xffffffff, uname: 'queen', aname: '', nUname: 0 }), Errno.EINVAL, `${version}: not versioned`);
+  }
+  for (const version of ['9P2000.L', '9P2000.L.Google.7', '9P2000.L.x']) {
+    deepEqual(rig().one({ kind: 'Tversion', tag: 0xffff, msize: 8192, version }), { kind: 'Rversion', tag: 0xffff, msize: 8192, version: '9P2000.L' }, version);
+  }
+});
+
 test('session version: a request before Tversion is Invalid', () => {
   lerror(rig().one({ kind: 'Tclunk', tag: 1, fid: 0 }), Errno.EINVAL);
 });
@@ -500,6 +512,28 @@ test('refusal: known but refused requests never drop the connection', () => {
   lerror(r.raw(frame(MessageType.Tsetattr, 43))[0], Errno.EPERM, 'Tsetattr');
   lerror(r.raw(frame(MessageType.Txattrwalk, 44))[0], Errno.EOPNOTSUPP, 'Txattrwalk');
   lerror(r.raw(frame(MessageType.Tlock, 45))[0], Errno.EOPNOTSUPP, 'Tlock');
+  deepEqual(r.closedWith, []);
+});
+
+test('refusal: Tlcreate on an unbound fid is EBADF, before EPERM', () => {
+  // Bug: a refused request on a fid the session never bound answered EPERM (or EOPNOTSUPP);
+  // a request on an unknown fid is EBADF before anything else.
+  const r = queenRig();
+  const frame = (type: number, tag: number, fid: number) => {
+    const b = new Uint8Array(11 + 4 + 4 + 4 + 2 + 1);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, b.length, true);
+    b[4] = type;
+    b[5] = tag;
+    v.setUint32(7, fid, true);
+    return b;
+  };
+  lerror(r.raw(frame(MessageType.Tlcreate, 50, 77))[0], Errno.EBADF, 'Tlcreate, unbound fid');
+  lerror(r.raw(frame(MessageType.Tmkdir, 51, 77))[0], Errno.EBADF, 'Tmkdir, unbound fid');
+  lerror(r.raw(frame(MessageType.Txattrwalk, 52, 77))[0], Errno.EBADF, 'Txattrwalk, unbound fid');
+  lerror(r.raw(frame(MessageType.Tlcreate, 53, 0))[0], Errno.EPERM, 'Tlcreate on the root fid');
+  equal(r.one({ kind: 'Tclunk', tag: 54, fid: 0 }).kind, 'Rclunk');
+  lerror(r.raw(frame(MessageType.Tlcreate, 55, 0))[0], Errno.EBADF, 'Tlcreate on a clunked fid');
   deepEqual(r.closedWith, []);
 });
 

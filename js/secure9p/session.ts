@@ -19,6 +19,14 @@ import { utf8Encode, utf8Length } from '../bytes/utf8.js';
 /** The version we speak; any offer starting with it (e.g. `9P2000.L.Google.7`) gets exactly this back. */
 export const VERSION_9P2000L = '9P2000.L';
 export const VERSION_UNKNOWN = 'unknown';
+
+/**
+ * A Tversion string we speak (spec §0 item 1): exactly `9P2000.L`, or `9P2000.L.<suffix>` (Go p9
+ * offers `9P2000.L.Google.7`). Anything else, `9P2000.Lx` included, is answered `unknown`.
+ */
+export function versionAccepted(version: string): boolean {
+  return version === VERSION_9P2000L || (version.startsWith(`${VERSION_9P2000L}.`) && version.length > VERSION_9P2000L.length + 1);
+}
 /** f_type Linux reports for a 9P mount (V9FS_MAGIC). */
 const V9FS_MAGIC = 0x01021997;
 const BLOCK_BYTES = 4096;
@@ -425,7 +433,7 @@ export class Session<N> {
     this.tags.clear();
     for (const e of this.fids.clear()) this.closeOpen(e);
     this.msizeBytes = Math.min(m.msize, MSIZE_MAX_BYTES);
-    this.versioned = m.version.startsWith(VERSION_9P2000L);
+    this.versioned = versionAccepted(m.version);
     return { kind: 'Rversion', tag: m.tag, msize: this.msizeBytes, version: this.versioned ? VERSION_9P2000L : VERSION_UNKNOWN };
   }
 
@@ -723,6 +731,12 @@ export class Session<N> {
   }
 
   private refuse(m: Trefused): Outcome {
+    // Every refused request of 9P2000.L starts with a fid (fid, dfid or olddirfid): a request on a
+    // fid this session does not hold is EBADF before anything else, as for the requests we serve.
+    if (m.body.length >= 4) {
+      const fid = u32At(m.body, 0);
+      if (this.fids.find(fid) === undefined) return this.fids.missing(fid);
+    }
     const errno = REFUSAL[m.name];
     return errno === Errno.EPERM
       ? new NineError('Permission', `${m.name} refused: the namespace is not mutable by clients`)
