@@ -257,8 +257,7 @@ def p9fs_connect(server, username, aname):
 
 
 def test_p9fs_lists_and_reads(server):
-    # p9fs paths are relative to the attach root: its method calls walk pathlib parts, and
-    # a leading '/' would be a walk name '/' (refused EINVAL, as spec §5.3 says).
+    # p9fs paths relative to the attach root (its method calls walk pathlib parts).
     fs = p9fs_connect(server, "nobody", "queen")
     assert fs.ls("", detail=False) == [n + "/" if n != "kmesg" else n for n in ROOT_NAMES]
     assert fs.ls("log", detail=False) == ["log/queen.log"]
@@ -266,6 +265,20 @@ def test_p9fs_lists_and_reads(server):
     assert fs.cat("log/queen.log") == server.log_text.encode()
     info = fs.info("proc/boot")
     assert (info["type"], info["size"]) == ("file", len(server.boot_text.encode()))
+
+
+def test_p9fs_ls_root_and_absolute_paths_list_and_read(server):
+    # Bug: p9fs's ls("/") failed with EINVAL. It walks pathlib's parts, so "/" is the walk name '/'
+    # and "/log/queen.log" is ['/', 'log', 'queen.log']; diod takes a lone '/' as a step that stays
+    # in the directory, and so does NineDoor now (docs/ninedoor.md).
+    fs = p9fs_connect(server, "nobody", "queen")
+    assert fs.ls("/", detail=False) == ["/" + n + ("/" if n != "kmesg" else "") for n in ROOT_NAMES]
+    assert fs.ls("/log", detail=False) == ["/log/queen.log"]
+    assert fs.cat("/proc/boot") == server.boot_text.encode()
+    assert fs.cat("/log/queen.log") == server.log_text.encode()
+    info = fs.info("/proc/boot")
+    assert (info["type"], info["size"]) == ("file", len(server.boot_text.encode()))
+    assert fs.info("/")["type"] == "directory"
 
 
 def test_p9fs_worker_uname_and_ticket_role_must_agree(server, tickets):

@@ -3,8 +3,17 @@ import { latin1, utf8Decode, utf8Length } from '../bytes/utf8.js';
 import { BytesCache } from '../bytes/cache.js';
 import { NAME_BYTES_MAX, WALK_NAMES_MAX } from './limits.js';
 
+/**
+ * The one walk name with a '/' we take: a step that stays in the directory it is walked from.
+ * Python p9fs walks pathlib's parts, so `ls("/")` walks ['/'] and `cat("/log/x")` ['/', 'log', 'x'];
+ * diod takes it (it appends the name to its path, and `dir//` is `dir`). It reaches nothing new,
+ * so no policy is asked; any other name holding a '/' is still refused (spec §5.3).
+ */
+export const WALK_STAY_NAME = '/';
+
 /** Why a name was refused, or null when it is acceptable. Works on raw bytes so bad UTF-8 is caught. */
 export function nameBytesProblem(b: Uint8Array): string | null {
+  if (b.length === 1 && b[0] === 0x2f) return null; // WALK_STAY_NAME
   if (b.length === 0) return 'empty name';
   if (b.length > NAME_BYTES_MAX) return `name longer than ${NAME_BYTES_MAX} bytes`;
   for (let i = 0; i < b.length; i++) {

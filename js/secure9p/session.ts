@@ -12,6 +12,7 @@ import type { Dirent, Qid, Reply, Request, Rgetattr, Tattach, Treaddir, Trefused
 import { DirentType, GETATTR_BASIC, MessageType, OpenFlag, QidType, messageTypeName, type RefusedRequestName } from './opcodes.js';
 import { putRclunk, putRlopen, putRread, putRwalk, replyBuffer } from './replies.js';
 import { resolvePrincipal, type AttachPolicy } from './principal.js';
+import { WALK_STAY_NAME } from './names.js';
 import { checkSessionState, principalIn, principalOut, type SessionState } from './handoff.js';
 import { TagWindow } from './tags.js';
 import { utf8Encode, utf8Length } from '../bytes/utf8.js';
@@ -511,6 +512,11 @@ export class Session<N> {
       if ((qid.type & QID_DIR) === 0) {
         const why = new NineError('NotFound', `${names[i - 1] ?? 'start'} is not a directory`, Errno.ENOTDIR);
         return this.walkFailed(tag, fid, newfid, qids, why);
+      }
+      if (names[i] === WALK_STAY_NAME) {
+        // diod's harmless form (names.ts): the step stays in this directory, with its qid.
+        qids.push(qid);
+        continue;
       }
       let next: Answer<N>;
       try {
