@@ -42,11 +42,17 @@ test('control: handlers may answer later', async () => {
   equal(await open(f).write?.(0n, utf8Encode('cordon')), 6);
 });
 
-test('control: non-UTF-8 is Invalid and never reaches the handler', () => {
+test('control: non-UTF-8 queen ctl write is kept as its raw record, then refused Invalid without reaching the handler', () => {
+  // Bug: a non-UTF-8 write was refused before it was kept; spec §7 keeps the raw write before
+  // parsing (UTF-8 is the parse's first rule), as for any other invalid payload.
   const seen: string[] = [];
-  const r = open(new ControlFile((t) => void seen.push(t))).write?.(0n, new Uint8Array([0xc0, 0x80]));
-  ok(r instanceof NineError && r.code === 'Invalid');
-  deepEqual(seen, []);
+  const f = new ControlFile((t) => void seen.push(t));
+  equal(open(f).write?.(0n, utf8Encode('{"kill":"worker-1"}\n')), 20);
+  const r = open(f).write?.(0n, new Uint8Array([0xc0, 0x80, 0x0a]));
+  ok(r instanceof NineError && r.code === 'Invalid' && r.message === 'control write is not UTF-8');
+  deepEqual(seen, ['{"kill":"worker-1"}\n']);
+  deepEqual(Array.from(f.log.bytes().subarray(-3)), [0xc0, 0x80, 0x0a], 'the raw bytes are kept');
+  equal(f.size(), 23);
 });
 
 test('control: a closed gate refuses before anything is kept; an oversize write is TooBig', () => {

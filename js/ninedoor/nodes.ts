@@ -211,10 +211,12 @@ export class ControlFile extends NsNode {
         if (this.writeBytesMax !== null && data.length > this.writeBytesMax) {
           return new NineError('TooBig', `control write of ${data.length} bytes exceeds ${this.writeBytesMax}`);
         }
-        const text = utf8Decode(data);
-        if (text === null) return new NineError('Invalid', 'control write is not UTF-8');
+        // Spec §7: the raw write is kept before parsing, and UTF-8 is the parse's first rule, so
+        // a write that is not UTF-8 is kept like any other invalid payload, then refused.
         this.log.append(data);
         this.mtimeMs = io.nowMs();
+        const text = utf8Decode(data);
+        if (text === null) return new NineError('Invalid', 'control write is not UTF-8');
         const a = this.handle(text, io);
         const done = (r: void | NineError): number | NineError => (r instanceof NineError ? r : data.length);
         return a instanceof Promise ? a.then(done) : done(a);
