@@ -213,9 +213,12 @@ def external_server() -> Optional[NinepServer]:
 
 
 def mint_ticket(role: str, subject: Optional[str] = None, ttl_s: Optional[int] = None,
-                issued_ms: Optional[int] = None, secret: Optional[str] = None) -> str:
-    """A ticket minted by js/tickets with the spec §8.3 dev secrets (or `secret`, to forge one)."""
+                issued_ms: Optional[int] = None, secret: Optional[str] = None, scopes: Sequence[str] = ()) -> str:
+    """A ticket minted by js/tickets with the spec §8.3 dev secrets (or `secret`, to forge one);
+    `scopes` are `PATH:VERB:RATE` strings (spec §8.6)."""
     args = ["node", MINT_TICKET, "--role", role]
+    for s in scopes:
+        args += ["--scope", s]
     if subject is not None:
         args += ["--subject", subject]
     if ttl_s is not None:
