@@ -136,6 +136,45 @@ def test_lease_released_on_ttl_by_the_bridge_and_the_holder_loses_job_writes(hiv
     assert "worker-1" in run(hive.port, "ls /worker\nEXPECT SUBSTR entries=1\n"), "the worker outlives its lease"
 
 
+def test_gpu_job_with_bytes_hash_md5_or_a_hash_not_of_its_payload_is_refused_invalid(hive):
+    """Issue 13 bug 11: such lines were kept (count returned). §11.4: bytes_hash is sha256:<64 hex> and
+    payload_b64's SHA-256 must match it; otherwise Invalid, and nothing is kept for the bridge."""
+    run(hive.port, "spawn gpu gpu_id=GPU-0 mem_mb=1024 streams=1 ttl_s=60\nEXPECT OK\n")
+    md5 = append_job(hive, "worker-1", "GPU-0", {**vadd("md5"), "bytes_hash": "md5:00"})
+    assert md5.startswith("refused Invalid"), md5
+    mismatch = append_job(hive, "worker-1", "GPU-0", {**vadd("mismatch"), "payload_b64": base64.b64encode(b"abc").decode()})
+    assert mismatch.startswith("refused Invalid"), mismatch
+    kept = cat(hive.port, "/gpu/GPU-0/job")
+    assert '"md5"' not in kept and '"mismatch"' not in kept, kept
+    # The same holder's valid job is kept.
+    assert append_job(hive, "worker-1", "GPU-0", vadd("good")).startswith("wrote ")
+    assert '"job":"good"' in cat(hive.port, "/gpu/GPU-0/job")
+
+
+def test_gpu_job_with_a_3_byte_payload_is_run_not_refused_bad_payload(hive, follower):
+    """Issue 13 bug 11: the bridge refused it `invalid:bad-payload`, a rule §11.4 does not have."""
+    run(hive.port, "spawn gpu gpu_id=GPU-0 mem_mb=1024 streams=1 ttl_s=60\nEXPECT OK\n")
+    payload = b"\x01\x02\x03"
+    job = {**vadd("three"), "payload_b64": base64.b64encode(payload).decode(), "bytes_hash": "sha256:" + hashlib.sha256(payload).hexdigest()}
+    assert append_job(hive, "worker-1", "GPU-0", job).startswith("wrote ")
+    wait_for(lambda: "three OK completed" in statuses(hive.port, "GPU-0"), "job three OK")
+    assert not any(s.startswith("three ERR") for s in statuses(hive.port, "GPU-0"))
+
+
+def test_bridge_publish_refused_by_a_closed_gate_reports_eperm_not_state_idle(hive):
+    """Issue 13 bug 11: with host-publish closed (cordon → DRAINING) the bridge said
+    `publish-failed: state=idle`; it must report the EPERM the hive answered."""
+    run(hive.port, "echo cordon > /queen/lifecycle/ctl\nEXPECT OK\n")
+    r = bridge("--mock", "--publish", "--tcp-port", str(hive.port))
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, explain(r)
+    assert "publish-failed" in out and "error=EPERM" in out, explain(r)
+    assert "state=idle" not in out, explain(r)
+    run(hive.port, "echo resume > /queen/lifecycle/ctl\nEXPECT OK\n")
+    r = bridge("--mock", "--publish", "--tcp-port", str(hive.port))
+    assert r.returncode == 0, explain(r)
+
+
 def publish_lines(payload: bytes, declared_bytes: int, sha: str) -> str:
     b64 = base64.b64encode(payload).decode()
     chunks = [b64[i:i + 124] for i in range(0, len(b64), 124)]

@@ -171,7 +171,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
   if (o.mintTicket) {
     if (o.role === null) return usageError('--mint-ticket requires --role');
     if (o.script !== null || o.check !== null) return usageError('--mint-ticket cannot be combined with --script or --check');
-    if (o.role !== 'queen' && (o.ticketSubject === null || o.ticketSubject === '')) return usageError(`--mint-ticket --role ${o.role} requires --ticket-subject`);
+    // A worker role without --ticket-subject is refused by the minting itself (exit 1, as the reference cohsh).
   } else {
     if (o.ticketSubject !== null || o.ticketConfig !== undefined || o.ticketSecret !== undefined) {
       return usageError('--ticket-subject, --ticket-config and --ticket-secret go with --mint-ticket');

@@ -7,6 +7,7 @@ import { ProviderError } from '../../js/console/errors.js';
 import { verifyTicket } from '../../js/tickets/token.js';
 import { cohsh, scratch, start } from './cli.support.js';
 import { FakeConsoleServer } from './fake-server.js';
+import { BANNER, DETACHED_HINT } from './interactive.js';
 import { consoleLockPath } from './lock.js';
 
 async function withServer(fn: (s: FakeConsoleServer, tcp: string[]) => Promise<void>): Promise<void> {
@@ -24,6 +25,30 @@ function script(text: string): string {
   writeFileSync(f, text);
   return f;
 }
+
+test('--script bug: an extra PING followed ATTACH on the wire; a script sends its own lines and nothing else', async () => {
+  await withServer(async (s, tcp) => {
+    const r = await cohsh([...tcp, '--script', script('attach queen\nEXPECT OK\nls /\nquit\n')]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(s.received, ['AUTH changeme', 'ATTACH queen', 'LS /', 'quit']);
+    s.received.length = 0;
+    const q = await cohsh([...tcp, '--role', 'queen', '--script', script('ping\n')]);
+    assert.equal(q.code, 0, q.err);
+    assert.deepEqual(s.received, ['AUTH changeme', 'ATTACH queen', 'PING', 'quit'], 'one PING: the script\'s');
+  });
+});
+
+test('--script bug: no banner was printed; a script\'s transcript opens with the banner (and the detached hint without --role), as the reference cohsh', async () => {
+  await withServer(async (_s, tcp) => {
+    const r = await cohsh([...tcp, '--script', script('attach queen\nquit\n')]);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(r.out.startsWith(`${BANNER}\n${DETACHED_HINT}\n[console] OK ATTACH role=queen\n`), r.out);
+    const q = await cohsh([...tcp, '--role', 'queen', '--script', script('quit\n')]);
+    assert.ok(q.out.startsWith(`${BANNER}\n[console] OK ATTACH role=queen\n`), q.out);
+    const j = await cohsh([...tcp, '--json', '--role', 'queen', '--script', script('quit\n')]);
+    assert.ok(!j.out.includes(BANNER), 'JSON output stays one object per line');
+  });
+});
 
 test('script over TCP: AUTH, ATTACH, the §4.3 wire mapping and outputs, exit 0', async () => {
   await withServer(async (s, tcp) => {
@@ -155,7 +180,7 @@ test('exit codes: refused AUTH and connection refused are 1, with clear messages
 });
 
 test('exit code 2 for usage errors', async () => {
-  for (const argv of [['--bogus'], ['ls'], ['--transport', 'serial'], ['--script', 'a', '--check', 'b'], ['--tcp-port', '70000'], ['--role', 'king'], ['--mint-ticket'], ['--mint-ticket', '--role', 'worker'], ['--ticket', 't']]) {
+  for (const argv of [['--bogus'], ['ls'], ['--transport', 'serial'], ['--script', 'a', '--check', 'b'], ['--tcp-port', '70000'], ['--role', 'king'], ['--mint-ticket'], ['--ticket', 't']]) {
     const r = await cohsh(argv);
     assert.equal(r.code, 2, argv.join(' '));
     assert.ok(r.err.endsWith("run 'cohsh --help' for usage\n"), r.err);
@@ -287,6 +312,14 @@ test('--json: one JSON object per command with response, acks and lines', async 
   });
 });
 
+test('--mint-ticket bug: a worker role without --ticket-subject exited 2 (usage); it is a minting failure, exit 1, as the reference cohsh', async () => {
+  for (const argv of [['--mint-ticket', '--role', 'worker'], ['--mint-ticket', '--role', 'worker-gpu', '--ticket-secret', 's'], ['--mint-ticket', '--role', 'worker-heartbeat', '--ticket-subject', '']]) {
+    const r = await cohsh(argv);
+    assert.deepEqual([r.code, r.out], [1, ''], argv.join(' '));
+    assert.match(r.err, /^cohsh: --mint-ticket --role worker(-gpu|-heartbeat)? requires --ticket-subject\n$/, r.err);
+  }
+});
+
 test('--mint-ticket prints a ticket that verifies with the role secret', async () => {
   const r = await cohsh(['--mint-ticket', '--role', 'worker', '--ticket-subject', 'worker-1', '--ticket-secret', 'worker']);
   assert.equal(r.code, 0, r.err);
@@ -327,7 +360,10 @@ test('telemetry push: ctl line with the mime, latest, then ordered v1 records wi
     assert.equal(recs[0].mime, 'application/x-ndjson');
     assert.ok(seg.every((l) => Buffer.byteLength(l) <= 128));
     assert.ok(s.received.includes('ECHO /queen/telemetry/dev-1/ctl {"new":"segment","mime":"application/x-ndjson"}'));
-    assert.ok(r.out.includes(`[console] OK TELEMETRY action=push device=dev-1 seg_id=seg-000001 records=${seg.length} bytes=${Buffer.byteLength(text)}\n`));
+    // bytes= is what was sent into the segment (each record and its newline), as the reference cohsh reports it (issue 13 bug 12).
+    const sent = seg.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+    assert.ok(sent !== Buffer.byteLength(text), 'the test tells the two apart');
+    assert.ok(r.out.includes(`[console] OK TELEMETRY action=push device=dev-1 seg_id=seg-000001 records=${seg.length} bytes=${sent}\n`), r.out);
     const big = join(dir, 'big.txt');
     writeFileSync(big, 'x'.repeat(32769));
     const b = await cohsh([...tcp, '--role', 'queen', '--script', script(`telemetry push ${big} --device d\n`)]);

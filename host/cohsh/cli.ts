@@ -70,7 +70,10 @@ export async function run(argv: readonly string[], m: MainEnv): Promise<number> 
   if (o.mintTicket) {
     const role = o.role as NonNullable<Options['role']>;
     // Loaded on use: minting needs BLAKE3, the shell's start-up does not.
-    const { mintRoleTicket, resolveSecret } = await import('./mint.js');
+    const { mintRoleTicket, resolveSecret, subjectRequired } = await import('./mint.js');
+    // The subject first: a missing one is the mistake to report, whatever the secret lookup says.
+    const missing = subjectRequired(role, o.ticketSubject);
+    if (missing !== null) return fail(io, missing);
     const secret = resolveSecret({ role, secretFlag: o.ticketSecret, configFlag: o.ticketConfig, env });
     if (secret instanceof CohshError) return fail(io, secret);
     const t = mintRoleTicket(role, o.ticketSubject, secret, Date.now());
@@ -116,6 +119,7 @@ export async function run(argv: readonly string[], m: MainEnv): Promise<number> 
     retry: { maxAttempts: o.retryMaxAttempts, backoffMs: o.retryBackoffMs, ceilingMs: o.retryCeilingMs, timeoutMs: o.retryTimeoutMs },
     heartbeatMs: interactive ? o.heartbeatIntervalMs : 0,
     reconnect: interactive,
+    attachBarrier: interactive,
     diag: (l) => io.err(`${l}\n`),
   });
   const text = new TextSink(io, useColour(m.tty, env));
@@ -144,7 +148,10 @@ export async function run(argv: readonly string[], m: MainEnv): Promise<number> 
         io.err(`${o.script}: ${stmts.toString()}\n`);
         return EXIT_FAILURE;
       }
+      // The banner and the detached hint, as the shell and the reference cohsh print them in scripts too.
+      if (!o.json) io.out(`${BANNER}\n`);
       if (startAttach !== null && !(await exec(startAttach)).out.ok) return EXIT_FAILURE;
+      if (startAttach === null && !o.json) io.out(`${DETACHED_HINT}\n`);
       const r = await runScript(stmts, {
         exec: async (line) => {
           const { out, rec } = await exec(line);

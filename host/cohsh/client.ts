@@ -21,6 +21,12 @@ export interface ClientOptions {
   heartbeatMs: number;
   /** Interactive: reconnect and re-attach after a loss. Scripts: a loss fails the next command. */
   reconnect: boolean;
+  /**
+   * ATTACH waits for a PING sent right behind it (the `barrier` mode), so an `ERR ATTACH` that
+   * follows an `OK ATTACH` is seen before the prompt. Scripts send no such PING: their wire is the
+   * script's lines and nothing else, as with the reference cohsh (issue 13 bug 12).
+   */
+  attachBarrier: boolean;
   /** stderr lines (`[cohsh][tcp] ...`). */
   diag: (line: string) => void;
 }
@@ -208,7 +214,7 @@ export class ConsoleClient {
         if (link instanceof CohshError) return link;
         this.link = link;
       }
-      const r = await this.roundTrip(this.link, attachLine(role, ticket), 'ATTACH', 'barrier');
+      const r = await this.roundTrip(this.link, attachLine(role, ticket), 'ATTACH', this.opts.attachBarrier ? 'barrier' : 'ack');
       if (r instanceof CohshError) return r;
       if (!r.ok) return { collected: r, attachment: null };
       this.attached = { role, ticket, session: ++this.sessions };

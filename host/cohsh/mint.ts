@@ -5,7 +5,7 @@ import { TicketError } from '../../js/tickets/errors.js';
 import { mintTicket } from '../../js/tickets/token.js';
 import { CohshError } from './errors.js';
 import { TICKET_CONFIG_BYTES_MAX } from './limits.js';
-import { parseTomlSubset } from './toml.js';
+import { parse as parseToml, TomlError } from 'smol-toml';
 
 /** Where the reference keeps the manifest TOML with [[tickets]] (spec §4.1). */
 export const DEFAULT_TICKET_CONFIG = 'configs/root_task.toml';
@@ -35,21 +35,38 @@ export function mintClaims(role: TicketRole, subject: string | null, issuedAtMs:
   return c;
 }
 
+/** Worker tickets name their worker: a runtime failure (exit 1), as the reference cohsh has it, not a usage error. */
+export function subjectRequired(role: TicketRole, subject: string | null): CohshError | null {
+  return role !== 'queen' && (subject === null || subject === '') ? new CohshError('ticket', `--mint-ticket --role ${role} requires --ticket-subject`) : null;
+}
+
 export function mintRoleTicket(role: TicketRole, subject: string | null, secret: string, nowMs: number): string | CohshError {
-  if (role !== 'queen' && (subject === null || subject === '')) return new CohshError('usage', `--mint-ticket --role ${role} requires --ticket-subject`);
+  const missing = subjectRequired(role, subject);
+  if (missing !== null) return missing;
   const t = mintTicket(mintClaims(role, subject, BigInt(Math.floor(nowMs))), secret);
   return t instanceof TicketError ? new CohshError('ticket', t.message) : t;
 }
 
-/** The secret of `role` in a parsed config's [[tickets]] entries. */
+/** The whole config as TOML 1.0 (smol-toml): a ticket config is usually a full root-task manifest. */
+export function parseTicketConfig(text: string, file: string): Record<string, unknown> | CohshError {
+  try {
+    return parseToml(text) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof TomlError) return new CohshError('ticket', `${file}:${e.line}:${e.column}: ${e.message.split('\n')[0]}`);
+    return new CohshError('ticket', `${file}: ${String(e)}`);
+  }
+}
+
+/** The secret of `role` in a config's [[tickets]] entries. */
 export function secretFromToml(text: string, file: string, role: TicketRole): string | null | CohshError {
-  const doc = parseTomlSubset(text, file);
+  const doc = parseTicketConfig(text, file);
   if (doc instanceof CohshError) return doc;
-  const entries = doc.arrays.get('tickets') ?? [];
+  const entries = doc.tickets ?? [];
+  if (!Array.isArray(entries)) return new CohshError('ticket', `${file}: tickets must be an array of tables ([[tickets]])`);
   for (let i = 0; i < entries.length; i++) {
-    const e = entries[i];
-    const r = e.get('role');
-    const s = e.get('secret');
+    const e = entries[i] as Record<string, unknown>;
+    const r = e?.role;
+    const s = e?.secret;
     if (typeof r !== 'string' || typeof s !== 'string') return new CohshError('ticket', `${file}: [[tickets]] entry ${i + 1} needs string role and secret`);
     const label = r.toLowerCase() === 'worker' ? 'worker-heartbeat' : r.toLowerCase();
     if (label === role) return s;

@@ -146,6 +146,7 @@ async function hive(): Promise<{ s: FakeConsoleServer; ctx: ShellContext; rec: C
     retry: { maxAttempts: 1, backoffMs: 10, ceilingMs: 20, timeoutMs: 3000 },
     heartbeatMs: 0,
     reconnect: false,
+    attachBarrier: true,
     diag: () => undefined,
   });
   const rec = new CommandRecord(null);

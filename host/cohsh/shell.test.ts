@@ -31,6 +31,7 @@ function mockContext(hive: MockHive): { ctx: ShellContext; rec: CommandRecord; c
     retry: { maxAttempts: 3, backoffMs: 10, ceilingMs: 20, timeoutMs: 2000 },
     heartbeatMs: 0,
     reconnect: false,
+    attachBarrier: true,
     diag: () => undefined,
   });
   const rec = new CommandRecord(null);

@@ -52,6 +52,16 @@ export function chunkRecords(text: string, mime: string, maxBytes: number = RECO
   return out;
 }
 
+/**
+ * What `bytes=` reports: the bytes the push put into the segment, each record and the newline its
+ * ECHO appends (spec §17.10), as the reference cohsh counts them; not the source file's size.
+ */
+export function sentBytes(records: readonly string[]): number {
+  let n = 0;
+  for (const r of records) n += utf8Length(r) + 1;
+  return n;
+}
+
 /** Reads and checks the source: non-empty UTF-8, ≤ 32768 bytes, known extension. */
 export function readSource(file: string): { text: string; bytes: number; mime: string } | CohshError {
   const mime = mimeFor(file);
@@ -132,6 +142,6 @@ export async function telemetryPush(args: readonly string[], ctx: ShellContext):
     const r = await step(`ECHO ${base}/seg/${seg} ${rec}`, 'ECHO', 'ack');
     if (typeof r === 'string') return refuse(r);
   }
-  ctx.sink.ack(`OK TELEMETRY action=push device=${dev} seg_id=${seg} records=${records.length} bytes=${src.bytes}`);
+  ctx.sink.ack(`OK TELEMETRY action=push device=${dev} seg_id=${seg} records=${records.length} bytes=${sentBytes(records)}`);
   return true;
 }

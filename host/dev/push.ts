@@ -79,6 +79,7 @@ export class Pusher {
       retry: { maxAttempts: RETRY_MAX_ATTEMPTS_DEFAULT, backoffMs: RETRY_BACKOFF_MS_DEFAULT, ceilingMs: RETRY_CEILING_MS_DEFAULT, timeoutMs: RETRY_TIMEOUT_MS_DEFAULT },
       heartbeatMs: PUSH_HEARTBEAT_MS,
       reconnect: true,
+      attachBarrier: true,
       diag,
     });
   }

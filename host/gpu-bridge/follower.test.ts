@@ -97,13 +97,15 @@ test('jobs: QUEUED → RUNNING → OK with a checked result, one per stream per 
     await step();
     const w = h.worker('worker-1');
     assert.equal(w.append('/gpu/GPU-1/job', `${jobLine('j1')}\n${jobLine('j2', { kernel: 'matmul', grid: [2, 2, 1], block: [8, 8, 1] })}\n`).kind, 'Rwrite');
-    assert.equal(w.append('/gpu/GPU-1/job', jobLine('j3', { payload_b64: 'AAAAAA==' }) + '\n').kind, 'Rwrite');
+    // A §11.4 descriptor the bridge cannot run (timeout_ms 0): NineDoor keeps it, the bridge answers ERR.
+    // (A payload whose hash does not match bytes_hash no longer gets this far: NineDoor refuses it.)
+    assert.equal(w.append('/gpu/GPU-1/job', jobLine('j3', { timeout_ms: 0 }) + '\n').kind, 'Rwrite');
     const s1 = await step();
     assert.equal(s1.jobsRun, 1, 'streams=1: one job a round');
     assert.equal(f.queued('GPU-1'), 1);
     const st = statuses(h, 'GPU-1');
     assert.deepEqual(st.map((x) => `${x.job} ${x.state} ${x.detail}`), [
-      'j1 QUEUED accepted', 'j2 QUEUED accepted', 'j3 ERR invalid:bad-payload', 'j1 RUNNING scheduled', 'j1 OK completed',
+      'j1 QUEUED accepted', 'j2 QUEUED accepted', 'j3 ERR invalid:bad-timeout', 'j1 RUNNING scheduled', 'j1 OK completed',
     ]);
     assert.match(st[4].result as string, /^[0-9a-f]{16}$/);
     await step();

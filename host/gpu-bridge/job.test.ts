@@ -57,7 +57,8 @@ test('job refusals, one per code', () => {
   refused(jobLine({ timeout_ms: 0 }), 'bad-timeout');
   refused(jobLine({ timeout_ms: 1.5 }), 'bad-timeout');
   refused(jobLine({ payload_b64: '!!!!' }), 'bad-payload');
-  refused(jobLine({ payload_b64: base64Encode(f32([1, 2])) }), 'bad-payload');
+  refused(jobLine({ payload_b64: base64Encode(f32([1, 2])) }), 'hash-mismatch');
+  refused(jobLine({ bytes_hash: 'md5:00' }), 'bad-hash');
   refused(jobLine({ job: 'j1', bytes_hash: 'x'.repeat(5000) }), 'too-big', null);
 });
 
@@ -66,6 +67,17 @@ test('job payload: its sha256 must equal bytes_hash', () => {
   const good = `sha256:${toHex(sha256(data))}`;
   assert.ok(!(parseJob(jobLine({ payload_b64: base64Encode(data), bytes_hash: good })) instanceof JobRefusal));
   refused(jobLine({ payload_b64: base64Encode(data), bytes_hash: HASH }), 'hash-mismatch');
+});
+
+test('job bug: a valid job with a 3-byte payload was refused invalid:bad-payload; §11.4 sets no size, so it runs on inputs generated from bytes_hash', () => {
+  const three = new Uint8Array([1, 2, 3]);
+  const hash = `sha256:${toHex(sha256(three))}`;
+  const j = job({ payload_b64: base64Encode(three), bytes_hash: hash });
+  assert.equal(j.payload, null, 'not the kernel inputs: opaque');
+  const r = runJob(j);
+  assert.ok(r.ok, 'it runs');
+  // The same job without the payload: the same generated inputs, the same result.
+  assert.deepEqual(r, runJob(job({ bytes_hash: hash })));
 });
 
 test('kernels: vadd of a payload is the element sum; the result digest is stable', () => {

@@ -39,10 +39,13 @@ export function refusal(line: string, r: ConsoleReply): BridgeError {
  * the replies in order up to the failing one. Lines already in flight when one fails still run on
  * the hive.
  */
-export async function requestAll(link: ConsoleLink, lines: readonly string[], window = PIPELINE_DEPTH_MAX): Promise<{ replies: ConsoleReply[]; failure: BridgeError | null }> {
+export async function requestAll(
+  link: ConsoleLink, lines: readonly string[], window = PIPELINE_DEPTH_MAX,
+): Promise<{ replies: ConsoleReply[]; failure: BridgeError | null; refused: ConsoleReply | null }> {
   const depth = Math.max(1, Math.min(window, PIPELINE_DEPTH_MAX));
   const replies: ConsoleReply[] = [];
   let failure: BridgeError | null = null;
+  let refused: ConsoleReply | null = null;
   let next = 0;
   const inFlight: Promise<ConsoleReply | BridgeError>[] = [];
   while ((next < lines.length || inFlight.length > 0) && failure === null) {
@@ -50,10 +53,13 @@ export async function requestAll(link: ConsoleLink, lines: readonly string[], wi
     const i = replies.length;
     const r = await (inFlight.shift() as Promise<ConsoleReply | BridgeError>);
     if (r instanceof BridgeError) failure = r;
-    else if (r.status === 'ERR') failure = refusal(lines[i], r);
+    else if (r.status === 'ERR') {
+      failure = refusal(lines[i], r);
+      refused = r;
+    }
     else replies.push(r);
   }
   // Replies to lines already sent still arrive; wait for them so the link stays in step.
   for (const p of inFlight) await p;
-  return { replies, failure };
+  return { replies, failure, refused };
 }

@@ -92,6 +92,32 @@ test('publish refusal: a chunk missing from the middle → state=err, old instal
   await corrupt((l) => [...l.slice(0, 3), ...l.slice(4)], /byte count mismatch|sha256 mismatch/);
 });
 
+test('publish bug: a closed gate\'s EPERM was reported as publish-failed: state=idle; the refusal itself is the reason', async () => {
+  await withHive(async (h, link) => {
+    h.door.state.setLifecycle({ state: 'QUIESCED', reason: 'test', sinceMs: 0 });
+    const e = encodeForPublish(buildSnapshot(mockDiscovery(2))) as EncodedSnapshot;
+    const r = await publishSnapshot(link, e);
+    assert.ok(r instanceof BridgeError, 'a closed gate refuses the publish');
+    assert.equal(r.code, 'publish-failed');
+    assert.match(r.message, /^ECHO \/gpu\/bridge\/ctl begin bytes=\d+ .*→ ERR ECHO reason=policy detail=denied path=\/gpu\/bridge\/ctl error=EPERM$/);
+    assert.doesNotMatch(r.message, /state=idle/);
+    assert.deepEqual(h.lines('/gpu/bridge/status'), ['state=idle'], 'the channel never saw it (no side effect, spec §15)');
+  });
+});
+
+test('publish: after a failed publish, a closed gate still reports its EPERM, not the old state=err', async () => {
+  await withHive(async (h, link) => {
+    const e = encodeForPublish(buildSnapshot(mockDiscovery(2))) as EncodedSnapshot;
+    const bad = await publishSnapshot(link, e, [`begin bytes=${e.payload.length} sha256=${'0'.repeat(64)}`, ...publishPayloads(e).slice(1)]);
+    assert.ok(bad instanceof BridgeError && /sha256 mismatch/.test(bad.message), String(bad));
+    h.door.state.setLifecycle({ state: 'QUIESCED', reason: 'test', sinceMs: 0 });
+    const r = await publishSnapshot(link, e);
+    assert.ok(r instanceof BridgeError);
+    assert.match(r.message, /error=EPERM/);
+    assert.doesNotMatch(r.message, /sha256 mismatch/);
+  });
+});
+
 test('cli --publish against the hive: exit 0 and the published line; wrong token exits 1 with auth-failed', async () => {
   const h = new FakeHive({ mockGpus: false });
   const port = await h.listen();

@@ -1,7 +1,7 @@
 // Publishes a snapshot through /gpu/bridge/ctl (spec §11.3): begin, ≤124-char b64 chunks, end, then CAT status until state=ok or state=err.
 import { base64Encode } from '../../js/bytes/base64.js';
 import { BridgeError } from './errors.js';
-import { requestAll, type ConsoleLink } from './link.js';
+import { requestAll, tokens, type ConsoleLink } from './link.js';
 import { BRIDGE_CHUNK_CHARS_MAX, PUBLISH_STATUS_POLL_MS, PUBLISH_STATUS_POLLS_MAX } from './limits.js';
 import type { EncodedSnapshot } from './snapshot-build.js';
 
@@ -58,6 +58,12 @@ export async function publishSnapshot(
   const sent = await requestAll(link, lines, window);
   if (sent.failure !== null) {
     if (sent.failure.code !== 'refused') return sent.failure;
+    // Only an Invalid refusal is the channel's verdict, with its reason in the status. Any other (a
+    // closed gate's EPERM, a session that may not write there) never reached the channel, whose
+    // status still shows the last publish (`state=idle`): the refusal itself is the reason.
+    if (sent.refused === null || tokens(sent.refused).get('detail') !== 'invalid-payload') {
+      return new BridgeError('publish-failed', sent.failure.message);
+    }
     const st = await readBridgeStatus(link);
     const why = typeof st === 'string' ? st : sent.failure.message;
     return new BridgeError('publish-failed', why);

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -39,6 +40,13 @@ static Handle g_handles[HAL_HANDLES_MAX];
 static int g_handles_top;
 static int g_uart_in = -1, g_uart_out = -1;
 static int g_uart_ready;
+/* The UART is a pty master (hal_posix_init_pty): a read error or hang-up is a terminal leaving,
+   not the end of input. While hung up (g_uart_hup) the master is not polled (it would poll ready
+   for ever), output is dropped (it would wait for the next terminal, stale), and every
+   HAL_UART_HUP_RECHECK_US a zero-timeout poll looks for a terminal on the slave again. */
+static int g_uart_pty;
+static int g_uart_hup;
+static uint64_t g_uart_recheck_us;
 
 /* The pump waits in epoll: every handle is registered once, where ppoll set up (and tore down) a
    wait on every fd on every turn, a system call's worth of work per 9P request. Without epoll
@@ -167,6 +175,29 @@ void hal_posix_init(int uart_in, int uart_out) {
   if (g_wake_rd >= 0) epoll_set(EPOLL_CTL_ADD, g_wake_rd, EPOLLIN, EPOLL_WAKE_TAG);
 }
 
+int hal_posix_init_pty(char *name, size_t name_cap) {
+  int m = posix_openpt(O_RDWR | O_NOCTTY);
+  struct termios t;
+  const char *slave = NULL;
+  /* Termios set on the master is the slave's, and it stays while the master is open: every
+     terminal that opens the slave later finds it raw too (unless it changes it itself). */
+  if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0 || tcgetattr(m, &t) != 0) goto fail;
+  cfmakeraw(&t);
+  if (tcsetattr(m, TCSANOW, &t) != 0 || !(slave = ptsname(m)) || strlen(slave) >= name_cap) goto fail;
+  memcpy(name, slave, strlen(slave) + 1);
+  fcntl(m, F_SETFD, FD_CLOEXEC);
+  hal_posix_init(m, m);
+  g_uart_pty = 1;
+  return 0;
+fail:
+  if (m >= 0) {
+    int saved = errno;
+    close(m);
+    errno = saved;
+  }
+  return -1;
+}
+
 /* ---- engine half ---- */
 
 uint64_t hal_clock_us(void) {
@@ -189,10 +220,35 @@ void *hal_mem_alloc(size_t bytes) {
 
 void hal_mem_free(void *mem, size_t bytes) { munmap(mem, bytes); }
 
+/* A hung-up pty: looks for a terminal again once its recheck is due, and returns the deadline the
+   wait keeps (no later than the next recheck). */
+static uint64_t uart_hup_deadline(uint64_t deadline_us) {
+  if (!g_uart_hup) return deadline_us;
+  uint64_t now = hal_clock_us();
+  if (now >= g_uart_recheck_us) {
+    struct pollfd p = {g_uart_in, POLLIN, 0};
+    /* A terminal is back, or one left input before it closed: the wait watches the UART again
+       (a read that finds it gone hangs up again). */
+    if (poll(&p, 1, 0) >= 0 && ((p.revents & POLLIN) || !(p.revents & (POLLHUP | POLLERR)))) {
+      g_uart_hup = 0;
+      return deadline_us;
+    }
+    g_uart_recheck_us = now + HAL_UART_HUP_RECHECK_US;
+  }
+  return deadline_us < g_uart_recheck_us ? deadline_us : g_uart_recheck_us;
+}
+
+static void uart_hang_up(void) {
+  uart_watch(0);
+  g_uart_ready = 0;
+  g_uart_hup = 1;
+  g_uart_recheck_us = hal_clock_us() + HAL_UART_HUP_RECHECK_US;
+}
+
 /* The pump's wait over the epoll set; the same readiness bits as the ppoll wait below. */
 static void wait_epoll(uint64_t deadline_us) {
   int now_ready = 0;
-  if (g_uart_in >= 0 && !g_uart_ready) {
+  if (g_uart_in >= 0 && !g_uart_ready && !g_uart_hup) {
     uart_watch(1);
     if (g_uart_always) g_uart_ready = now_ready = 1;
   }
@@ -249,6 +305,7 @@ ready:
 }
 
 void hal_wait_until(uint64_t deadline_us) {
+  deadline_us = uart_hup_deadline(deadline_us);
   if (g_epfd >= 0) {
     wait_epoll(deadline_us);
     if (g_epfd >= 0) return;
@@ -262,7 +319,7 @@ void hal_wait_until(uint64_t deadline_us) {
     map[n++] = -2;
   }
   /* Unread UART input is not polled again, or a UART nobody reads would spin the pump. */
-  if (g_uart_in >= 0 && !g_uart_ready) {
+  if (g_uart_in >= 0 && !g_uart_ready && !g_uart_hup) {
     pfd[n].fd = g_uart_in;
     pfd[n].events = POLLIN;
     map[n++] = -1;
@@ -309,6 +366,11 @@ size_t hal_uart_read(uint8_t *buf, size_t cap) {
   g_uart_ready = 0;
   ssize_t n = read(g_uart_in, buf, cap);
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    if (g_uart_pty) {
+      /* EIO: the last terminal closed the slave. Keep the master; a terminal may open it again. */
+      uart_hang_up();
+      return 0;
+    }
     /* End of input (stdin closed): stop polling it, or the pump would spin on a dead fd. */
     uart_watch(0);
     g_uart_in = -1;
@@ -318,7 +380,7 @@ size_t hal_uart_read(uint8_t *buf, size_t cap) {
 }
 
 void hal_uart_write(const uint8_t *buf, size_t len) {
-  if (g_uart_out < 0) return;
+  if (g_uart_out < 0 || g_uart_hup) return; /* no terminal: a UART's output nobody hears is gone */
   /* The UART is slow on real hardware too; a stuck terminal may block us, so bound the retries. */
   for (unsigned tries = 0; len && tries < 1000u; tries++) {
     ssize_t n = write(g_uart_out, buf, len);

@@ -250,20 +250,18 @@ int main(int argc, char **argv) {
     return 2;
   }
 
-  int uart_in = -1, uart_out = -1;
-  if (!strcmp(uart, "stdio")) {
-    uart_in = 0;
-    uart_out = 1;
-  } else if (!strcmp(uart, "pty")) {
-    int m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0) {
+  if (!strcmp(uart, "pty")) {
+    char pty[SIM_ARG_BYTES_MAX];
+    if (hal_posix_init_pty(pty, sizeof pty) != 0) {
       fprintf(stderr, "cohesix-sim: cannot open a pty: %s\n", strerror(errno));
       return 1;
     }
-    fprintf(stderr, "uart pty=%s\n", ptsname(m));
-    uart_in = uart_out = m;
+    fprintf(stderr, "uart pty=%s\n", pty);
+  } else if (!strcmp(uart, "stdio")) {
+    hal_posix_init(0, 1);
+  } else {
+    hal_posix_init(-1, -1);
   }
-  hal_posix_init(uart_in, uart_out);
   if (hal_posix_set_spin_us((uint32_t)spin_us) == 0 && spin_us > 0 && spin_given)
     fprintf(stderr, "cohesix-sim: fewer than two CPUs to run on (affinity or cgroup quota): --spin-us %lu is off\n", spin_us);
 

@@ -204,3 +204,9 @@ export function refused(r: Reply | string | string[] | number, errno: number, wh
 export function wrote(r: Reply, n: number, what = ''): void {
   ok(r.kind === 'Rwrite' && r.count === n, `${what}: expected Rwrite ${n}, got ${r.kind === 'Rlerror' ? `Rlerror ${r.ecode}` : r.kind}`);
 }
+
+/** A §11.4 job descriptor line (no newline) that passes NineDoor's check; `o` overrides fields. */
+export function jobLine(id: string, o: Record<string, unknown> = {}): string {
+  const hash = `sha256:${'cd'.repeat(32)}`;
+  return JSON.stringify({ job: id, kernel: 'vadd', grid: [2, 1, 1], block: [32, 1, 1], bytes_hash: hash, inputs: ['a', 'b'], outputs: ['c'], timeout_ms: 5000, ...o });
+}

@@ -5,6 +5,7 @@ import type { Answer } from '../secure9p/fileserver.js';
 import {
   GPU_CTL_BYTES_MAX, GPU_INFO_BYTES_MAX, GPU_JOB_BYTES_MAX, GPU_JOB_RECORD_BYTES_MAX, GPU_LEASE_BYTES_MAX, GPU_STATUS_BYTES_MAX, GPUS_MAX,
 } from './limits.js';
+import { checkJobDescriptor, JobDescriptorRefusal } from './gpu-job.js';
 import { AppendFile, DirNode, ReadOnlyFile, type IoContext, type WriteCheck } from './nodes.js';
 import type { GpuNodeSpec, GpuSnapshot } from './snapshot.js';
 import { LineStore } from './store.js';
@@ -14,7 +15,7 @@ export type GpuFile = 'info' | 'ctl' | 'lease' | 'job' | 'status';
 /** Called after a ctl or job line is stored, so root-task (or the host bridge) can act on it. */
 export type GpuAppendHook = (gpuId: string, file: 'ctl' | 'job', text: string, io: IoContext) => Answer<void>;
 
-/** Lease, status and job lines must each be a JSON object (spec §11.2, §11.4). */
+/** Lease and status lines must each be a JSON object (spec §11.2, §11.4). */
 const jsonLines = (what: string): WriteCheck => (data) => {
   const t = utf8Decode(data);
   if (t === null) return new NineError('Invalid', `${what} line is not UTF-8`);
@@ -26,6 +27,18 @@ const jsonLines = (what: string): WriteCheck => (data) => {
     } catch {
       return new NineError('Invalid', `${what} line is not JSON`);
     }
+  }
+  return null;
+};
+
+/** Job lines must each be a §11.4 descriptor (fields, bytes_hash format, payload hash): Invalid, nothing kept, otherwise. */
+const jobLines: WriteCheck = (data) => {
+  const t = utf8Decode(data);
+  if (t === null) return new NineError('Invalid', 'job line is not UTF-8');
+  for (const line of t.split('\n')) {
+    if (line === '') continue;
+    const r = checkJobDescriptor(line);
+    if (r instanceof JobDescriptorRefusal) return new NineError('Invalid', `job line refused: ${r.code}: ${r.message}`);
   }
   return null;
 };
@@ -42,7 +55,6 @@ export class GpuDir extends DirNode {
   constructor(readonly gpuId: string, hook: GpuAppendHook, holder: () => string | null = () => null) {
     super();
     this.ctl = new AppendFile(new LineStore(GPU_CTL_BYTES_MAX, GPU_CTL_BYTES_MAX), utf8Only, (d, io) => hook(gpuId, 'ctl', utf8Decode(d) ?? '', io));
-    const jobCheck = jsonLines('job');
     // Spec §6/§11.4: only the current lease holder submits jobs. Checked before the line is kept, so
     // the host bridge (which cannot tell writers apart) never sees a job the holder did not write.
     const holderOnly: WriteCheck = (_d, io) => {
@@ -52,7 +64,7 @@ export class GpuDir extends DirNode {
     };
     this.job = new AppendFile(
       new LineStore(GPU_JOB_BYTES_MAX, GPU_JOB_RECORD_BYTES_MAX),
-      (d, io) => io.gate('worker-job') ?? holderOnly(d, io) ?? jobCheck(d, io),
+      (d, io) => io.gate('worker-job') ?? holderOnly(d, io) ?? jobLines(d, io),
       (d, io) => hook(gpuId, 'job', utf8Decode(d) ?? '', io),
     );
     this.add('info', this.info);

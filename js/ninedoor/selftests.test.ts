@@ -2,7 +2,7 @@
 import { test, equal, deepEqual, ok } from '../testkit/index.js';
 import { Errno } from '../secure9p/errors.js';
 import { OpenFlag } from '../secure9p/opcodes.js';
-import { hive, refused, ticket, wrote } from './door.support.js';
+import { hive, jobLine, refused, ticket, wrote } from './door.support.js';
 import { SELFTEST_NAMES } from './selftests.js';
 
 test('ninedoor /proc/tests: the queen lists and reads the three scripts; they are read-only', () => {
@@ -42,12 +42,13 @@ test('ninedoor /gpu/<id>/job: only the lease holder appends; the queen and a rel
   const h = hive();
   equal(h.door.addWorker('worker-3', 'gpu'), null);
   const q = h.client();
-  refused(q.append('/gpu/GPU-0/job', '{"job":"q1"}\n'), Errno.EPERM, 'queen, no lease');
+  refused(q.append('/gpu/GPU-0/job', `${jobLine('q1')}\n`), Errno.EPERM, 'queen, no lease');
   equal(h.door.setLease('GPU-0', 'worker-3'), null);
-  refused(q.append('/gpu/GPU-0/job', '{"job":"q2"}\n'), Errno.EPERM, 'queen, leased to worker-3');
+  refused(q.append('/gpu/GPU-0/job', `${jobLine('q2')}\n`), Errno.EPERM, 'queen, leased to worker-3');
   const g = h.client('', ticket({ role: 'worker-gpu', subject: 'worker-3' }));
-  wrote(g.append('/gpu/GPU-0/job', '{"job":"j1"}\n'), 13);
+  const j1 = `${jobLine('j1')}\n`;
+  wrote(g.append('/gpu/GPU-0/job', j1), j1.length);
   equal(h.door.setLease('GPU-0', null), null);
-  refused(g.append('/gpu/GPU-0/job', '{"job":"j2"}\n'), Errno.EPERM, 'lease cleared');
-  equal(q.cat('/gpu/GPU-0/job'), '{"job":"j1"}\n');
+  refused(g.append('/gpu/GPU-0/job', `${jobLine('j2')}\n`), Errno.EPERM, 'lease cleared');
+  equal(q.cat('/gpu/GPU-0/job'), j1);
 });

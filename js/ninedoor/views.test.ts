@@ -2,7 +2,7 @@
 import { test, equal, deepEqual, ok } from '../testkit/index.js';
 import { Errno } from '../secure9p/errors.js';
 import { OpenFlag } from '../secure9p/opcodes.js';
-import { hive, refused, ticket, wrote, type Hive } from './door.support.js';
+import { hive, jobLine, refused, ticket, wrote, type Hive } from './door.support.js';
 
 function withWorkers(): Hive {
   const h = hive();
@@ -59,9 +59,10 @@ test('ninedoor view gpu: the lease holder walks /gpu/<leased>, reads info|status
   ok(typeof g.cat('/gpu/GPU-0/info') === 'string' && (g.cat('/gpu/GPU-0/info') as string).includes('"Mock 4090"'));
   equal(g.cat('/gpu/GPU-0/ctl'), 'LEASE GPU-0\n');
   equal(g.cat('/gpu/GPU-0/status'), '');
-  wrote(g.append('/gpu/GPU-0/job', '{"job":"j1","kernel":"vadd"}\n'), 29);
-  equal(g.cat('/gpu/GPU-0/job'), '{"job":"j1","kernel":"vadd"}\n');
-  deepEqual(h.policy.gpuLines, ['GPU-0 job {"job":"j1","kernel":"vadd"}\n']);
+  const job = `${jobLine('j1')}\n`;
+  wrote(g.append('/gpu/GPU-0/job', job), job.length);
+  equal(g.cat('/gpu/GPU-0/job'), job);
+  deepEqual(h.policy.gpuLines, [`GPU-0 job ${job}`]);
   refused(g.append('/gpu/GPU-0/job', 'not json'), Errno.EINVAL, 'job lines are JSON objects');
   refused(g.open('/gpu/GPU-0/lease'), Errno.EPERM, 'lease file');
   refused(g.open('/gpu/GPU-0/ctl', OpenFlag.WRONLY), Errno.EPERM, 'ctl write');

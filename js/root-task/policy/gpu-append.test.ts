@@ -1,12 +1,13 @@
 // HiveControl.gpuAppend behind a real NineDoor (spec §11.2, §11.4): a queen RELEASE clears the holder, jobs from the holder only, lease ttl_s ends a lease whose worker lives on.
 import { test, equal, deepEqual, ok } from '../../testkit/index.js';
 import { Errno, NineError } from '../../secure9p/errors.js';
-import { refused, wrote } from '../../ninedoor/door.support.js';
+import { jobLine, refused, wrote } from '../../ninedoor/door.support.js';
 import { ctl, policyHive, type PolicyHive } from './policy.support.js';
 import { LEASE_TTL } from './hive-control.js';
 
 const GPU = (gpu: string, ttl = 60, extra = '') => `{"spawn":"gpu","lease":{"gpu_id":"${gpu}","mem_mb":4096,"streams":2,"ttl_s":${ttl}}${extra}}`;
-const JOB = '{"job":"j1","kernel":"vadd"}\n';
+// A whole §11.4 descriptor: NineDoor checks job lines on write (issue 13 bug 11).
+const JOB = `${jobLine('j1')}\n`;
 
 function spawnGpu(h: PolicyHive, line: string) {
   const r = ctl(h, line);
