@@ -103,8 +103,14 @@ export class TcpConsole {
     }, Math.max(0, next - this.caps.timer.nowMs()));
   }
 
+  /** Authenticated sessions (console.max_sessions bounds these). */
   sessions(): number {
     return this.table ? this.table.size() : 0;
+  }
+
+  /** Connections still in AUTH (AUTH_PENDING_SESSIONS_MAX bounds these). */
+  authPending(): number {
+    return this.table ? this.table.pendingAuth() : 0;
   }
 
   private drop(): void {
