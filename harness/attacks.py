@@ -33,6 +33,8 @@ ATTACK_SOCKET_TIMEOUT_S = 2.0
 # flood can fill the kernel's accept queue for a moment, and a dropped SYN is only retried by the
 # kernel after ~1 s.
 LEGIT_CONNECT_TRY_S = 0.2
+# Lines of a failed attempt's transcript kept for the failure message.
+TRANSCRIPT_LINES_KEPT = 12
 # An idle attacker's wait for the firmware to close its connection, per poll (it then re-checks stop).
 IDLE_POLL_S = 0.2
 
@@ -246,4 +248,4 @@ def legit_attempt(port: int, source: str | None = None, budget_s: float = 1.0, h
             continue
         finally:
             s.close()
-    return LegitResult(False, time.monotonic() - t0, tries, transcript)
+    return LegitResult(False, time.monotonic() - t0, tries, transcript[-TRANSCRIPT_LINES_KEPT:])

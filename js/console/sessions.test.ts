@@ -37,7 +37,7 @@ test('sessions: idle preauth connections do not lock out operators (issue 13 bug
   const op = new RecordingTransport();
   t.accept(100, '10.0.9.9:1', op, 1);
   equal(t.pendingAuth(), AUTH_PENDING_SESSIONS_MAX, 'the pool stays at its bound');
-  deepEqual(idle[0].lines, ['ERR AUTH reason=busy'], 'the oldest unauthenticated connection was evicted');
+  deepEqual(idle[0].lines, ['ERR AUTH reason=busy'], 'the oldest unauthenticated connection (of a source holding the most) was evicted');
   ok(idle[0].closed);
   equal(t.evicted, 1);
   t.receive(100, frame('AUTH changeme'), 1);
@@ -58,6 +58,17 @@ test('sessions: one source holds at most AUTH_PENDING_PER_SOURCE_MAX connections
   ok(!other.closed, 'another source is untouched');
   t.receive(0, frame('AUTH changeme'), 1);
   deepEqual(other.lines, ['OK AUTH']);
+});
+
+test('sessions: idle preauth connections do not lock out operators: a full pool evicts from the source holding the most, not a lone operator', () => {
+  const t = table();
+  const op = new RecordingTransport();
+  t.accept(0, '10.0.5.5:1', op, 0);
+  // Four flooding sources fill the rest of the pool, then keep connecting.
+  for (let i = 1; i < AUTH_PENDING_SESSIONS_MAX * 4; i++) t.accept(i, `10.0.4.${i % 4}:${i}`, new RecordingTransport(), 0);
+  ok(!op.closed, 'the oldest connection of all, but its source holds one');
+  t.receive(0, frame('AUTH changeme'), 1);
+  deepEqual(op.lines, ['OK AUTH']);
 });
 
 test('sessions: an authenticated session is never evicted by new connections', () => {

@@ -4,8 +4,9 @@
 // sockets (no credentials needed) locked every operator out. Now a connection takes an
 // authenticated slot only when its AUTH passes (`ERR AUTH reason=busy` if none is free); until then
 // it sits in a larger pool of its own, bounded in total and per source address, where a new
-// connection evicts the oldest unauthenticated one (of its own source first) instead of being
-// refused. A flood from one address thus only churns its own few slots.
+// connection evicts an unauthenticated one (its own source's oldest at the source's share, else
+// the oldest of the source holding the most) instead of being refused. A flood thus only churns
+// the flooding addresses' slots.
 import { AttachGuardTable } from './attach-guard.js';
 import type { CloseReason, ConsoleBackend, ExtraVerbs } from './backend.js';
 import { encodeFrame } from './frame.js';
@@ -112,22 +113,27 @@ export class ConsoleSessionTable<Id = number> {
     return entry.session;
   }
 
-  /** Evicts the oldest unauthenticated connection of `host` at its share, else the oldest of all at the pool's bound. */
+  /**
+   * Evicts the oldest unauthenticated connection of `host` at its share; else, at the pool's bound,
+   * the oldest of the source holding the most (so a lone operator is never the one a flood from
+   * other addresses pushes out).
+   */
   private makeRoom(host: string): void {
-    let ofHost = 0;
-    let oldestOfHost: Entry | null = null;
-    let oldest: Entry | null = null;
+    const byHost = new Map<string, Entry[]>();
     for (const e of this.live.values()) {
       if (!e.session.authenticating()) continue;
-      oldest ??= e;
-      if (e.host === host) {
-        ofHost++;
-        oldestOfHost ??= e;
-      }
+      const l = byHost.get(e.host);
+      if (l === undefined) byHost.set(e.host, [e]);
+      else l.push(e);
     }
     let victim: Entry | null = null;
-    if (ofHost >= AUTH_PENDING_PER_SOURCE_MAX) victim = oldestOfHost;
-    else if (this.pendingAuth() >= AUTH_PENDING_SESSIONS_MAX) victim = oldest;
+    const own = byHost.get(host);
+    if (own !== undefined && own.length >= AUTH_PENDING_PER_SOURCE_MAX) victim = own[0];
+    else if (this.pendingAuth() >= AUTH_PENDING_SESSIONS_MAX) {
+      let most: Entry[] = [];
+      for (const l of byHost.values()) if (l.length > most.length) most = l;
+      victim = most[0] ?? null;
+    }
     if (victim === null) return;
     this.evicted++;
     victim.session.evict();
