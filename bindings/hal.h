@@ -40,6 +40,10 @@ void hal_net_close(int handle);
 int hal_net_local_port(int listener);
 /* Whether hal_wait_until should also wake when sock becomes writable. */
 void hal_net_want_write(int sock, int on);
+/* Whether hal_wait_until should wake when sock has bytes to read (on by default). Off while the
+   owner pauses reads (TCP back-pressure): unread bytes then stay in the platform's receive buffer,
+   whose window slows the peer. A failure (reset) is still reported as HAL_NET_FAILED. */
+void hal_net_want_read(int sock, int on);
 /* HAL_NET_* bits seen for this handle by the last wait. Level, not edge: a handle with unread bytes
    reports READABLE again at the next wait (net.c stops reading after a short read on that promise). */
 unsigned hal_net_ready(int handle);

@@ -39,6 +39,7 @@ typedef struct Conn {
   uint32_t owner;
   unsigned listener;
   int closing;
+  int read_paused; /* the owner paused reads (net.pauseReads): no onData until it resumes */
   uint64_t linger_until_us;
   uint8_t *send_buf; /* NET_SEND_BUFFER_BYTES_MAX bytes, allocated on first queued write */
   size_t send_len;
@@ -183,6 +184,19 @@ static JSValue js_net_pending(JSContext *ctx, JSValueConst this_val, int argc, J
   return JS_NewUint32(ctx, c ? (uint32_t)c->send_len : 0u);
 }
 
+/* Back-pressure (issue 13 bug 3): while paused the socket is not read, so the peer's bytes wait in
+   the platform's receive buffer and TCP's window slows it, instead of a task queue growing. */
+static JSValue js_net_pause_reads(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  if (cap_require(ctx, CAP_NET) < 0) return JS_EXCEPTION;
+  Conn *c = conn_of(ctx, argv[0], NULL);
+  int paused = argc > 1 && JS_ToBool(ctx, argv[1]);
+  if (c && c->read_paused != paused) {
+    c->read_paused = paused;
+    hal_net_want_read(c->handle, !paused);
+  }
+  return JS_UNDEFINED;
+}
+
 static JSValue js_net_close(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
   if (cap_require(ctx, CAP_NET) < 0) return JS_EXCEPTION;
   Conn *c = conn_of(ctx, argv[0], NULL);
@@ -200,6 +214,7 @@ static void conn_free(Conn *c) {
   c->send_buf = NULL;
   c->send_len = 0;
   c->closing = 0;
+  c->read_paused = 0;
   c->generation++; /* even: free */
 }
 
@@ -255,6 +270,7 @@ static const JSCFunctionListEntry net_funcs[] = {
     JS_CFUNC_DEF("localPort", 1, js_net_local_port),
     JS_CFUNC_DEF("listen", 2, js_net_listen),   JS_CFUNC_DEF("write", 3, js_net_write),
     JS_CFUNC_DEF("pending", 1, js_net_pending), JS_CFUNC_DEF("close", 1, js_net_close),
+    JS_CFUNC_DEF("pauseReads", 2, js_net_pause_reads),
     JS_CFUNC_DEF("closeListener", 1, js_net_close_listener),
 };
 
@@ -378,7 +394,13 @@ static void net_poll(void *ctx, uint64_t now_us) {
       continue;
     }
     if (!(ready & (HAL_NET_READABLE | HAL_NET_FAILED))) continue;
-    for (unsigned n = 0; n < NET_READS_PER_TURN && (c->generation & 1u) && !c->closing; n++) {
+    if (c->read_paused) {
+      /* Paused: bytes wait unread. A failure is still reported (level-triggered, it would wake every
+         turn): the peer is gone or reset, so the connection ends now. */
+      if (ready & HAL_NET_FAILED) conn_closed(i);
+      continue;
+    }
+    for (unsigned n = 0; n < NET_READS_PER_TURN && (c->generation & 1u) && !c->closing && !c->read_paused; n++) {
       uint8_t buf[NET_READ_CHUNK_BYTES];
       long got = hal_net_recv(c->handle, buf, sizeof buf);
       if (got == HAL_E_AGAIN) break;

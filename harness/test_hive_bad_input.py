@@ -212,8 +212,8 @@ def test_worker_ticket_cannot_act_as_queen_write_queen_ctl_or_walk_up(hive):
     # `..` is Invalid as a 9P walk would be (§5.3), not a buffer-full (js/root-task/namespace.ts pathProblem).
     assert c.request("LS /worker/../queen") == [
         "ERR LS reason=policy detail=invalid-payload path=/worker/../queen error=invalid payload"]
+    # One reply per outcome (issue 13 bug 4): the refusal alone, no OK TAIL before it.
     assert c.request("TAIL /worker/worker-2/telemetry") == [
-        "OK TAIL path=/worker/worker-2/telemetry",
         "ERR TAIL reason=policy detail=denied path=/worker/worker-2/telemetry error=EPERM"]
     assert c.request(f"SPAWN {spawn}") == ["ERR SPAWN reason=policy detail=unauthenticated"]
     assert c.request("KILL worker-2") == ["ERR KILL reason=policy detail=unauthenticated"]

@@ -67,8 +67,8 @@ def test_operator_spawns_tails_watches_ttl_revoke_kills_and_cordons(hive):
     sim.expect_log(r"\[ninedoor\] revoked worker-1: ticket ttl expired\n", TTL_REVOKE_TIMEOUT_S,
                    what="ttl revocation of worker-1")
     assert op.ls("/worker") == ["worker-2"]
+    # One reply per outcome (issue 13 bug 4): the refusal alone, no OK TAIL before it.
     assert op.request("TAIL /worker/worker-1/telemetry") == [
-        "OK TAIL path=/worker/worker-1/telemetry",
         "ERR TAIL reason=policy detail=invalid-path path=/worker/worker-1/telemetry error=invalid path"]
     assert "label=worker-1 " not in sim.uart_command("tasks"), "the revoked worker's task is gone"
 

@@ -53,6 +53,10 @@ void hal_net_want_write(int s, int on) {
   (void)s;
   (void)on;
 }
+void hal_net_want_read(int s, int on) {
+  (void)s;
+  (void)on;
+}
 unsigned hal_net_ready(int h) {
   (void)h;
   return 0;

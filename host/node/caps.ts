@@ -406,6 +406,14 @@ export class NodeHive {
           const c = hive.conns.get(sock);
           return c && c.owner === t.id ? c.sock.writableLength : 0;
         },
+        pauseReads(sock, paused) {
+          need('net');
+          const c = hive.conns.get(sock);
+          if (!c || c.owner !== t.id || c.closing) return;
+          // Node's own flow control: a paused socket stops reading, and the kernel window fills.
+          if (paused) c.sock.pause();
+          else c.sock.resume();
+        },
         close(sock) {
           need('net');
           const c = hive.conns.get(sock);

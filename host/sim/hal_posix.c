@@ -25,12 +25,19 @@
 #include "hal.h"
 #include "limits.h"
 
+/* Connections the kernel completes for a listener before the firmware accepts them. A burst of
+   connects past it is dropped at SYN and retried by the client after ~1 s (issue 13: 32 attacking
+   clients at a backlog of 16 stalled a legitimate operator's connect for a second); the kernel caps
+   it at net.core.somaxconn. */
+#define HAL_LISTEN_BACKLOG_CONNECTIONS 256
+
 /* Sockets and listeners the platform tracks; a little above the bindings' own tables. */
 #define HAL_HANDLES_MAX (NET_SOCKETS_MAX + NET_LISTENERS_MAX + 8)
 
 typedef struct Handle {
   int fd; /* -1 = free */
   int want_write;
+  int read_off; /* hal_net_want_read(.., 0): reads paused, so readable bytes do not wake the wait */
   unsigned ready;
 } Handle;
 
@@ -328,7 +335,7 @@ void hal_wait_until(uint64_t deadline_us) {
     g_handles[i].ready = 0;
     if (g_handles[i].fd < 0) continue;
     pfd[n].fd = g_handles[i].fd;
-    pfd[n].events = (short)(POLLIN | (g_handles[i].want_write ? POLLOUT : 0));
+    pfd[n].events = (short)((g_handles[i].read_off ? 0 : POLLIN) | (g_handles[i].want_write ? POLLOUT : 0));
     map[n++] = i;
   }
   uint64_t now = hal_clock_us();
@@ -409,6 +416,7 @@ static int handle_new(int fd) {
     if (g_handles[i].fd < 0) {
       g_handles[i].fd = fd;
       g_handles[i].want_write = 0;
+      g_handles[i].read_off = 0;
       g_handles[i].ready = 0;
       if (i >= g_handles_top) g_handles_top = i + 1;
       epoll_set(EPOLL_CTL_ADD, fd, EPOLLIN, (uint32_t)i);
@@ -435,7 +443,7 @@ int hal_net_listen(const char *host, uint16_t port) {
   if (fd >= 0) {
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) rc = errno == EADDRINUSE ? HAL_E_ADDRINUSE : HAL_E_IO;
-    else if (listen(fd, 16) != 0) rc = HAL_E_IO;
+    else if (listen(fd, HAL_LISTEN_BACKLOG_CONNECTIONS) != 0) rc = HAL_E_IO;
     else rc = 0;
   }
   freeaddrinfo(ai);
@@ -502,11 +510,23 @@ void hal_net_close(int handle) {
   g_handles[handle].ready = 0;
 }
 
+/* The epoll events a handle asks for now. */
+static uint32_t handle_events(int h) {
+  return (g_handles[h].read_off ? 0u : (uint32_t)EPOLLIN) | (g_handles[h].want_write ? (uint32_t)EPOLLOUT : 0u);
+}
+
 void hal_net_want_write(int sock, int on) {
   int fd = handle_fd(sock);
   if (fd < 0 || g_handles[sock].want_write == on) return;
   g_handles[sock].want_write = on;
-  epoll_set(EPOLL_CTL_MOD, fd, EPOLLIN | (on ? EPOLLOUT : 0u), (uint32_t)sock);
+  epoll_set(EPOLL_CTL_MOD, fd, handle_events(sock), (uint32_t)sock);
+}
+
+void hal_net_want_read(int sock, int on) {
+  int fd = handle_fd(sock);
+  if (fd < 0 || g_handles[sock].read_off == !on) return;
+  g_handles[sock].read_off = !on;
+  epoll_set(EPOLL_CTL_MOD, fd, handle_events(sock), (uint32_t)sock);
 }
 
 unsigned hal_net_ready(int handle) { return handle_fd(handle) >= 0 ? g_handles[handle].ready : 0; }

@@ -74,6 +74,13 @@ export interface NetCap {
   write(sock: SocketId, bytes: Uint8Array, length?: number): void;
   /** Bytes queued and not yet sent. */
   pending(sock: SocketId): number;
+  /**
+   * Stops (true) or resumes (false) reading `sock`: while paused no onData comes for it; its bytes
+   * wait in the platform's receive buffer and TCP's window slows the peer (back-pressure instead of
+   * a growing queue). A reset still ends it with onClose. No-op for a socket that is closed or not
+   * this task's, so a pause racing a close needs no care.
+   */
+  pauseReads(sock: SocketId, paused: boolean): void;
   /** Closes after queued bytes are flushed (bounded linger); onClose follows. */
   close(sock: SocketId): void;
   closeListener(listener: ListenerId): void;

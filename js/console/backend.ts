@@ -47,8 +47,10 @@ export type CloseReason =
   | 'auth-timeout' // no AUTH within the deadline
   | 'idle' // no input for the idle timeout
   | 'frame-error' // the framing broke in a way that cannot be resynchronised
-  | 'busy' // the session table was full
+  | 'busy' // the session table was full (checked when AUTH passes)
+  | 'auth-evicted' // still in AUTH when the pre-AUTH pool (or its source's share) was full: the oldest goes
   | 'slow-peer' // the peer stopped reading and its bounded send buffer is full
+  | 'backlog-full' // bytes kept arriving past INBOUND_BACKLOG_BYTES_MAX although reads were paused
   | 'server'; // root-task closed it (shutdown, console task restart)
 
 /** Things the session reports so root-task keeps `/proc` and the log true. */

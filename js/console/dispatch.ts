@@ -147,7 +147,10 @@ export class ConsoleDispatcher {
     });
   }
 
-  /** Spec §3.4, then §3.5: ACK once validated, then forward; a forwarding failure adds a second ERR. */
+  /**
+   * Spec §3.4, then the attachment itself, then one reply: `OK ATTACH` only once NineDoor gave the
+   * attachment, else the forwarding failure as the single `ERR ATTACH` (issue 13 bug 1: never OK then ERR).
+   */
   private attach(roleLabel: string, ticket: string | null, nowMs: number): Step {
     const b = this.backend;
     const d = decideAttach(roleLabel, ticket, {
@@ -166,12 +169,13 @@ export class ConsoleDispatcher {
       return 'continue';
     }
     const who: ConsolePrincipal = { role: d.role, identity: d.identity, claims: d.claims };
-    this.principal = who;
-    this.send(okLine('ATTACH', `role=${d.role}`));
+    // The backend drops any earlier attachment first (a later ATTACH replaces the session).
+    this.principal = null;
     return settle(() => b.attach(who), (r) => {
-      if (r instanceof ProviderError) {
-        if (this.principal === who) this.principal = null;
-        this.send(providerRefusalLine('ATTACH', r));
+      if (r instanceof ProviderError) this.send(providerRefusalLine('ATTACH', r));
+      else {
+        this.principal = who;
+        this.send(okLine('ATTACH', `role=${d.role}`));
       }
       return 'continue';
     });
@@ -197,12 +201,15 @@ export class ConsoleDispatcher {
     return true;
   }
 
+  /** LOG and TAIL answer after the provider (issue 13 bug 4): a refusal is the one reply, never after an `OK`. */
   private log(label: string): Step {
     if (!this.requireQueen(label)) return 'continue';
-    this.send(okLine(label));
     return settle(() => this.backend.log(), (r) => {
       if (r instanceof ProviderError) this.send(providerRefusalLine(label, r));
-      else this.stream(r.slice(-LOG_LINES_MAX));
+      else {
+        this.send(okLine(label));
+        this.stream(r.slice(-LOG_LINES_MAX));
+      }
       return 'continue';
     });
   }
@@ -214,11 +221,13 @@ export class ConsoleDispatcher {
       this.send(refusalLine(label, 'policy', `detail=invalid-path path=${path}`));
       return 'continue';
     }
-    this.send(okLine(label, `path=${path}`));
     return settle(() => this.backend.tail(path), (r) => {
       if (r instanceof ProviderError) this.send(providerRefusalLine(label, r, path));
       else if (r.length > STREAM_LINES_MAX) this.send(providerRefusalLine(label, 'buffer-full', path));
-      else this.stream(r);
+      else {
+        this.send(okLine(label, `path=${path}`));
+        this.stream(r);
+      }
       return 'continue';
     });
   }

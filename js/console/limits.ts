@@ -63,9 +63,27 @@ export const ATTACH_COOLDOWN_MS = 90_000;
 /** Attach guards kept (one per source: peer address or UART); the least recently used is dropped past this. */
 export const ATTACH_GUARD_SOURCES_MAX = 64;
 
-/** Lines a session queues while a command is in flight; past it the oldest is dropped (spec §15). */
+/**
+ * Lines a session queues while a command is in flight (spec §15). TCP: when full the session stops
+ * reading (back-pressure, nothing dropped); the UART, which cannot be paused, drops the oldest.
+ */
 export const INBOUND_QUEUE_LINES_MAX = 8;
+/**
+ * Received TCP bytes a session holds undecoded while its queue is full and its reads are paused:
+ * what was already read when the pause was asked for (one read, or a few across the net-console
+ * relay). A peer whose bytes still pass this is cut with `ERR FRAME reason=busy detail=backlog-full`.
+ */
+export const INBOUND_BACKLOG_BYTES_MAX = 65_536;
 /** Concurrent TCP console sessions when the manifest says nothing (spec §0 item 2). */
 export const CONSOLE_SESSIONS_DEFAULT = 4;
 /** Hard cap on console.max_sessions, whatever the manifest says: each session holds buffers. */
 export const CONSOLE_SESSIONS_HARD_MAX = 64;
+/**
+ * TCP connections still in AUTH, all sources together: a pool of their own, apart from
+ * console.max_sessions, so unauthenticated peers cannot take an operator's slot (issue 13 bug 2).
+ * Past it the oldest unauthenticated connection is evicted. Below NET_SOCKETS_MAX (64) less the
+ * authenticated sessions, so the socket table still has room.
+ */
+export const AUTH_PENDING_SESSIONS_MAX = 16;
+/** TCP connections still in AUTH from one source address; past it that source's oldest is evicted. */
+export const AUTH_PENDING_PER_SOURCE_MAX = 4;

@@ -19,11 +19,21 @@ export class CommandRunner {
     private readonly onQuit: () => void,
     /** One item finished (UART prints its prompt here). */
     private readonly onDone: () => void = () => {},
+    /**
+     * The runner is settled with room: either waiting on an answer (a submit queues in order) or
+     * idle with nothing queued (a submit runs at once). TCP decodes its backlog here.
+     */
+    private readonly onRoom: () => void = () => {},
   ) {}
 
   /** A command is waiting for the backend. */
   inFlight(): boolean {
     return this.busy;
+  }
+
+  /** Whether `submit` would run or queue an item without dropping one (TCP stops reading otherwise). */
+  hasRoom(): boolean {
+    return !this.stopped && (!this.busy || this.queue.length < this.queue.capacity);
   }
 
   /** Drops queued work and ignores answers still to come; the session is over. */
@@ -60,6 +70,7 @@ export class CommandRunner {
             // The dispatcher turns backend failures into refusals; a rejection here is our own bug.
             () => this.resume(false),
           );
+          this.onRoom();
           return;
         }
         // QUIT: the TCP session stops us in onQuit; the UART session detaches and goes on.
@@ -69,6 +80,7 @@ export class CommandRunner {
       this.onDone();
       item = this.queue.shift();
     }
+    if (!this.stopped) this.onRoom();
   }
 
   private resume(quit: boolean): void {

@@ -129,6 +129,12 @@ export class RecordingTransport implements ConsoleTransport {
     this.closed = true;
     this.trace.push('transport close');
   }
+  /** Reads are paused now (TCP back-pressure); each change is traced. */
+  paused = false;
+  pauseReads(paused: boolean): void {
+    this.paused = paused;
+    this.trace.push(paused ? 'transport pause' : 'transport resume');
+  }
 }
 
 /** A client frame. */

@@ -231,20 +231,32 @@ test('session ATTACH: OK ATTACH role=<label> lowercase, phase attached', () => {
   equal(h.session.phase(), 'attached');
 });
 
-test('session ATTACH: ACK goes out before the backend attach (forwarding)', () => {
+test('session ATTACH: OK ATTACH goes out only after the backend attach (issue 13 bug 1)', () => {
   const h = authed();
   h.send('attach queen');
   const ack = h.trace.indexOf('> OK ATTACH role=queen');
   const call = h.trace.indexOf('call attach queen');
-  ok(ack >= 0 && call > ack, h.trace.join(' | '));
+  ok(call >= 0 && ack > call, h.trace.join(' | '));
 });
 
-test('session ATTACH: forwarding failure adds a second ERR ATTACH and leaves the session detached', () => {
+test('session ATTACH: a forwarding failure is the one reply, ERR ATTACH, and leaves the session detached (issue 13 bug 1)', () => {
   const h = authed();
   h.backend.fail.attach = new ProviderError('attach-timeout');
   h.send('attach queen');
-  deepEqual(h.out(), ['OK ATTACH role=queen', 'ERR ATTACH reason=busy detail=attach-timeout error=attach handshake timed out']);
+  deepEqual(h.out(), ['ERR ATTACH reason=busy detail=attach-timeout error=attach handshake timed out']);
   equal(h.session.phase(), 'authed');
+});
+
+test('session ATTACH: while the backend attach is pending nothing is said; a close then ends it quietly', async () => {
+  const h = authed();
+  h.backend.hold = true;
+  h.send('attach queen');
+  deepEqual(h.out(), []);
+  h.session.peerClosed();
+  h.backend.release();
+  await settle();
+  deepEqual(h.out(), []);
+  deepEqual(h.backend.closedWith, ['peer-closed']);
 });
 
 test('session ATTACH: refusals are counted as pressure and reported', () => {
@@ -284,11 +296,11 @@ test('session LOG: streams only the newest 64 lines', () => {
   equal(o[64], 'l99');
 });
 
-test('session TAIL: OK TAIL path=<p>, lines, END; ACK before the provider call', () => {
+test('session TAIL: provider call first, then OK TAIL path=<p>, lines, END (issue 13 bug 4)', () => {
   const h = attachedQueen();
   h.send('tail /worker/worker-1/telemetry');
   deepEqual(h.out(), ['OK TAIL path=/worker/worker-1/telemetry', '{"tick":1}', '{"tick":2}', 'END']);
-  ok(h.trace.indexOf('> OK TAIL path=/worker/worker-1/telemetry') < h.trace.indexOf('call tail /worker/worker-1/telemetry'));
+  ok(h.trace.indexOf('call tail /worker/worker-1/telemetry') < h.trace.indexOf('> OK TAIL path=/worker/worker-1/telemetry'));
 });
 
 test('session TAIL: a path that is not a tail target is invalid-path, no call', () => {
@@ -298,18 +310,25 @@ test('session TAIL: a path that is not a tail target is invalid-path, no call', 
   ok(!h.trace.includes('call tail /proc/boot'));
 });
 
-test('session TAIL: provider failure after the ACK is a second ERR TAIL and no END', () => {
+test('session forbidden tail has one reply (issue 13 bug 4): a provider refusal is the only line, no OK, no END', () => {
   const h = attachedQueen();
-  h.backend.fail.tail = new ProviderError('invalid-path');
+  h.backend.fail.tail = new ProviderError('denied');
   h.send('tail /worker/worker-9/telemetry');
-  deepEqual(h.out(), ['OK TAIL path=/worker/worker-9/telemetry', 'ERR TAIL reason=policy detail=invalid-path path=/worker/worker-9/telemetry error=invalid path']);
+  deepEqual(h.out(), ['ERR TAIL reason=policy detail=denied path=/worker/worker-9/telemetry error=EPERM']);
 });
 
-test('session TAIL: more than 64 lines is refused buffer-full after the ACK', () => {
+test('session TAIL: more than 64 lines is refused buffer-full, as the one reply', () => {
   const h = attachedQueen();
   h.backend.files.set('/log/queen.log', Array.from({ length: 65 }, (_, i) => `l${i}`));
   h.send('tail /log/queen.log');
-  deepEqual(h.out(), ['OK TAIL path=/log/queen.log', 'ERR TAIL reason=quota detail=buffer-full path=/log/queen.log error=buffer full']);
+  deepEqual(h.out(), ['ERR TAIL reason=quota detail=buffer-full path=/log/queen.log error=buffer full']);
+});
+
+test('session LOG: a provider refusal is the one reply, no OK LOG before it (issue 13 bug 4)', () => {
+  const h = attachedQueen();
+  h.backend.fail.log = new ProviderError('denied');
+  h.send('log');
+  deepEqual(h.out(), ['ERR LOG reason=policy detail=denied error=EPERM']);
 });
 
 test('session CAT: provider call first, then OK CAT path= data=<digest>, lines, END', () => {
@@ -463,19 +482,51 @@ test('session async: SPAWN ACK goes out before the pending action resolves', asy
   deepEqual(h.out(), ['ERR SPAWN reason=policy detail=denied error=EPERM']);
 });
 
-test('session queue: 8 lines wait while one is in flight; the oldest is dropped past that', async () => {
+test('session pipelined commands are all answered (issue 13 bug 3): 8 wait, the rest stay unread with reads paused, none dropped', async () => {
+  const h = attachedQueen();
+  h.backend.hold = true;
+  const lines = ['ls /', ...Array.from({ length: 100 }, (_, i) => `echo /log/queen.log pipelined-${i}`)];
+  h.session.receive(new Uint8Array(lines.flatMap((l) => [...frame(l)])), 2);
+  const c = h.session.queueCounters();
+  equal(c.waiting, 8, 'the queue is full');
+  equal(c.dropped, 0);
+  ok(c.backlogBytes > 0, 'the rest is held undecoded');
+  ok(h.transport.paused, 'reads are paused while the queue is full');
+  for (let i = 0; i < 200 && h.backend.release() > 0; i++) await settle();
+  const echoes = h.out().filter((l) => l.startsWith('OK ECHO'));
+  deepEqual(echoes, Array.from({ length: 100 }, (_, i) => `OK ECHO path=/log/queen.log bytes=${`pipelined-${i}`.length}`));
+  equal(h.session.queueCounters().dropped, 0);
+  equal(h.session.queueCounters().backlogBytes, 0);
+  ok(!h.transport.paused, 'reads resume once the backlog is drained');
+  deepEqual(h.backend.notes.filter((n) => n.kind === 'inbound-dropped'), []);
+});
+
+test('session pipelined commands are all answered: bytes that come while paused wait behind the backlog, in order', async () => {
   const h = attachedQueen();
   h.backend.hold = true;
   h.send('ls /');
-  for (let i = 0; i < 10; i++) h.send(`echo /log/queen.log m${i}`);
-  const c = h.session.queueCounters();
-  deepEqual(c, { queued: 10, dropped: 2, waiting: 8 });
-  deepEqual(h.backend.notes.filter((n) => n.kind === 'inbound-dropped').map((n) => n.kind === 'inbound-dropped' && n.line), [
-    'echo /log/queen.log m0', 'echo /log/queen.log m1',
-  ]);
-  for (let i = 0; i < 20 && h.backend.release() > 0; i++) await settle();
+  for (let i = 0; i < 20; i++) h.send(`echo /log/queen.log m${i}`);
+  ok(h.transport.paused);
+  for (let i = 0; i < 100 && h.backend.release() > 0; i++) await settle();
   const echoes = h.out().filter((l) => l.startsWith('OK ECHO'));
-  equal(echoes.length, 8);
+  equal(echoes.length, 20);
+  ok(h.trace.filter((t) => t.startsWith('call echo')).every((t, i) => t === `call echo /log/queen.log m${i}`));
+});
+
+test('session: bytes past the backlog bound (a transport that ignored the pause) cut the session with ERR FRAME', () => {
+  const h = attachedQueen();
+  h.backend.hold = true;
+  h.send('ls /');
+  const line = frame(`echo /log/queen.log ${'x'.repeat(100)}`);
+  let n = 0;
+  while (!h.transport.closed && n < 10_000) {
+    h.session.receive(line, 3);
+    n++;
+  }
+  ok(h.transport.closed);
+  equal(h.out().at(-1), 'ERR FRAME reason=busy detail=backlog-full');
+  equal(h.session.closeReason(), 'backlog-full');
+  ok(n * line.length > 65_536, 'not before the bound');
 });
 
 test('session async: an answer arriving after close writes nothing', async () => {

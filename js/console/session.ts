@@ -8,7 +8,7 @@ import type { AttachGuard } from './attach-guard.js';
 import type { CloseReason, ConsoleBackend, ExtraVerbs } from './backend.js';
 import { ConsoleDispatcher } from './dispatch.js';
 import { encodeFrame, FrameDecoder, type FrameEvent } from './frame.js';
-import { AUTH_DEADLINE_MS, FRAME_REPLY_PAYLOAD_BYTES_MAX, IDLE_TIMEOUT_MS } from './limits.js';
+import { AUTH_DEADLINE_MS, FRAME_REPLY_PAYLOAD_BYTES_MAX, IDLE_TIMEOUT_MS, INBOUND_BACKLOG_BYTES_MAX } from './limits.js';
 import { errLine, okLine } from './reply.js';
 import { ParseError } from './request.js';
 import { CommandRunner } from './runner.js';
@@ -19,13 +19,22 @@ export interface ConsoleTransport {
   write(bytes: Uint8Array): void;
   /** Close after flushing what was written. Called once, when the session ends. */
   close(): void;
+  /**
+   * Stop (true) or resume (false) reading the peer: TCP back-pressure while the inbound queue is
+   * full (issue 13 bug 3). Absent: the transport cannot pause, and the backlog bound applies alone.
+   */
+  pauseReads?(paused: boolean): void;
 }
 
 export type TcpPhase = 'await-auth' | 'authed' | 'attached' | 'closed';
 
 const AUTH_PREFIX = 'AUTH ';
+/** The table has no authenticated slot (spec §0 item 2), or an unauthenticated connection was evicted. */
+export const AUTH_BUSY_LINE = errLine('AUTH', 'reason=busy');
 /** The reply to a frame over the bound after AUTH (spec §2, §15). */
 export const FRAME_INVALID_LENGTH_LINE = errLine('FRAME', 'reason=invalid-length');
+/** Bytes kept coming past INBOUND_BACKLOG_BYTES_MAX although reads were paused: the session is cut with this. */
+export const BACKLOG_FULL_LINE = errLine('FRAME', 'reason=busy detail=backlog-full');
 /** Our choice for a non-UTF-8 frame after AUTH: a parse refusal, session kept (spec §15 "bad input"). */
 export const INVALID_UTF8_LINE = new ParseError('invalid-value', 'line').line();
 
@@ -43,6 +52,11 @@ export interface TcpSessionOptions {
   idleTimeoutMs?: number;
   /** Called once when the session ends, after the transport is closed (the session table uses it). */
   onEnd?: (reason: CloseReason) => void;
+  /**
+   * Called when AUTH passes, before `OK AUTH`: false when no authenticated slot is free (the
+   * session then gets `ERR AUTH reason=busy` and ends). Absent: always admitted.
+   */
+  admit?: () => boolean;
 }
 
 /** Compares in time that does not depend on where equal-length strings differ (the length row already tells lengths). */
@@ -63,12 +77,24 @@ export class TcpConsoleSession {
   private ended: CloseReason | null = null;
   private readonly authDeadlineMs: number;
   private lastInputMs: number;
+  /**
+   * Received bytes not yet decoded, oldest first (issue 13 bug 3): frames are decoded only while
+   * the inbound queue has room, so pipelined lines wait here, and the socket is paused, instead
+   * of being dropped.
+   */
+  private readonly backlog: Uint8Array[] = [];
+  private backlogBytes = 0;
+  private draining = false;
+  private paused = false;
+  /** Times reads were paused (the back-pressure counter). */
+  private pauses = 0;
 
   constructor(private readonly opts: TcpSessionOptions) {
     this.authDeadlineMs = opts.nowMs + AUTH_DEADLINE_MS;
     this.lastInputMs = opts.nowMs;
     this.dispatcher = new ConsoleDispatcher(opts.backend, opts.guard, (l) => this.writeLine(l), opts.extraVerbs);
-    this.runner = new CommandRunner(this.dispatcher, opts.backend, () => this.end('quit'));
+    // Once the runner is settled with room, decode what waits in the backlog.
+    this.runner = new CommandRunner(this.dispatcher, opts.backend, () => this.end('quit'), () => {}, () => this.drain());
   }
 
   phase(): TcpPhase {
@@ -87,10 +113,10 @@ export class TcpConsoleSession {
     return this.dispatcher.attachedAs();
   }
 
-  /** Inbound queue counters (spec §15): queued and dropped lines. */
-  queueCounters(): { queued: number; dropped: number; waiting: number } {
+  /** Inbound queue counters (spec §15): queued and dropped lines, backlog bytes and read pauses. */
+  queueCounters(): { queued: number; dropped: number; waiting: number; backlogBytes: number; pauses: number } {
     const q = this.runner.queue;
-    return { queued: q.queued, dropped: q.dropped, waiting: q.length };
+    return { queued: q.queued, dropped: q.dropped, waiting: q.length, backlogBytes: this.backlogBytes, pauses: this.pauses };
   }
 
   /** When `tick` next has something to do (monotonic ms), or null once closed. */
@@ -106,12 +132,49 @@ export class TcpConsoleSession {
   receive(bytes: Uint8Array, nowMs: number): void {
     if (this.ended !== null) return;
     this.lastInputMs = nowMs;
-    let at = 0;
-    while (at < bytes.length && this.ended === null) {
-      const step = this.decoder.next(bytes, at);
-      at += step.consumed;
-      if (step.event === null) break;
-      this.onFrameEvent(step.event, nowMs);
+    if (this.backlogBytes + bytes.length > INBOUND_BACKLOG_BYTES_MAX) {
+      // Only a transport that kept reading after the pause gets here: say so, then cut it.
+      this.writeLine(BACKLOG_FULL_LINE);
+      this.opts.backend.note({ kind: 'refusal', cls: 'busy', label: 'FRAME' });
+      this.end('backlog-full');
+      return;
+    }
+    if (bytes.length > 0) {
+      this.backlog.push(bytes);
+      this.backlogBytes += bytes.length;
+    }
+    this.drain();
+  }
+
+  /** Decodes backlog frames while the runner has room; pauses the transport while bytes must wait. */
+  private drain(): void {
+    if (this.draining) return; // a synchronous reply inside the loop below: the loop goes on anyway
+    this.draining = true;
+    try {
+      while (this.ended === null && this.backlog.length > 0) {
+        if (this.authed && !this.runner.hasRoom()) break;
+        const head = this.backlog[0];
+        const step = this.decoder.next(head, 0);
+        this.backlogBytes -= step.consumed;
+        if (step.consumed >= head.length) this.backlog.shift();
+        else this.backlog[0] = head.subarray(step.consumed);
+        if (step.event !== null) this.onFrameEvent(step.event, this.lastInputMs);
+        else if (step.consumed === 0) break; // cannot happen (null event means the chunk ran out); guards the loop
+      }
+    } finally {
+      this.draining = false;
+    }
+    this.setPaused(this.ended === null && this.backlog.length > 0);
+  }
+
+  private setPaused(paused: boolean): void {
+    if (paused === this.paused) return;
+    this.paused = paused;
+    if (paused) this.pauses++;
+    try {
+      this.opts.transport.pauseReads?.(paused);
+    } catch {
+      // The connection is already gone; its close follows.
     }
   }
 
@@ -127,6 +190,23 @@ export class TcpConsoleSession {
   /** The transport saw EOF or a reset. */
   peerClosed(): void {
     this.end('peer-closed', false);
+  }
+
+  /** Still in AUTH (the table's pre-AUTH pool counts these). */
+  authenticating(): boolean {
+    return this.ended === null && !this.authed;
+  }
+
+  /** AUTH passed and the table admitted it (it held an authenticated slot, even once ended). */
+  wasAdmitted(): boolean {
+    return this.authed;
+  }
+
+  /** The pre-AUTH pool is full and this is its oldest: told busy, then closed. */
+  evict(): void {
+    if (!this.authenticating()) return;
+    this.writeLine(AUTH_BUSY_LINE);
+    this.end('auth-evicted');
   }
 
   /** Root-task ends the session (shutdown, console task restart). */
@@ -163,6 +243,12 @@ export class TcpConsoleSession {
       this.end('auth-failed');
       return;
     }
+    // Only an authenticated session counts against console.max_sessions (issue 13 bug 2).
+    if (this.opts.admit !== undefined && !this.opts.admit()) {
+      this.writeLine(AUTH_BUSY_LINE);
+      this.end('busy');
+      return;
+    }
     this.authed = true;
     this.decoder.setAuthenticated();
     this.writeLine(okLine('AUTH'));
@@ -185,6 +271,8 @@ export class TcpConsoleSession {
     if (this.ended !== null) return;
     this.ended = reason;
     this.runner.stop();
+    this.backlog.length = 0;
+    this.backlogBytes = 0;
     if (closeTransport) {
       try {
         this.opts.transport.close();

@@ -19,6 +19,8 @@ export interface ConsoleNet {
   /** Throws when the bytes cannot be queued (the session then ends as a slow peer). */
   write(sock: number, bytes: Uint8Array): void;
   close(sock: number): void;
+  /** Stop (true) or resume (false) reading the connection: back-pressure while its session's queue is full. */
+  pauseReads(sock: number, paused: boolean): void;
   stop(): void;
 }
 
@@ -36,6 +38,7 @@ export function directNet(caps: Caps): ConsoleNet {
     },
     write: (sock, bytes) => caps.net.write(sock, bytes),
     close: (sock) => caps.net.close(sock),
+    pauseReads: (sock, paused) => caps.net.pauseReads(sock, paused),
     stop() {
       if (listener !== null) caps.net.closeListener(listener);
       listener = null;
@@ -70,7 +73,7 @@ export class TcpConsole {
     this.table = table;
     net.listen(this.o.host, port, {
       onAccept: (sock, peer) => {
-        table.accept(sock, peer, { write: (b) => net.write(sock, b), close: () => net.close(sock) }, now());
+        table.accept(sock, peer, { write: (b) => net.write(sock, b), close: () => net.close(sock), pauseReads: (p) => net.pauseReads(sock, p) }, now());
         this.schedule();
       },
       onData: (sock, bytes) => {
@@ -103,8 +106,14 @@ export class TcpConsole {
     }, Math.max(0, next - this.caps.timer.nowMs()));
   }
 
+  /** Authenticated sessions (console.max_sessions bounds these). */
   sessions(): number {
     return this.table ? this.table.size() : 0;
+  }
+
+  /** Connections still in AUTH (AUTH_PENDING_SESSIONS_MAX bounds these). */
+  authPending(): number {
+    return this.table ? this.table.pendingAuth() : 0;
   }
 
   private drop(): void {

@@ -7,6 +7,8 @@ export interface HiveFacts {
   profile: string;
   tcpPort: () => number;
   tcpSessions: () => number;
+  /** TCP connections still in AUTH (their own pool, apart from console_sessions). */
+  tcpAuthPending: () => number;
   ninepPort: () => number;
 }
 
@@ -30,7 +32,7 @@ export function infoProviders(caps: Caps, facts: HiveFacts): InfoProviders {
       ];
     },
     netstats: () => [
-      `[netstats] console_port=${facts.tcpPort()} console_sessions=${facts.tcpSessions()} secure9p_port=${facts.ninepPort()}`,
+      `[netstats] console_port=${facts.tcpPort()} console_sessions=${facts.tcpSessions()} console_auth_pending=${facts.tcpAuthPending()} secure9p_port=${facts.ninepPort()}`,
     ],
   };
 }

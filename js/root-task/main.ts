@@ -157,6 +157,7 @@ export default function main(caps: Caps, config: TaskConfig): void {
       profile: manifest.profile ?? '?',
       tcpPort: () => tcp?.port ?? 0,
       tcpSessions: () => tcp?.sessions() ?? 0,
+      tcpAuthPending: () => tcp?.authPending() ?? 0,
       ninepPort: () => ninepPort,
     }),
   });

@@ -5,7 +5,7 @@
 // can kill and restart it (`killtask`, `restart tcp-console`) while the policy and the UART serve on.
 import type { Caps, TaskConfig } from '../caps/index.js';
 import { utf8Encode } from '../bytes/utf8.js';
-import { decodeRelay, encodeRelay, RELAY_ACCEPT, RELAY_CLOSE, RELAY_CLOSED, RELAY_DATA } from './relay-wire.js';
+import { decodeRelay, encodeRelay, RELAY_ACCEPT, RELAY_CLOSE, RELAY_CLOSED, RELAY_DATA, RELAY_PAUSE, RELAY_RESUME } from './relay-wire.js';
 
 interface NetConsoleArgs {
   host: string;
@@ -46,6 +46,8 @@ export default function main(caps: Caps, config: TaskConfig): void {
     try {
       if (m.kind === RELAY_DATA) caps.net.write(m.sock, m.payload);
       else if (m.kind === RELAY_CLOSE) caps.net.close(m.sock);
+      // root-task's back-pressure: the socket itself stops being read, so nothing queues here either.
+      else if (m.kind === RELAY_PAUSE || m.kind === RELAY_RESUME) caps.net.pauseReads(m.sock, m.kind === RELAY_PAUSE);
     } catch (e) {
       // A peer that does not read its replies is cut; root-task hears the close.
       caps.log.write(`connection ${m.sock}: ${(e as Error).message}`);

@@ -3,7 +3,9 @@ import type { Caps } from '../caps/index.js';
 import { utf8Decode } from '../bytes/utf8.js';
 import type { ConsoleNet, ConsoleNetHandlers } from './consoles.js';
 import { CHANNEL_MESSAGE_BYTES_MAX, NET_SEND_BUFFER_BYTES_MAX } from '../caps/limits.js';
-import { decodeRelay, encodeRelay, RELAY_ACCEPT, RELAY_CLOSE, RELAY_CLOSED, RELAY_DATA, RELAY_HEADER_BYTES } from './relay-wire.js';
+import {
+  decodeRelay, encodeRelay, RELAY_ACCEPT, RELAY_CLOSE, RELAY_CLOSED, RELAY_DATA, RELAY_HEADER_BYTES, RELAY_PAUSE, RELAY_RESUME,
+} from './relay-wire.js';
 import type { Supervisor } from './supervisor.js';
 
 /**
@@ -16,8 +18,10 @@ const RELAY_CHUNK_BYTES = CHANNEL_MESSAGE_BYTES_MAX - RELAY_HEADER_BYTES;
 /** When the relay's inbox is full, the next try, in ms. */
 const RELAY_RETRY_MS = 2;
 
-/** What waits for the relay on one connection: reply bytes, then maybe its close. */
+/** What waits for the relay on one connection: a read pause or resume, reply bytes, then maybe its close. */
 interface Outbox {
+  /** The read state to tell the relay (the latest asked for), or null when nothing changed. */
+  pause: boolean | null;
   chunks: Uint8Array[];
   bytes: number;
   close: boolean;
@@ -100,10 +104,19 @@ export class RelayNet implements ConsoleNet {
     this.queueFlush();
   }
 
+  /** One message per change at most: only the latest state waiting for the relay is sent. */
+  pauseReads(sock: number, paused: boolean): void {
+    if (this.ep < 0) return;
+    const box = this.box(sock);
+    if (box.close) return;
+    box.pause = paused;
+    this.queueFlush();
+  }
+
   private box(sock: number): Outbox {
     let b = this.out.get(sock);
     if (b === undefined) {
-      b = { chunks: [], bytes: 0, close: false };
+      b = { pause: null, chunks: [], bytes: 0, close: false };
       this.out.set(sock, b);
     }
     return b;
@@ -125,6 +138,14 @@ export class RelayNet implements ConsoleNet {
       return;
     }
     for (const [sock, box] of this.out) {
+      if (box.pause !== null) {
+        try {
+          this.caps.channel.send(this.ep, encodeRelay(box.pause ? RELAY_PAUSE : RELAY_RESUME, sock));
+          box.pause = null;
+        } catch {
+          return this.retry();
+        }
+      }
       while (box.bytes > 0) {
         const n = Math.min(box.bytes, RELAY_CHUNK_BYTES);
         const joined = take(box, n);

@@ -3,6 +3,8 @@ export const RELAY_ACCEPT = 1; // payload: the peer address, UTF-8
 export const RELAY_DATA = 2; // payload: bytes received, or (down) bytes to send
 export const RELAY_CLOSED = 3; // the connection is gone
 export const RELAY_CLOSE = 4; // (down) close the connection once its bytes are out
+export const RELAY_PAUSE = 5; // (down) stop reading the connection: root-task's session queue is full (back-pressure)
+export const RELAY_RESUME = 6; // (down) read it again
 export const RELAY_HEADER_BYTES = 5;
 
 export interface RelayMessage {
@@ -24,7 +26,7 @@ export function encodeRelay(kind: number, sock: number, payload?: Uint8Array): U
 
 /** Null for anything malformed: the receiver drops it and says so. */
 export function decodeRelay(b: Uint8Array): RelayMessage | null {
-  if (b.length < RELAY_HEADER_BYTES || b[0] < RELAY_ACCEPT || b[0] > RELAY_CLOSE) return null;
+  if (b.length < RELAY_HEADER_BYTES || b[0] < RELAY_ACCEPT || b[0] > RELAY_RESUME) return null;
   const sock = (b[1] | (b[2] << 8) | (b[3] << 16) | (b[4] << 24)) >>> 0;
   return { kind: b[0], sock, payload: b.subarray(RELAY_HEADER_BYTES) };
 }

@@ -62,6 +62,10 @@ void hal_net_want_write(int sock, int on) {
   (void)sock;
   (void)on;
 }
+void hal_net_want_read(int sock, int on) {
+  (void)sock;
+  (void)on;
+}
 unsigned hal_net_ready(int handle) {
   (void)handle;
   return 0;

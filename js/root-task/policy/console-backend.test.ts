@@ -2,7 +2,9 @@
 import { test, equal, deepEqual, ok } from '../../testkit/index.js';
 import { AttachGuard } from '../../console/attach-guard.js';
 import { UartConsoleSession } from '../../console/uart.js';
-import { utf8Encode } from '../../bytes/utf8.js';
+import { utf8Decode, utf8Encode } from '../../bytes/utf8.js';
+import { TcpConsoleSession } from '../../console/session.js';
+import { frame, settle } from '../../console/session.support.js';
 import { NineError } from '../../secure9p/errors.js';
 import { mintTicket } from '../../tickets/token.js';
 import { baseClaims } from '../../tickets/claims.js';
@@ -146,4 +148,60 @@ test('console: content lines: UTF-8 split at newlines, binary as b64: chunks; Ni
   equal(providerErrorOf(new NineError('TooBig', 'ELIMIT')).code, 'scope-quota');
   equal(providerErrorOf(new NineError('Permission', 'lifecycle denied action=new-work state=DRAINING reason=gate-denied')).code, 'denied');
   equal(providerErrorOf(new NineError('Busy', 'x')).code, 'busy');
+});
+
+/** A namespace whose attachments answer only when the test releases them, counting open handles. */
+function heldNamespace(h: PolicyHive) {
+  const held: Array<() => void> = [];
+  let open = 0;
+  const ns = {
+    attach: (role: Parameters<PolicyHive['ns']['attach']>[0], identity: string | null, ticket: string | null) =>
+      new Promise<ReturnType<PolicyHive['ns']['attach']>>((res) => held.push(() => {
+        const a = h.ns.attach(role, identity, ticket);
+        if (a instanceof NineError || a instanceof Promise) return res(a);
+        open++;
+        res({ ...a, close: () => { open--; a.close(); } });
+      })) as ReturnType<PolicyHive['ns']['attach']>,
+  };
+  return { ns, held, open: () => open };
+}
+
+test('console: attach then close leaks no session (issue 13 bug 1): an attachment answered after the close is given back', async () => {
+  const h = policyHive();
+  const n = heldNamespace(h);
+  const backends = new ConsoleBackends({ hive: h.hive, namespace: n.ns, clock: h.clock, secrets: SECRETS, allowTicketlessQueen: true });
+  const lines: string[] = [];
+  const session = new TcpConsoleSession({
+    authToken: 'changeme', backend: backends.make('tcp'), guard: new AttachGuard(), nowMs: 0,
+    transport: { write: (b) => lines.push(utf8Decode(b.subarray(4)) ?? '?'), close: () => {} },
+  });
+  // AUTH and ATTACH in one write, then the peer is gone before NineDoor answers.
+  session.receive(new Uint8Array([...frame('AUTH changeme'), ...frame('ATTACH queen')]), 1);
+  session.peerClosed();
+  equal(n.held.length, 1);
+  n.held[0]();
+  await settle();
+  equal(n.open(), 0, 'the late attachment was closed');
+  equal(h.hive.rootReachable(), false, 'no queen session is left to keep the root reachable');
+  deepEqual(lines, ['OK AUTH'], 'nothing is written after the close');
+});
+
+test('console: attach then close leaks no session (issue 13 bug 1): a live session gets one reply, OK only once attached', async () => {
+  const h = policyHive();
+  const n = heldNamespace(h);
+  const backends = new ConsoleBackends({ hive: h.hive, namespace: n.ns, clock: h.clock, secrets: SECRETS, allowTicketlessQueen: true });
+  const lines: string[] = [];
+  const session = new TcpConsoleSession({
+    authToken: 'changeme', backend: backends.make('tcp'), guard: new AttachGuard(), nowMs: 0,
+    transport: { write: (b) => lines.push(utf8Decode(b.subarray(4)) ?? '?'), close: () => {} },
+  });
+  session.receive(new Uint8Array([...frame('AUTH changeme'), ...frame('ATTACH queen')]), 1);
+  deepEqual(lines, ['OK AUTH'], 'no OK ATTACH before NineDoor answered');
+  n.held[0]();
+  await settle();
+  deepEqual(lines, ['OK AUTH', 'OK ATTACH role=queen']);
+  equal(h.hive.rootReachable(), true);
+  session.peerClosed();
+  equal(n.open(), 0);
+  equal(h.hive.rootReachable(), false, 'reachable drops when the last queen session ends');
 });

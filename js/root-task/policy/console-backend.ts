@@ -124,6 +124,12 @@ export class ConsoleBackends {
 export class PolicyConsoleBackend implements ConsoleBackend {
   private handle: NamespaceHandle | null = null;
   private who: ConsolePrincipal | null = null;
+  /**
+   * Bumped by each ATTACH and by every close: an attachment answered for an older value outlived its
+   * session (or was replaced) and is given back at once. Not a one-way "ended" flag, because the UART
+   * keeps its backend across QUIT.
+   */
+  private attachSeq = 0;
 
   constructor(
     private readonly o: ConsolePolicyOptions,
@@ -164,6 +170,7 @@ export class PolicyConsoleBackend implements ConsoleBackend {
 
   attach(who: ConsolePrincipal): Answer<void> {
     this.detach(true);
+    const seq = ++this.attachSeq;
     let ticket: string | null = null;
     if (who.claims !== null) {
       // The console verified the token and kept its claims; the same claims signed with the same
@@ -174,6 +181,12 @@ export class PolicyConsoleBackend implements ConsoleBackend {
       ticket = t;
     }
     return settle(this.o.namespace.attach(who.role, who.identity, ticket), (h) => {
+      if (seq !== this.attachSeq) {
+        // Issue 13 bug 1: the session closed (or attached again) while NineDoor was answering; an
+        // attachment kept here would hold a NineDoor session (and a queen's reachability) for good.
+        h.close();
+        return new ProviderError('attach-timeout', 'the console session ended before the attachment completed');
+      }
       this.handle = h;
       this.who = who;
       if (who.role === 'queen') this.o.hive.queenAttached(this.key);
@@ -274,6 +287,7 @@ export class PolicyConsoleBackend implements ConsoleBackend {
   }
 
   closed(reason: CloseReason): void {
+    this.attachSeq++;
     // Spec §15: a queen console lost any way but QUIT cuts the root.
     this.detach(reason === 'quit');
     this.o.reload?.abandon(this.key);

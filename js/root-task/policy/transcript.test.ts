@@ -54,8 +54,9 @@ test('transcript: attach queen, two heartbeat workers, tail, ttl revocation, kil
   equal(log.at(-1), 'END');
   ok(log.includes('revoked worker-1: ticket ttl expired'), JSON.stringify(log));
   deepEqual(op.say('ls /worker'), ['OK LS path=/worker entries=1', 'worker-2', 'END']);
+  // One reply per outcome (issue 13 bug 4): the refusal alone, no OK TAIL before it.
   deepEqual(op.say('tail /worker/worker-1/telemetry'), [
-    'OK TAIL path=/worker/worker-1/telemetry', 'ERR TAIL reason=policy detail=invalid-path path=/worker/worker-1/telemetry error=invalid path',
+    'ERR TAIL reason=policy detail=invalid-path path=/worker/worker-1/telemetry error=invalid path',
   ]);
 
   deepEqual(op.say('kill worker-2'), ['OK KILL id=worker-2']);
