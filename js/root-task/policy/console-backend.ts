@@ -277,6 +277,9 @@ export class PolicyConsoleBackend implements ConsoleBackend {
         if (n.role === 'queen') this.o.hive.queenRefused(n.code);
         this.refused('attach', null, n.code, n.role, this.key);
         return;
+      case 'denied':
+        this.refused(n.verb, n.path, n.reason);
+        return;
       case 'inbound-dropped':
         this.o.hive.inboundDropped++;
     }
