@@ -146,7 +146,7 @@ def test_tail_of_a_wrapped_ring_returns_the_retained_window(hive):
     assert op.request(f"SPAWN {LONG}") == [f"OK SPAWN payload={LONG}"]
     for i in range(12):  # 12 × 101 bytes > 1024: the ring wraps
         assert op.request(f"ECHO /worker/worker-1/telemetry {str(i).zfill(100)}")[0].startswith("OK ECHO")
-    sim.expect_log(r"\[ninedoor\] \[audit\] telemetry ring wrap dropped_bytes=\d+ new_base=\d+\n", what="the wrap")
+    sim.expect_log(r"\[ninedoor\] \[audit\] telemetry ring wrap dropped_bytes=\d+ new_base=\d+ worker=worker-1 wraps=\d+\n", what="the wrap")
     r = op.request("TAIL /worker/worker-1/telemetry")
     assert r[0] == "OK TAIL path=/worker/worker-1/telemetry" and r[-1] == "END", r
     assert r[-2] == "11".zfill(100), r

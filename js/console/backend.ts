@@ -62,7 +62,9 @@ export type ConsoleNote =
   /** ATTACH refused; a refused queen while none is active sets cut_reason=policy_denied (spec §15). */
   | { kind: 'attach-refused'; role: TicketRole | null; code: AttachRefusalCode }
   /** The inbound queue was full and dropped its oldest line (spec §15 backpressure counter). */
-  | { kind: 'inbound-dropped'; line: string };
+  | { kind: 'inbound-dropped'; line: string }
+  /** The console itself refused an attached principal's verb (a worker's ECHO outside its paths, SPAWN/KILL): an audit line. */
+  | { kind: 'denied'; verb: string; path: string | null; reason: string };
 
 export interface ConsoleBackend {
   // Facts the ATTACH rules read (spec §3.4).

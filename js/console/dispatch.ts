@@ -185,6 +185,8 @@ export class ConsoleDispatcher {
   private requireQueen(label: string): boolean {
     if (this.principal !== null && this.principal.role === 'queen') return true;
     this.send(refusalLine(label, 'policy', 'detail=unauthenticated'));
+    // An attached non-queen asking for a queen verb is an authorization refusal: on the record (issue 13, bug 10).
+    if (this.principal !== null) this.backend.note({ kind: 'denied', verb: label.toLowerCase(), path: null, reason: 'queen-only' });
     return false;
   }
 
@@ -267,6 +269,7 @@ export class ConsoleDispatcher {
     if (!this.requireAttached(label)) return 'continue';
     if (this.principal !== null && this.principal.role !== 'queen' && !workerMayEcho(path)) {
       this.send(refusalLine(label, 'policy', 'detail=denied'));
+      this.backend.note({ kind: 'denied', verb: 'echo', path, reason: 'permission' });
       return 'continue';
     }
     return settle(() => this.backend.echo(path, payload), (r) => {

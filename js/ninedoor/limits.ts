@@ -76,3 +76,19 @@ export const MODELS_MAX = 32;
 export const MODEL_MANIFEST_BYTES_MAX = 8192;
 /** /gpu/telemetry/schema.json. */
 export const GPU_TELEMETRY_SCHEMA_BYTES_MAX = 4096;
+
+// ---- audit lines (docs/ninedoor.md "Audit lines"; issue 13 bugs 9-10) ----
+/** The window refusal lines are counted and summarised over. */
+export const AUDIT_INTERVAL_MS = 5000;
+/** Full refusal lines one key (source, op, reason) may write per interval; the rest are counted and summarised. */
+export const AUDIT_LINES_PER_KEY_PER_INTERVAL_MAX = 3;
+/** Full refusal lines all keys together may write per interval. */
+export const AUDIT_LINES_PER_INTERVAL_MAX = 12;
+/** Keys the summariser tracks per interval; past it refusals share one overflow key. */
+export const AUDIT_KEYS_MAX = 32;
+/** One field of an audit line (role, subject, path, reason), in characters; longer is cut. */
+export const AUDIT_FIELD_CHARS_MAX = 96;
+/** Bytes of /log/queen.log that audit lines may hold; past it the oldest audit line goes, so other lines survive. */
+export const QUEEN_LOG_AUDIT_BYTES_MAX = 4096;
+/** A worker's ring wraps are told at most once per this window, as one line with their count. */
+export const RING_WRAP_NOTICE_INTERVAL_MS = 60000;

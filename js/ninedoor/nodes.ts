@@ -8,7 +8,7 @@ import { ControlLog } from './control.js';
 import type { Gate } from './gates.js';
 import { RingCursor, TelemetryRing } from './ring.js';
 import type { SessionView } from './policy.js';
-import { LineStore, sliceAt } from './store.js';
+import { LineReader, LineStore, sliceAt } from './store.js';
 
 export type ProviderKind = 'dir' | 'read-only' | 'generated' | 'append-only' | 'control' | 'ring';
 
@@ -162,8 +162,10 @@ export class AppendFile extends NsNode {
   }
   open(_access: Access, io: IoContext): OpenFile | NineError {
     if (this.gone) return gone();
+    // One reader per open: a read that goes on after lines were dropped never starts mid-line.
+    const reader = new LineReader(this.store);
     return {
-      read: (offset, count) => (this.gone ? gone() : sliceAt(this.store.bytes(), offset, count)),
+      read: (offset, count) => (this.gone ? gone() : reader.read(offset, count)),
       write: (_offset, data) => {
         if (this.gone) return gone();
         const refused = this.check?.(data, io) ?? null;

@@ -8,6 +8,7 @@ import { MountTable, parseAbsPath, showPath } from './binds.js';
 import type { Gate } from './gates.js';
 import { DirNode, RingFile, type IoContext, type NsNode } from './nodes.js';
 import type { SessionView } from './policy.js';
+import type { Refusal } from './audit.js';
 
 /** A fid's node as this session reached it: the path it walked (view) and what that names (canonical). */
 export interface Handle {
@@ -34,6 +35,10 @@ export interface DoorInternals extends ViewFacts {
   /** Null when open; else Permission, with the gate line logged. */
   gate(g: Gate): NineError | null;
   log(line: string): void;
+  /** A refused check: one rate-bounded `[audit] refused ...` line (audit.ts). */
+  audit(r: Refusal): void;
+  /** A refusal line the spec words itself (§8.6), under the same bounds, counted under `key`. */
+  auditLine(key: string, line: string): void;
   lookup(canon: readonly string[]): NsNode | undefined;
   worker(id: string): WorkerFacts | undefined;
   service(name: string): string | undefined;
@@ -348,7 +353,15 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
    * quotas instead. Each write to an append-only file is a whole record, so each counts.
    */
   private refuse(who: Principal, canon: readonly string[], verb: Verb, count = true, rate = count): NineError | null {
-    if (!roleAllows(who, canon, verb, this.door)) return new NineError('Permission', `EPERM: ${who.role} may not ${verb} ${showPath(canon)}`);
+    if (!roleAllows(who, canon, verb, this.door)) {
+      // A listing filters with count false: hiding a name is not a refusal, so it leaves no line.
+      if (count) {
+        this.door.audit({
+          src: '9p', op: verb, role: who.role, subject: who.identity ?? who.claims?.subject ?? null, path: showPath(canon), reason: 'permission',
+        });
+      }
+      return new NineError('Permission', `EPERM: ${who.role} may not ${verb} ${showPath(canon)}`);
+    }
     const scopes = who.claims?.scopes;
     if (scopes == null) return null;
     const i = matchScope(scopes, canon, verb);
@@ -367,7 +380,8 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
 
   private ticketDeny(who: Principal, reason: string, canon: readonly string[], verb: Verb, code: 'Permission' | 'TooBig'): NineError {
     const v = verb === 'write' ? 'write' : 'read';
-    this.door.log(`ui-ticket outcome=deny reason=${reason} role=${who.role} ticket=${who.claims?.subject ?? '-'} path=${showPath(canon)} verb=${v}`);
+    const line = `ui-ticket outcome=deny reason=${reason} role=${who.role} ticket=${who.claims?.subject ?? '-'} path=${showPath(canon)} verb=${v}`;
+    this.door.auditLine(`src=9p op=${v} reason=ticket-${reason}`, line);
     return new NineError(code, code === 'Permission' ? 'EPERM' : 'ELIMIT');
   }
 

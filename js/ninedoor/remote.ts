@@ -15,6 +15,7 @@ import { NineError, type ErrorName } from '../secure9p/errors.js';
 import type { Principal } from '../secure9p/fileserver.js';
 import type { ControlContext, HivePolicy, RevokedSession } from './policy.js';
 import type { NineDoor } from './server.js';
+import type { Refusal } from './audit.js';
 
 /** Calls awaiting root-task at once; more are refused Busy rather than queued without bound. */
 export const POLICY_CALLS_IN_FLIGHT_MAX = 64;
@@ -45,10 +46,17 @@ export interface ReplyMessage {
 
 /** NineDoor methods root-task may drive; nothing else is reachable through the channel. */
 export const DOOR_METHODS = [
-  'addWorker', 'removeWorker', 'setLease', 'appendGpu', 'installGpus', 'log', 'registerService',
+  'addWorker', 'removeWorker', 'setLease', 'appendGpu', 'installGpus', 'log', 'audit', 'registerService',
   'state.setLifecycle', 'state.setRoot', 'state.setPressure',
 ] as const;
 export type DoorMethod = (typeof DOOR_METHODS)[number];
+
+/** A Refusal from a door command: every field a string (or null), whatever came. */
+function refusalFromWire(v: unknown): Refusal {
+  const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  const str = (x: unknown): string | null => (typeof x === 'string' ? x : null);
+  return { src: str(o.src) ?? '-', op: str(o.op) ?? '-', role: str(o.role), subject: str(o.subject), path: str(o.path), reason: str(o.reason) ?? '-' };
+}
 
 export function whoOnWire(p: Principal | null): WireWho | null {
   return p ? { role: p.role, identity: p.identity } : null;
@@ -180,6 +188,9 @@ export function applyDoorCommand(door: NineDoor, method: unknown, args: unknown)
       break;
     case 'log':
       door.log(String(a[0]));
+      break;
+    case 'audit':
+      door.audit(refusalFromWire(a[0]));
       break;
     case 'registerService':
       r = door.registerService(String(a[0]), String(a[1]));

@@ -1,10 +1,13 @@
-// A worker's telemetry ring (spec §10.1): absolute offsets, append at `next`, oldest bytes dropped on wrap, stale cursors refused.
+// A worker's telemetry ring (spec §10.1): absolute offsets, append at `next`, oldest whole records dropped on wrap, stale cursors refused.
 import { utf8Decode } from '../bytes/utf8.js';
 import { NineError } from '../secure9p/errors.js';
 import { OFFSET_AT_END } from '../secure9p/limits.js';
 import { RING_BYTES_PER_WORKER, RING_REWIND_BYTES_MAX } from './limits.js';
 
 const NEWLINE = 0x0a;
+
+/** Told of each wrap (NineDoor aggregates these per worker, see audit.ts), instead of a line per wrap. */
+export type RingWrapped = (droppedBytes: number, newBase: number) => void;
 
 export class TelemetryRing {
   /** Absolute offset of the oldest retained byte. */
@@ -15,6 +18,8 @@ export class TelemetryRing {
   constructor(
     private readonly log: (line: string) => void,
     private readonly capacityBytes: number = RING_BYTES_PER_WORKER,
+    /** Absent: each wrap logs the spec §10.1 line itself. */
+    private readonly wrapped: RingWrapped | null = null,
   ) {
     this.bytes = new Uint8Array(capacityBytes);
   }
@@ -28,9 +33,14 @@ export class TelemetryRing {
     return this.bytes.slice(0, this.used);
   }
 
-  /** Puts back what retained() and base() gave; bytes over the capacity keep the newest. */
+  /** Puts back what retained() and base() gave; over the capacity, the newest whole records are kept. */
   reinstate(base: number, data: Uint8Array): void {
-    const keep = data.length > this.capacityBytes ? data.subarray(data.length - this.capacityBytes) : data;
+    let keep = data;
+    if (data.length > this.capacityBytes) {
+      // Cut at a record boundary, so the ring still starts with a whole record.
+      const nl = data.indexOf(NEWLINE, data.length - this.capacityBytes - 1);
+      keep = data.subarray(nl < 0 ? data.length : nl + 1);
+    }
     this.bytes.set(keep, 0);
     this.used = keep.length;
     this.baseOffset = base + (data.length - keep.length);
@@ -58,10 +68,15 @@ export class TelemetryRing {
     }
     const overflow = this.used + recordBytes - this.capacityBytes;
     if (overflow > 0) {
-      this.bytes.copyWithin(0, overflow, this.used);
-      this.used -= overflow;
-      this.baseOffset += overflow;
-      this.log(`[audit] telemetry ring wrap dropped_bytes=${overflow} new_base=${this.baseOffset}`);
+      // Whole records go, never a part of one: `base` stays at a record start, so a reader that
+      // rewinds to it (TAIL, a stale cursor's rewind_to) never begins with a fragment.
+      const nl = this.bytes.subarray(0, this.used).indexOf(NEWLINE, overflow - 1);
+      const dropped = nl < 0 ? this.used : nl + 1;
+      this.bytes.copyWithin(0, dropped, this.used);
+      this.used -= dropped;
+      this.baseOffset += dropped;
+      if (this.wrapped !== null) this.wrapped(dropped, this.baseOffset);
+      else this.log(`[audit] telemetry ring wrap dropped_bytes=${dropped} new_base=${this.baseOffset}`);
     }
     this.bytes.set(data, this.used);
     this.used += data.length;

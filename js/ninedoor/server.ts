@@ -10,8 +10,13 @@ import { gateDeniedLine, gateOpen, type Gate } from './gates.js';
 import { GpuRoot, mockGpuNodes, type GpuFile } from './gpu.js';
 import { IngestRoot, type IngestEvictPolicy } from './ingest.js';
 import {
-  LOG_LINE_BYTES_MAX, QUEEN_LOG_RETAINED_BYTES_MAX, SERVICES_MAX, SESSIONS_MAX, WORKER_ID_BYTES_MAX, WORKERS_MAX,
+  LOG_LINE_BYTES_MAX, QUEEN_LOG_AUDIT_BYTES_MAX, QUEEN_LOG_RETAINED_BYTES_MAX, RING_BYTES_PER_WORKER, SERVICES_MAX, SESSIONS_MAX,
+  WORKER_ID_BYTES_MAX, WORKERS_MAX,
 } from './limits.js';
+import { AUDIT_PREFIX, RefusalAudit, WrapNotices, reasonCode, type Refusal } from './audit.js';
+import { parseRole } from '../tickets/claims.js';
+import { TicketError } from '../tickets/errors.js';
+import { peekTicketRole } from '../tickets/token.js';
 import { AppendFile, ControlFile, DirNode, GeneratedFile, ReadOnlyFile, RingFile, type NsNode } from './nodes.js';
 import { NamespaceSession, type DoorInternals, type Handle, type WorkerFacts } from './nssession.js';
 import type { HivePolicy, LogSink } from './policy.js';
@@ -23,6 +28,19 @@ import { SELFTEST_NAMES, selftestScript } from './selftests.js';
 import { LineStore } from './store.js';
 import { parseAbsPath } from './binds.js';
 import type { DoorState } from './handoff.js';
+
+/** Spec §8.6's ticket denial lines: audit lines in all but the prefix. */
+const TICKET_DENY_PREFIX = 'ui-ticket outcome=deny';
+
+/** The role a refused ticket claims (unverified: the audit line's "asked for"), or null. */
+function claimedRole(aname: string): string | null {
+  if (aname === '') return null;
+  const r = peekTicketRole(aname);
+  return r instanceof TicketError ? null : r;
+}
+
+/** How gateDeniedLine starts: such a refusal is on the record already. */
+const GATE_DENIED_PREFIX = 'lifecycle denied ';
 
 /** First line of /proc/boot (spec §6). */
 export const BOOT_FIRST_LINE = 'Cohesix boot: root-task online';
@@ -88,7 +106,13 @@ export class NineDoor {
   /** Lifecycle, root reachability and pressure as root-task last pushed them. */
   readonly state = new HiveState();
   readonly root = new DirNode();
-  private readonly queenLog = new LineStore(QUEEN_LOG_RETAINED_BYTES_MAX, LOG_LINE_BYTES_MAX);
+  /** Audit lines (and the spec's `ui-ticket outcome=deny` lines) hold a share of it, so a flood never evicts operator lines. */
+  private readonly queenLog = new LineStore(QUEEN_LOG_RETAINED_BYTES_MAX, LOG_LINE_BYTES_MAX, {
+    prefixes: [AUDIT_PREFIX, TICKET_DENY_PREFIX],
+    bytesMax: QUEEN_LOG_AUDIT_BYTES_MAX,
+  });
+  private readonly refusals = new RefusalAudit();
+  private readonly wraps = new WrapNotices();
   private readonly workers = new Map<string, WorkerRecord>();
   private readonly sessions = new Map<number, NamespaceSession>();
   private readonly services = new Map<string, string>([['logs', '/log']]);
@@ -164,6 +188,8 @@ export class NineDoor {
       nowMs: () => this.o.nowMs(),
       gate: (g) => this.gate(g),
       log: (l) => this.log(l),
+      audit: (r) => this.audit(r),
+      auditLine: (key, line) => this.auditLine(key, line),
       lookup: (canon) => this.lookup(canon),
       worker: (id) => this.workers.get(id),
       service: (name) => this.services.get(name),
@@ -190,6 +216,19 @@ export class NineDoor {
     if (utf8Length(l) >= LOG_LINE_BYTES_MAX) l = l.slice(0, LOG_LINE_BYTES_MAX / 4);
     this.queenLog.append(utf8Encode(l));
     this.o.log(l);
+  }
+
+  /**
+   * A refused authentication or authorization check (9P here, console ones from root-task): one
+   * `[audit] refused ...` line, rate-bounded and summarised by RefusalAudit (docs/ninedoor.md).
+   */
+  audit(r: Refusal): void {
+    for (const l of this.refusals.refusal(r, this.o.nowMs())) this.log(l);
+  }
+
+  /** A refusal line the spec words itself, under the same bounds, counted under `key`. */
+  auditLine(key: string, line: string): void {
+    for (const l of this.refusals.admit(key, line, this.o.nowMs())) this.log(l);
   }
 
   /** Lines kept in /log/queen.log, oldest first (console LOG shows the newest 64). */
@@ -224,6 +263,18 @@ export class NineDoor {
       trace: this.o.trace,
       nowMs: () => this.o.nowMs(),
       attach: this.o.attach,
+      // A closed gate's refusal already wrote its §9 line (gate()): one line per refusal.
+      refused: (op, who, uname, aname, reason) => {
+        if (reason.startsWith(GATE_DENIED_PREFIX)) return;
+        this.audit({
+          src: '9p',
+          op,
+          role: who?.role ?? parseRole(uname.split(':')[0]) ?? claimedRole(aname),
+          subject: who?.identity ?? who?.claims?.subject ?? uname,
+          path: op === 'attach' ? '/' : null,
+          reason: reasonCode(reason),
+        });
+      },
       onRevoke: (reason) => {
         if (!ns.quiet) this.sessionRevoked(ns, reason);
         this.unenrol(ns);
@@ -277,7 +328,10 @@ export class NineDoor {
     const seq = /^worker-([1-9][0-9]{0,8})$/.exec(id);
     if (seq !== null) this.highestWorkerSeq = Math.max(this.highestWorkerSeq, Number(seq[1]));
     const dir = new DirNode();
-    const ring = dir.add('telemetry', new RingFile(new TelemetryRing((l) => this.log(l))));
+    const ring = dir.add('telemetry', new RingFile(new TelemetryRing((l) => this.log(l), RING_BYTES_PER_WORKER, (dropped, base) => {
+      const line = this.wraps.wrapped(id, dropped, base, this.o.nowMs());
+      if (line !== null) this.log(line);
+    })));
     dir.mtimeMs = this.o.nowMs();
     (this.shardDirs.get(shardLabel(id)) as DirNode).add(id, dir);
     this.workers.set(id, {
@@ -296,6 +350,7 @@ export class NineDoor {
     const rec = this.workers.get(id);
     if (rec === undefined) return new NineError('NotFound', `unknown worker ${id}`);
     this.workers.delete(id);
+    this.wraps.forget(id);
     this.shardDirs.get(shardLabel(id))?.children.delete(id);
     rec.dir.gone = true;
     rec.ring.gone = true;

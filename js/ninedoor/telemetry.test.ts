@@ -44,16 +44,16 @@ test('ninedoor ring: a record over 1024 bytes is EMSGSIZE with the quota line; o
   equal(h.sink.at(-1), '[audit] telemetry quota reject bytes=1025 quota=1024');
   wrote(q.append('/worker/worker-1/telemetry', 'a'.repeat(999)), 999);
   wrote(q.append('/worker/worker-1/telemetry', 'b'.repeat(49)), 49);
-  equal(h.sink.at(-1), '[audit] telemetry ring wrap dropped_bytes=26 new_base=26');
+  equal(h.sink.at(-1), '[audit] telemetry ring wrap dropped_bytes=1000 new_base=1000 worker=worker-1 wraps=1');
   const size = q.getattr('/worker/worker-1/telemetry');
-  ok(size.kind === 'Rgetattr' && size.size === 1024n, 'size = retained bytes');
+  ok(size.kind === 'Rgetattr' && size.size === 50n, 'size = retained bytes: the whole first record went');
   const fid = q.open('/worker/worker-1/telemetry');
   ok(typeof fid === 'number');
   refused(q.read(fid, 10n, 10), Errno.EINVAL, 'below base');
   const tail = q.read(fid, 1000n, 100);
   ok(tail.kind === 'Rread');
   equal(utf8Decode(tail.data), 'b'.repeat(49) + '\n');
-  ok(h.door.logLines().includes('[audit] telemetry ring wrap dropped_bytes=26 new_base=26'), 'audit lines land in /log/queen.log');
+  ok(h.door.logLines().includes('[audit] telemetry ring wrap dropped_bytes=1000 new_base=1000 worker=worker-1 wraps=1'), 'audit lines land in /log/queen.log');
 });
 
 test('ninedoor ring: a closed worker-telemetry gate refuses appends with EPERM and the gate line', () => {

@@ -10,6 +10,7 @@ export function linkDoorPort(link: NineDoorLink): NineDoorPort {
     setRoot: (f) => link.door('state.setRoot', f),
     setPressure: (f) => link.door('state.setPressure', f),
     log: (line) => link.door('log', line),
+    audit: (r) => link.door('audit', r),
     // Only NineDoor knows the GPUs, so this one waits for its answer.
     setLease: (gpuId, workerId) => link.doorCall('setLease', gpuId, workerId),
     appendGpu: (gpuId, file, line) => link.door('appendGpu', gpuId, file, line),

@@ -30,6 +30,8 @@ export function versionAccepted(version: string): boolean {
 }
 /** f_type Linux reports for a 9P mount (V9FS_MAGIC). */
 const V9FS_MAGIC = 0x01021997;
+/** nameBytesProblem's words for a `..` walk name. */
+const TRAVERSAL_PROBLEM = "name is '..'";
 const BLOCK_BYTES = 4096;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -56,6 +58,11 @@ export interface SessionOptions<N> {
   opsMax?: number | null;
   /** Called once when the session is revoked (NineDoor removes the worker, releases leases). */
   onRevoke?(reason: string, who: Principal | null): void;
+  /**
+   * An attach refused (who: null when the credentials did not resolve) or a walk with `..`:
+   * the provider writes its audit line. Refusals the FileServer makes it audits itself.
+   */
+  refused?(op: 'attach' | 'walk', who: Principal | null, uname: string, aname: string, reason: string): void;
 }
 
 interface OpenState {
@@ -167,6 +174,8 @@ export class Session<N> {
         return;
       }
       if (this.o.trace) this.trace(`9p <- type=${m.type} tag=${m.tag} undecodable`);
+      // A `..` is a traversal attempt, not noise: it goes on the record (issue 13, bug 10).
+      if (m.type === MessageType.Twalk && m.message.endsWith(TRAVERSAL_PROBLEM)) this.o.refused?.('walk', this.principal, '', '', 'traversal');
       this.reply(m.tag, new NineError(m.code, m.message));
       return;
     }
@@ -445,11 +454,13 @@ export class Session<N> {
     const who = resolvePrincipal(m.uname, m.aname, this.o.attach, this.o.nowMs());
     if (who instanceof NineError) {
       this.fids.release(m.fid);
+      this.o.refused?.('attach', null, m.uname, m.aname, who.message);
       return who;
     }
     return chain(this.call(() => this.o.fs.attach(who, m.aname)), (g: AttachGrant<N> | NineError): Outcome => {
       if (g instanceof NineError) {
         this.fids.release(m.fid);
+        this.o.refused?.('attach', who, m.uname, m.aname, g.message);
         return g;
       }
       const qid = this.o.fs.qid(g.root);

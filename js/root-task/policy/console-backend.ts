@@ -202,20 +202,28 @@ export class PolicyConsoleBackend implements ConsoleBackend {
     this.who = null;
   }
 
-  /** The attachment, or the refusal when ATTACH has not completed (a forwarding failure). */
-  private ns(): NamespaceHandle | ProviderError {
+  /** The attachment, or the refusal when ATTACH has not completed (a forwarding failure). `path` is the verb's, for the traversal audit. */
+  private ns(op?: string, path?: string): NamespaceHandle | ProviderError {
+    // A `..` is refused before NineDoor sees it (namespace.ts pathProblem): the attempt goes on the record here.
+    if (path !== undefined && path.split('/').includes('..')) this.refused(op ?? '-', path, 'traversal');
     if (this.handle === null) return new ProviderError('attach-timeout', 'no namespace attachment');
     if (this.who?.role === 'queen') this.o.hive.queenSeen();
     return this.handle;
   }
 
+  /** One refused check of this console session, as NineDoor's rate-bounded audit line (js/ninedoor/audit.ts). */
+  private refused(op: string, path: string | null, reason: string, role: string | null = this.who?.role ?? null, subject?: string): void {
+    const who = subject ?? this.who?.identity ?? this.who?.claims?.subject ?? this.key;
+    this.o.hive.audit({ src: 'console', op, role, subject: who, path, reason });
+  }
+
   ls(path: string): Answer<string[]> {
-    const h = this.ns();
+    const h = this.ns('ls', path);
     return h instanceof ProviderError ? h : settle(h.ls(path), (names) => names);
   }
 
   cat(path: string): Answer<CatResult> {
-    const h = this.ns();
+    const h = this.ns('cat', path);
     if (h instanceof ProviderError) return h;
     return settle(h.cat(path), (b): CatResult => {
       const lines = contentLines(b);
@@ -227,13 +235,13 @@ export class PolicyConsoleBackend implements ConsoleBackend {
   }
 
   tail(path: string): Answer<string[]> {
-    const h = this.ns();
+    const h = this.ns('tail', path);
     // A bounded snapshot: the newest lines that fit one console stream.
     return h instanceof ProviderError ? h : settle(h.tail(path), (b) => contentLines(b).slice(-STREAM_LINES_MAX));
   }
 
   echo(path: string, payload: string): Answer<void> {
-    const h = this.ns();
+    const h = this.ns('echo', path);
     if (h instanceof ProviderError) return h;
     return settle(h.echo(path, payload), () => {
       if (path === QUEEN_LOG_PATH) this.o.hive.operatorLine(payload);
@@ -280,6 +288,10 @@ export class PolicyConsoleBackend implements ConsoleBackend {
         return;
       case 'attach-refused':
         if (n.role === 'queen') this.o.hive.queenRefused(n.code);
+        this.refused('attach', null, n.code, n.role, this.key);
+        return;
+      case 'denied':
+        this.refused(n.verb, n.path, n.reason);
         return;
       case 'inbound-dropped':
         this.o.hive.inboundDropped++;
@@ -288,6 +300,8 @@ export class PolicyConsoleBackend implements ConsoleBackend {
 
   closed(reason: CloseReason): void {
     this.attachSeq++;
+    // A refused AUTH ends the session: the one place the backend hears of it.
+    if (reason === 'auth-failed') this.refused('auth', null, 'auth-failed', null, this.key);
     // Spec §15: a queen console lost any way but QUIT cuts the root.
     this.detach(reason === 'quit');
     this.o.reload?.abandon(this.key);

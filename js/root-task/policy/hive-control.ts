@@ -24,6 +24,7 @@ import {
   DEFAULT_BUDGET_OPS, DEFAULT_BUDGET_TICKS, DEFAULT_BUDGET_TTL_S, GPU_OPS_PER_STREAM, LIVE_WORKERS_MAX, OPERATOR_LINES_MAX,
   QUEEN_CTL_LINES_MAX, QUEEN_CTL_WRITE_BYTES_MAX, RECENT_LOG_LINES_MAX, WORKER_SEQ_MAX,
 } from './limits.js';
+import { refusalLine, type Refusal } from '../../ninedoor/audit.js';
 import { TaskSpawnError, type Clock, type NineDoorPort, type TaskFault, type TaskPort, type WorkerArgs } from './ports.js';
 
 /** Revocation reasons root-task gives (spec §8.5 names the budget ones; the fault ones are ours). */
@@ -138,6 +139,12 @@ export class HiveControl implements HivePolicy {
   /** Lines root-task itself logged, oldest first (the UART `lastlog` fallback). */
   recentLog(): string[] {
     return [...this.recent];
+  }
+
+  /** A refused console check, on the record through NineDoor's audit bounds (docs/ninedoor.md "Audit lines"). */
+  audit(r: Refusal): void {
+    if (this.o.nineDoor.audit !== undefined) this.o.nineDoor.audit(r);
+    else this.log(refusalLine(r));
   }
 
   log(line: string): void {

@@ -10,6 +10,7 @@ import type { WorkerBudget, WorkerKind } from '../../ninedoor/server.js';
 import type { GpuFile } from '../../ninedoor/gpu.js';
 import type { NineDoor } from '../../ninedoor/server.js';
 import type { HivePolicy } from '../../ninedoor/policy.js';
+import type { Refusal } from '../../ninedoor/audit.js';
 import type { TicketRole } from '../../tickets/claims.js';
 import type { Later } from './answer.js';
 
@@ -36,6 +37,8 @@ export interface NineDoorPort {
   setPressure(f: PressureFacts): void;
   /** One line to /log/queen.log (and the firmware log). */
   log(line: string): void;
+  /** A refused check (console AUTH, ATTACH, path): NineDoor's rate-bounded audit line (js/ninedoor/audit.ts). Absent: a plain log line. */
+  audit?(r: Refusal): void;
   /** Records the holder the worker-gpu view uses; null clears. Unknown GPU → NotFound, held → Busy. */
   setLease(gpuId: string, workerId: string | null): Later<NineError | null>;
   /** Appends a line root-task writes to /gpu/<id>/{ctl,lease,status}. */
@@ -51,6 +54,7 @@ export function nineDoorPort(door: NineDoor): NineDoorPort {
     setRoot: (f) => door.state.setRoot(f),
     setPressure: (f) => door.state.setPressure(f),
     log: (line) => door.log(line),
+    audit: (r) => door.audit(r),
     setLease: (gpu, worker) => door.setLease(gpu, worker),
     appendGpu: (gpu, file, line) => void door.appendGpu(gpu, file, line),
   };
