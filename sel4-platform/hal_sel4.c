@@ -132,6 +132,9 @@ void platform_console_write(const char *s, size_t len) {
 
 uint64_t hal_clock_us(void) { return timer_ticks_to_us(cntpct() - g_boot_ticks, g_freq_hz); }
 
+/* The pump is the root task's only thread and nothing preempts it: its monotonic time is its CPU time. */
+uint64_t hal_thread_cpu_us(void) { return HAL_THREAD_CPU_NONE; }
+
 uint64_t hal_wall_ms(void) { return g_boot_wall_ms + hal_clock_us() / 1000u; }
 
 void *hal_mem_alloc(size_t bytes) { return frame_pool_alloc(&g_pool, bytes); }

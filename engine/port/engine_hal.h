@@ -10,6 +10,13 @@
 
 /* Monotonic microseconds since an arbitrary start; never goes back. */
 uint64_t hal_clock_us(void);
+/* hal_thread_cpu_us's answer where the monotonic clock is already the pump's CPU time (nothing
+   preempts it: the seL4 root task). */
+#define HAL_THREAD_CPU_NONE UINT64_MAX
+/* CPU time the calling thread has run, in µs, or HAL_THREAD_CPU_NONE. It may cost a system call, so
+   the engine reads it only when a slice's wall deadline has passed: a host that preempted the pump
+   (a loaded machine, a flood of connections on a small VM) must not make a task's slice run out. */
+uint64_t hal_thread_cpu_us(void);
 /* Wall clock in Unix epoch milliseconds (may jump). */
 uint64_t hal_wall_ms(void);
 /* Memory for one arena: ARENA_ALIGN_BYTES-aligned at least, or NULL. Each call is its own region,

@@ -18,6 +18,27 @@
    be built; without them it would degrade to a catchable out-of-memory and the loop would go on. */
 #define TASK_INTERRUPT_GRACE_ALLOCS 16u
 
+/*
+ * Whether the running slice is spent. The deadline is on the monotonic clock, read cheaply and
+ * often; on a host that shares its CPUs, wall time also passes while the pump is preempted. So when
+ * the deadline passes, the thread's CPU clock is read (rarely: once per expiry) and the task is given
+ * a further slice measured in CPU from that moment: it faults once it has run a whole slice of CPU
+ * past the mark, however long the host kept it waiting. A runaway task thus runs at most two slices
+ * of CPU on the host; where the platform has no thread clock (seL4) the first expiry is the fault.
+ */
+static int slice_spent(Task *t) {
+  uint64_t now = hal_clock_us();
+  if (now < t->slice_deadline_us) return 0;
+  uint64_t cpu = hal_thread_cpu_us();
+  if (cpu == HAL_THREAD_CPU_NONE) return 1;
+  uint64_t slice_us = (uint64_t)t->cpu_slice_ms * 1000u;
+  if (t->slice_cpu_mark_us == HAL_THREAD_CPU_NONE) t->slice_cpu_mark_us = cpu;
+  uint64_t ran_us = cpu - t->slice_cpu_mark_us;
+  if (ran_us >= slice_us) return 1;
+  t->slice_deadline_us = now + (slice_us - ran_us);
+  return 0;
+}
+
 static int slice_over(Task *t) {
   if (t->interrupted) {
     if (t->alloc_grace) {
@@ -28,7 +49,7 @@ static int slice_over(Task *t) {
   }
   if (!t->slice_deadline_us || ++t->allocs_since_check < TASK_ALLOCS_PER_CLOCK_CHECK) return 0;
   t->allocs_since_check = 0;
-  if (hal_clock_us() < t->slice_deadline_us) return 0;
+  if (!slice_spent(t)) return 0;
   t->interrupted = 1;
   return 1;
 }
@@ -56,7 +77,7 @@ static const JSMallocFunctions task_malloc_functions = {
 static int task_interrupt(JSRuntime *rt, void *opaque) {
   (void)rt;
   Task *t = opaque;
-  if (t->slice_deadline_us && hal_clock_us() >= t->slice_deadline_us) {
+  if (t->slice_deadline_us && slice_spent(t)) {
     t->interrupted = 1;
     t->alloc_grace = TASK_INTERRUPT_GRACE_ALLOCS;
     return 1; /* quickjs-ng raises an uncatchable "interrupted" error */
@@ -208,6 +229,7 @@ static void slice_begin(Task *t) {
   t->alloc_grace = 0;
   uint64_t now = hal_clock_us();
   t->slice_deadline_us = now + (uint64_t)t->cpu_slice_ms * 1000u;
+  t->slice_cpu_mark_us = HAL_THREAD_CPU_NONE;
   JS_UpdateStackTop(t->rt);
 }
 

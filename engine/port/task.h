@@ -55,6 +55,7 @@ struct Task {
   JSContext *ctx;
   uint32_t cpu_slice_ms;
   uint64_t slice_deadline_us; /* 0 while the task is not running */
+  uint64_t slice_cpu_mark_us; /* thread CPU time when the wall deadline first passed, or HAL_THREAD_CPU_NONE */
   uint64_t cpu_us;            /* total time spent in deliveries */
   uint32_t interrupted;       /* set when the slice ran out (interrupt handler or allocator) */
   uint32_t allocs_since_check;

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -106,6 +107,61 @@ static void spinning_task_is_interrupted(void **state) {
   assert_int_equal(rc, -1);
   assert_int_equal(t.fault, TASK_FAULT_CPU);
   assert_true(took_ms < 10u * SLICE_MS); /* interrupted near its slice, not at some far bound */
+  task_destroy(&t);
+}
+
+/* preempt(ms): the thread sleeps, as when the host runs something else: wall time passes, CPU does not. */
+static JSValue js_preempt(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+  (void)this_val;
+  int32_t ms = 0;
+  if (argc > 0 && JS_ToInt32(ctx, &ms, argv[0]) < 0) return JS_EXCEPTION;
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+  return JS_UNDEFINED;
+}
+
+/* run_main with a global preempt(ms) native. */
+static int run_main_preempted(Task *t, const char *src) {
+  char err[200];
+  assert_int_equal(task_create(t, 1, "t", SMALL_ARENA_BYTES, SLICE_MS, &hooks, err, sizeof err), 0);
+  JSValue global = JS_GetGlobalObject(t->ctx);
+  JS_SetPropertyStr(t->ctx, global, "preempt", JS_NewCFunction(t->ctx, js_preempt, "preempt", 1));
+  JS_FreeValue(t->ctx, global);
+  size_t n;
+  uint8_t *bc = compile_module(src, &n);
+  JSValue main_fn;
+  int rc = task_load_module(t, bc, n, "test.qbc", &main_fn);
+  free(bc);
+  if (rc < 0) return -2;
+  rc = task_call(t, main_fn, JS_UNDEFINED, 0, NULL);
+  if (t->state == TASK_RUNNING) JS_FreeValue(t->ctx, main_fn);
+  return rc;
+}
+
+/* Regression (issue 13 soak): on a loaded host root-task's 50 ms wall-clock slice ran out while the
+   pump was preempted, root-task faulted on cpu and the whole hive stopped. A slice is CPU: a task
+   the host kept waiting past its deadline finishes its work. */
+static void slice_preempted_by_the_host_is_not_a_cpu_fault(void **state) {
+  (void)state;
+  Task t;
+  int rc = run_main_preempted(&t, "export default function main(){ preempt(150); let s = 0; "
+                                  "for (let i = 0; i < 300000; i++) s += i % 7; globalThis.s = [s].join(); }");
+  assert_int_equal(rc, 0);
+  assert_int_equal(t.state, TASK_RUNNING);
+  task_destroy(&t);
+}
+
+/* ...and a task that spins after being preempted still faults on cpu, within about a slice of CPU. */
+static void preempted_then_spinning_task_still_faults(void **state) {
+  (void)state;
+  Task t;
+  uint64_t t0 = hal_clock_us();
+  int rc = run_main_preempted(&t, "export default function main(){ preempt(150); for(;;){} }");
+  uint64_t took_ms = (hal_clock_us() - t0) / 1000u;
+  assert_int_equal(rc, -1);
+  assert_int_equal(t.fault, TASK_FAULT_CPU);
+  assert_true(took_ms < 150u + 10u * SLICE_MS);
   task_destroy(&t);
 }
 
@@ -230,6 +286,8 @@ int main(void) {
       cmocka_unit_test(allocating_forever_faults_with_quota),
       cmocka_unit_test(catching_oom_and_retrying_still_stops),
       cmocka_unit_test(spinning_task_is_interrupted),
+      cmocka_unit_test(slice_preempted_by_the_host_is_not_a_cpu_fault),
+      cmocka_unit_test(preempted_then_spinning_task_still_faults),
       cmocka_unit_test(catch_cannot_swallow_interrupt),
       cmocka_unit_test(builtin_loops_are_interrupted),
       cmocka_unit_test(non_allocating_builtin_loop_is_interrupted),

@@ -7,6 +7,7 @@
 #include "libc_glue.h"
 
 uint64_t hal_clock_us(void) { return 0; }
+uint64_t hal_thread_cpu_us(void) { return HAL_THREAD_CPU_NONE; }
 uint64_t hal_wall_ms(void) { return 0; }
 void *hal_mem_alloc(size_t bytes) {
   (void)bytes;
