@@ -74,6 +74,7 @@ export class Fuzzer {
   private crashes = 0;
   private hangs = 0;
   private seeded = false;
+  private frozen = false;
 
   constructor(readonly target: FuzzTarget, seed: number, private readonly opts: FuzzerOptions = {}) {
     this.rng = new Prng(seed);
@@ -84,6 +85,14 @@ export class Fuzzer {
 
   stats(): FuzzStats {
     return { target: this.target.name, inputs: this.inputs, crashes: this.crashes, hangs: this.hangs, corpus: this.corpus.length, outcomes: this.outcomes.size };
+  }
+
+  /**
+   * Stops adding to the corpus and outcome table: from here on the fuzzer itself holds no more memory,
+   * so any growth of the task's arena is the targets' (the firmware run's flatness check).
+   */
+  freeze(): void {
+    this.frozen = true;
   }
 
   /** Runs one given input (a seed, a regression) and keeps it when it reached a new outcome. */
@@ -99,7 +108,7 @@ export class Fuzzer {
       return f;
     }
     const label = outcome.slice(0, FUZZ_OUTCOME_CHARS_MAX);
-    if (!this.outcomes.has(label) && this.outcomes.size < FUZZ_OUTCOMES_MAX) {
+    if (!this.frozen && !this.outcomes.has(label) && this.outcomes.size < FUZZ_OUTCOMES_MAX) {
       this.outcomes.add(label);
       if (this.corpus.length < FUZZ_CORPUS_ENTRIES_MAX) this.corpus.push(input);
       else this.corpus[this.rng.below(this.corpus.length)] = input;
@@ -116,7 +125,7 @@ export class Fuzzer {
         if (left-- <= 0) return;
         const seed = s.length > this.maxBytes ? s.slice(0, this.maxBytes) : s;
         this.runInput(seed);
-        if (this.corpus.length < FUZZ_CORPUS_ENTRIES_MAX && !this.corpus.includes(seed)) this.corpus.push(seed);
+        if (!this.frozen && this.corpus.length < FUZZ_CORPUS_ENTRIES_MAX && !this.corpus.includes(seed)) this.corpus.push(seed);
       }
     }
     for (; left > 0; left--) this.runInput(this.next());

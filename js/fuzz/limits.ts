@@ -22,3 +22,11 @@ export const FUZZ_INPUT_MS_MAX = 2_000;
 export const FUZZ_SMOKE_INPUTS = 300;
 /** Inputs between time checks and progress reports in a long run. */
 export const FUZZ_BATCH_INPUTS = 256;
+/** CPU time one pump turn of the firmware fuzz task spends before it yields (well under its cpu_slice_ms). */
+export const FUZZ_FIRMWARE_TURN_MS = 100;
+/** Bytes of a failing input the firmware task logs as hex (the log line bound cuts the rest). */
+export const FUZZ_FIRMWARE_INPUT_LOG_BYTES_MAX = 96;
+/** Rounds (every target once) the firmware task grows its corpus before freezing it and watching the arena. */
+export const FUZZ_FIRMWARE_WARMUP_ROUNDS = 5;
+/** How much the firmware task's arena may differ from its level just after the corpus froze, at any later round (GC sawtooth, atom tables). */
+export const FUZZ_FIRMWARE_ARENA_SLACK_BYTES = 256 * 1024;
