@@ -11,6 +11,8 @@ export const TASK_BUNDLES = {
   'worker-gpu': 'js/workers/gpu/main.ts',
   // Every js/ testkit suite in one task, so the same tests prove the same code inside quickjs-ng.
   'js-tests': 'build/gen/firmware-tests.ts',
+  // Every js/ fuzz target in one task: the mutation fuzzer inside quickjs-ng, arena use logged per round.
+  'js-fuzz': 'js/fuzz/firmware-main.ts',
 };
 
 export default Object.entries(TASK_BUNDLES).map(([task, input]) => ({

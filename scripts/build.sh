@@ -26,6 +26,9 @@ bin/cohimg build --manifest boards/host/manifest.json --bundles build/qbc --cohc
 # The js/ testkit suites as a firmware task: the same tests, proven inside quickjs-ng.
 bin/cohimg build --manifest boards/host/js-tests.json --bundles build/qbc --cohc build/engine/cohc --js build/bundles \
   --key build/keys/dev.key --out build/images/js-tests.img
+# The js/ fuzz targets as a firmware task (npm run fuzz runs it; harness/test_fuzz_in_firmware.py checks its arena).
+bin/cohimg build --manifest boards/host/js-fuzz.json --bundles build/qbc --cohc build/engine/cohc --js build/bundles \
+  --key build/keys/dev.key --out build/images/js-fuzz.img
 # The qemu-virt-aarch64 board's image: the same bundles and bytecode, its own manifest (sel4-platform links it in).
 bin/cohimg build --manifest boards/qemu-virt-aarch64/manifest.json --bundles build/qbc --cohc build/engine/cohc \
   --js build/bundles --key build/keys/dev.key --out build/images/qemu-virt-aarch64.img

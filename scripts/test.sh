@@ -10,6 +10,13 @@ command -v ninja >/dev/null 2>&1 && generator="-G Ninja"
 status=0
 echo "== C: ctest (cmocka)"
 ctest --test-dir build --output-on-failure || status=1
+echo "== fuzz: C targets under libFuzzer (ASan+UBSan), fixed budget from seed 1, plus fuzz/regressions"
+if sh scripts/fuzz-build.sh; then
+  ctest --test-dir build/fuzz --output-on-failure || status=1
+else
+  echo "skipped: clang's libFuzzer is missing (apt-get install clang libclang-rt-14-dev; .ci/run does)"
+fi
+# The TS fuzz targets' short runs and regression replays are suites of their own (js/fuzz, host/fuzz) below.
 echo "== TypeScript: node --test"
 node --test build/tsc/host/node/run-tests.js || status=1
 
