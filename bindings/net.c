@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accept_rate.h"
 #include "engine_hal.h"
 #include "firmware.h"
 #include "hal.h"
@@ -28,6 +29,7 @@ typedef struct Listener {
   int pre_reload; /* open before the reload in progress of its owner */
   int adopted;    /* the new code asked for it again; prior[] keeps the old code's handlers */
   JSValue prior[3];
+  AcceptRate rate; /* per-source accept buckets (accept_rate.h says why) */
 } Listener;
 
 /* The task whose reload is in progress (0: none); its new code's listen() may adopt. */
@@ -359,6 +361,15 @@ static void net_poll(void *ctx, uint64_t now_us) {
       char peer[NET_PEER_BYTES_MAX];
       int h = hal_net_accept(l->handle, peer, sizeof peer);
       if (h < 0) break;
+      uint32_t refused = 0;
+      AcceptVerdict v = accept_rate_check(&l->rate, peer, now_us, &refused);
+      if (v != ACCEPT_ADMIT) {
+        hal_net_close(h); /* one source reconnecting in a loop: closed before any JavaScript runs */
+        if (v == ACCEPT_REFUSE_AND_LOG)
+          fw_log("net", "refused %u connection(s) from %s: over %u a second from one source", refused, peer,
+                 ACCEPTS_PER_SOURCE_PER_S);
+        continue;
+      }
       unsigned i = 0;
       while (i < NET_SOCKETS_MAX && (g_conns[i].generation & 1u)) i++;
       if (i == NET_SOCKETS_MAX) {
