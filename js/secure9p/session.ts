@@ -17,7 +17,7 @@ import { checkSessionState, principalIn, principalOut, type SessionState } from 
 import { TagWindow } from './tags.js';
 import { utf8Encode, utf8Length } from '../bytes/utf8.js';
 
-/** The version we speak; any offer starting with it (e.g. `9P2000.L.Google.7`) gets exactly this back. */
+/** The version we speak; an accepted offer (versionAccepted: this, or `9P2000.L.<suffix>` such as `9P2000.L.Google.7`) gets exactly this back. */
 export const VERSION_9P2000L = '9P2000.L';
 export const VERSION_UNKNOWN = 'unknown';
 
