@@ -1,7 +1,12 @@
-// Helpers the fuzz targets share: text seeds, chunking of an input, feeding a step decoder, the contract check.
+// Helpers the fuzz targets share: text seeds, dev secrets and clock, chunking of an input, feeding a step decoder, the contract check.
 import { utf8Encode } from '../../bytes/utf8.js';
 
 export const text = (...lines: string[]): Uint8Array[] => lines.map((l) => utf8Encode(l));
+
+/** The spec §8.3 reference dev secrets the ticket and session targets sign and check with. */
+export const SECRETS = { queen: 'bootstrap', 'worker-heartbeat': 'worker', 'worker-gpu': 'worker-gpu' };
+/** The fixed clock the targets run at (a ticket's issue time, a session's now), so runs repeat. */
+export const NOW_MS = 1_700_000_000_000;
 
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;

@@ -9,11 +9,9 @@ import { baseClaims } from '../../tickets/claims.js';
 import { mintTicket } from '../../tickets/token.js';
 import { encodeMessage } from '../../secure9p/codec.js';
 import type { FuzzTarget } from '../target.js';
-import { broken, chunks, concat } from './common.js';
+import { broken, chunks, concat, NOW_MS, SECRETS } from './common.js';
 import { encodeSamples, NINEP_DICTIONARY } from './ninep-codec.js';
 
-const SECRETS = { queen: 'bootstrap', 'worker-heartbeat': 'worker', 'worker-gpu': 'worker-gpu' };
-const NOW_MS = 1_700_000_000_000;
 /** Replies one input may produce before the target calls it a runaway. */
 const SESSION_REPLIES_MAX = 4096;
 /** Largest piece of the input the splitter is pushed at once (an odd size, so frames straddle pieces). */
