@@ -140,7 +140,7 @@ def test_every_refusal_leaves_an_audit_line(hive):
         r"src=9p op=walk role=worker-heartbeat subject=worker-1 path=- reason=traversal",
         r"src=9p op=walk role=worker-heartbeat subject=worker-1 path=/shard/1c reason=permission",
         r"src=9p op=walk role=worker-heartbeat subject=worker-1 path=/queen reason=permission",
-        r"src=console op=auth role=- subject=tcp:127\.0\.0\.1:\d+#\d+ path=- reason=auth-failed",
+        r"src=console op=auth role=- subject=tcp:127\.0\.0\.1:\d+#\d+ path=- reason=invalid-token",
         r"src=console op=attach role=queen subject=tcp:127\.0\.0\.1:\d+#\d+ path=- reason=denied",
     ]
     assert len(lines) == len(expect), "\n".join(lines)

@@ -46,10 +46,11 @@ static uint8_t *compile_module(const char *src, size_t *len) {
   return copy;
 }
 
-/* Creates a task from source and runs its main; returns task_call's result. */
-static int run_main(Task *t, const char *src, size_t arena) {
+/* Creates a task from source, lets `install` (may be NULL) add globals, and runs its main; returns task_call's result. */
+static int run_main_with(Task *t, const char *src, size_t arena, void (*install)(Task *t)) {
   char err[200];
   assert_int_equal(task_create(t, 1, "t", arena, SLICE_MS, &hooks, err, sizeof err), 0);
+  if (install) install(t);
   size_t n;
   uint8_t *bc = compile_module(src, &n);
   JSValue main_fn;
@@ -60,6 +61,8 @@ static int run_main(Task *t, const char *src, size_t arena) {
   if (t->state == TASK_RUNNING) JS_FreeValue(t->ctx, main_fn);
   return rc;
 }
+
+static int run_main(Task *t, const char *src, size_t arena) { return run_main_with(t, src, arena, NULL); }
 
 static void healthy_task_runs(void **state) {
   (void)state;
@@ -121,23 +124,14 @@ static JSValue js_preempt(JSContext *ctx, JSValueConst this_val, int argc, JSVal
   return JS_UNDEFINED;
 }
 
-/* run_main with a global preempt(ms) native. */
-static int run_main_preempted(Task *t, const char *src) {
-  char err[200];
-  assert_int_equal(task_create(t, 1, "t", SMALL_ARENA_BYTES, SLICE_MS, &hooks, err, sizeof err), 0);
+static void install_preempt(Task *t) {
   JSValue global = JS_GetGlobalObject(t->ctx);
   JS_SetPropertyStr(t->ctx, global, "preempt", JS_NewCFunction(t->ctx, js_preempt, "preempt", 1));
   JS_FreeValue(t->ctx, global);
-  size_t n;
-  uint8_t *bc = compile_module(src, &n);
-  JSValue main_fn;
-  int rc = task_load_module(t, bc, n, "test.qbc", &main_fn);
-  free(bc);
-  if (rc < 0) return -2;
-  rc = task_call(t, main_fn, JS_UNDEFINED, 0, NULL);
-  if (t->state == TASK_RUNNING) JS_FreeValue(t->ctx, main_fn);
-  return rc;
 }
+
+/* run_main with a global preempt(ms) native. */
+static int run_main_preempted(Task *t, const char *src) { return run_main_with(t, src, SMALL_ARENA_BYTES, install_preempt); }
 
 /* Regression (issue 13 soak): on a loaded host root-task's 50 ms wall-clock slice ran out while the
    pump was preempted, root-task faulted on cpu and the whole hive stopped. A slice is CPU: a task

@@ -112,6 +112,71 @@ test('node caps: net.write sends a prefix given a length, copies before it retur
   h.stop();
 });
 
+test('node caps: pauseReads holds a socket\'s bytes until it is resumed; an unknown socket is a no-op', async () => {
+  const logs: string[] = [];
+  const port = await freePort();
+  // A is paused on accept; B's bytes resume A. A's bytes went out before B connected, so unpaused they would come first.
+  const bundle = fixture(`export default function main(caps) {
+    const socks = [];
+    caps.net.listen({ host: '127.0.0.1', port: ${port} }, {
+      onAccept(sock) {
+        socks.push(sock);
+        if (socks.length > 1) return;
+        caps.net.pauseReads(sock, true);
+        caps.net.pauseReads(9999, true);
+        caps.net.write(sock, new Uint8Array([112]));
+      },
+      onData(sock, b) {
+        if (sock === socks[0]) return caps.log.write('A ' + String.fromCharCode(...b));
+        caps.log.write('B ' + String.fromCharCode(...b));
+        caps.net.pauseReads(socks[0], false);
+      },
+      onClose() {},
+    });
+  }`);
+  const h = hive([{ name: 'probe', bundle, grants: ['log', 'net'] }], 'probe', logs);
+  await h.boot(null);
+  await new Promise((r) => setTimeout(r, 50));
+  const a = connect(port, '127.0.0.1');
+  await new Promise<void>((r) => a.once('data', () => r())); // paused by now
+  await new Promise<void>((r) => a.write('abc', () => r()));
+  const b = connect(port, '127.0.0.1');
+  b.write('go');
+  await waitFor(() => logs.includes('[probe] A abc'), "A's bytes after the resume");
+  assert.deepEqual(logs, ['[probe] B go', '[probe] A abc']);
+  a.destroy();
+  b.destroy();
+  h.stop();
+});
+
+test('node caps: a socket closed while its reads are paused still closes, and the task hears onClose', async () => {
+  const logs: string[] = [];
+  const port = await freePort();
+  const bundle = fixture(`export default function main(caps) {
+    caps.net.listen({ host: '127.0.0.1', port: ${port} }, {
+      onAccept(sock) {
+        caps.net.pauseReads(sock, true);
+        caps.net.write(sock, new Uint8Array([98, 121, 101]));
+        caps.net.close(sock);
+      },
+      onData() { caps.log.write('data after close'); },
+      onClose() { caps.log.write('closed'); },
+    });
+  }`);
+  const h = hive([{ name: 'probe', bundle, grants: ['log', 'net'] }], 'probe', logs);
+  await h.boot(null);
+  await new Promise((r) => setTimeout(r, 50));
+  const sock = connect(port, '127.0.0.1');
+  sock.write('unread bytes');
+  let got = '';
+  sock.on('data', (d) => (got += d.toString('latin1')));
+  await waitFor(() => logs.includes('[probe] closed'), 'onClose of the paused socket');
+  assert.equal(got, 'bye');
+  assert.deepEqual(logs, ['[probe] closed'], 'no onData once closed');
+  sock.destroy();
+  h.stop();
+});
+
 async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));

@@ -369,7 +369,10 @@ export class NodeHive {
             const cid = ++hive.nextConn;
             const c: NodeConn = { sock, owner: t.id, closing: false, handlers };
             hive.conns.set(cid, c);
-            sock.on('data', (b) => hive.deliver(t, () => handlers.onData(cid, new Uint8Array(b))));
+            // As the firmware's: a socket being closed is not read for its task any more.
+            sock.on('data', (b) => {
+              if (!c.closing) hive.deliver(t, () => handlers.onData(cid, new Uint8Array(b)));
+            });
             sock.on('error', () => sock.destroy());
             sock.on('close', () => {
               if (hive.conns.delete(cid)) hive.deliver(t, () => handlers.onClose(cid));
@@ -419,6 +422,9 @@ export class NodeHive {
           const c = hive.conns.get(sock);
           if (c && c.owner === t.id && !c.closing) {
             c.closing = true;
+            // A socket its task paused (pauseReads) would never read the peer's end, so it would
+            // never close and its entry would stay in the table: read on, dropping what comes.
+            c.sock.resume();
             c.sock.end();
           }
         },

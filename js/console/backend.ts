@@ -64,7 +64,12 @@ export type ConsoleNote =
   /** The inbound queue was full and dropped its oldest line (spec §15 backpressure counter). */
   | { kind: 'inbound-dropped'; line: string }
   /** The console itself refused an attached principal's verb (a worker's ECHO outside its paths, SPAWN/KILL): an audit line. */
-  | { kind: 'denied'; verb: string; path: string | null; reason: string };
+  | { kind: 'denied'; verb: string; path: string | null; reason: string }
+  /** AUTH refused by a row of spec §2 (the session then closes `auth-failed`): an audit line naming the row. */
+  | { kind: 'auth-refused'; reason: AuthRefusalRow };
+
+/** The spec §2 AUTH rows that refuse, in the order they are checked; the client sees `ERR AUTH reason=<row>`. */
+export type AuthRefusalRow = 'invalid-length' | 'expected-token' | 'invalid-token';
 
 export interface ConsoleBackend {
   // Facts the ATTACH rules read (spec §3.4).

@@ -87,6 +87,19 @@ test('session AUTH: token mismatch → invalid-token, close', () => {
   deepEqual(h.backend.closedWith, ['auth-failed']);
 });
 
+test('session AUTH: each refused row is noted with that row, the reply unchanged (audit said only reason=auth-failed)', () => {
+  for (const [line, row] of [['AUTH changeme!', 'invalid-length'], ['ATTACH queen1', 'expected-token'], ['AUTH changemE', 'invalid-token']]) {
+    const h = open();
+    h.send(line);
+    deepEqual(h.transport.lines, [`ERR AUTH reason=${row}`], line);
+    deepEqual(h.backend.notes, [{ kind: 'auth-refused', reason: row }], line);
+    deepEqual(h.backend.closedWith, ['auth-failed'], line);
+  }
+  const h = open();
+  h.send('AUTH changeme');
+  deepEqual(h.backend.notes, [], 'a passed AUTH notes nothing');
+});
+
 test('session AUTH: nothing within 5 s → close without a reply', () => {
   const h = open();
   h.session.tick(4_999);

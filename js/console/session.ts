@@ -5,7 +5,7 @@
 // clock and never sets a timer; `nextDeadlineMs` says when the next `tick` matters.
 import { utf8Encode, utf8Length } from '../bytes/utf8.js';
 import type { AttachGuard } from './attach-guard.js';
-import type { CloseReason, ConsoleBackend, ExtraVerbs } from './backend.js';
+import type { AuthRefusalRow, CloseReason, ConsoleBackend, ExtraVerbs } from './backend.js';
 import { ConsoleDispatcher } from './dispatch.js';
 import { encodeFrame, FrameDecoder, type FrameEvent } from './frame.js';
 import { AUTH_DEADLINE_MS, FRAME_REPLY_PAYLOAD_BYTES_MAX, IDLE_TIMEOUT_MS, INBOUND_BACKLOG_BYTES_MAX } from './limits.js';
@@ -234,11 +234,13 @@ export class TcpConsoleSession {
   /** The rows of spec §2, in order. */
   private authenticate(text: string): void {
     const token = this.opts.authToken;
-    let refusal: string | null = null;
+    let refusal: AuthRefusalRow | null = null;
     if (utf8Length(text) !== AUTH_PREFIX.length + utf8Length(token)) refusal = 'invalid-length';
     else if (!text.startsWith(AUTH_PREFIX) || text.slice(AUTH_PREFIX.length).trim() === '') refusal = 'expected-token';
     else if (!sameSecret(text.slice(AUTH_PREFIX.length).trim(), token)) refusal = 'invalid-token';
     if (refusal !== null) {
+      // The row goes on the record (issue 13 bug 10); the client's reply is the spec's, unchanged.
+      this.opts.backend.note({ kind: 'auth-refused', reason: refusal });
       this.writeLine(errLine('AUTH', `reason=${refusal}`));
       this.end('auth-failed');
       return;

@@ -16,8 +16,6 @@ import {
 } from './limits.js';
 import { AUTH_BUSY_LINE, TcpConsoleSession, type ConsoleTransport } from './session.js';
 
-export { AUTH_BUSY_LINE };
-
 export interface SessionTableOptions {
   authToken: string;
   /** Manifest console.max_sessions; CONSOLE_SESSIONS_DEFAULT when absent, clamped to 1..CONSOLE_SESSIONS_HARD_MAX. */

@@ -6,6 +6,8 @@ import {
 
 /** Every line of this module starts so; queen.log holds such lines to their own share (QUEEN_LOG_AUDIT_BYTES_MAX). */
 export const AUDIT_PREFIX = '[audit] ';
+/** Spec §8.6's ticket denial lines (nssession.ts writes them): audit lines in all but the prefix, held to the same share. */
+export const TICKET_DENY_PREFIX = 'ui-ticket outcome=deny';
 
 /** One refused authentication or authorization check. */
 export interface Refusal {

@@ -1,16 +1,26 @@
-// NineClient against NineDoor over an in-memory transport: the queen's tree, a worker's view and telemetry appends, ticket refusals.
+// NineClient against NineDoor over an in-memory transport: the queen's tree, a worker's view and telemetry appends, ticket refusals, a ring read while it wraps.
 import { test, equal, deepEqual, ok } from '../testkit/index.js';
-import { NineClient } from '../secure9p/client.js';
+import { utf8Decode } from '../bytes/utf8.js';
+import { NineClient, READ_ALL_STALE_RETRIES_MAX } from '../secure9p/client.js';
+import { decodeFrame } from '../secure9p/codec.js';
 import { Errno, NineError } from '../secure9p/errors.js';
 import { hive, ticket, type Hive } from './door.support.js';
+import { RING_BYTES_PER_WORKER } from './limits.js';
 import type { NamespaceSession } from './nssession.js';
 
 /** A client whose frames go to a fresh NineDoor session and whose replies come straight back. */
-function connectTo(h: Hive): { c: NineClient; ns: NamespaceSession } {
+function connectTo(h: Hive, before: (kind: string) => void = () => {}): { c: NineClient; ns: NamespaceSession } {
   let c: NineClient | null = null;
   const ns = h.door.openSession({ send: (f) => c?.receive(f) });
   if (ns instanceof NineError) throw new Error(ns.message);
-  c = new NineClient({ send: (f) => ns.session.handleFrame(f), nowMs: () => h.clock.now });
+  c = new NineClient({
+    send: (f) => {
+      const d = decodeFrame(f);
+      before(d.ok ? d.message.kind : 'undecodable');
+      ns.session.handleFrame(f);
+    },
+    nowMs: () => h.clock.now,
+  });
   return { c, ns };
 }
 
@@ -62,4 +72,58 @@ test('client on ninedoor: endSession closes the server side; the client then get
   await c.connect('', 'queen');
   h.door.endSession(ns);
   isErr(await c.readAll('/proc/boot'), Errno.EBADF, 'after end');
+});
+
+/** worker-1's heartbeat records, each RECORD_BYTES long with its newline; `next` appends the next tick through the worker's own session. */
+const RECORD_BYTES = 100;
+function heartbeat(h: Hive): { next(): void; sent: string[] } {
+  const w = h.client('', ticket({ role: 'worker-heartbeat', subject: 'worker-1' }));
+  const sent: string[] = [];
+  return {
+    sent,
+    next() {
+      const head = `{"tick":${sent.length + 1},"pad":"`;
+      const rec = `${head}${'x'.repeat(RECORD_BYTES - head.length - 3)}"}\n`;
+      const r = w.append('/worker/worker-1/telemetry', rec);
+      ok(r.kind === 'Rwrite', `append ${JSON.stringify(r)}`);
+      sent.push(rec);
+    },
+  };
+}
+
+test('client on ninedoor: a ring that wraps between the base getattr and the read is read again from its new base (TAIL said stale)', async () => {
+  const h = hive();
+  equal(h.door.addWorker('worker-1', 'heartbeat'), null);
+  const beat = heartbeat(h);
+  const fits = Math.floor(RING_BYTES_PER_WORKER / RECORD_BYTES);
+  for (let i = 0; i < fits; i++) beat.next();
+  // The heartbeat lands after readAll took the base (0) and before its first read: the oldest records go.
+  let wrapOnce = true;
+  const { c } = connectTo(h, (kind) => {
+    if (kind !== 'Tread' || !wrapOnce) return;
+    wrapOnce = false;
+    for (let i = 0; i < 3; i++) beat.next();
+  });
+  equal(await c.connect('', 'queen'), 0);
+  const got = await c.readAll('/worker/worker-1/telemetry', RING_BYTES_PER_WORKER, true);
+  ok(!(got instanceof NineError), `readAll: ${String(got)}`);
+  equal(utf8Decode(got), beat.sent.slice(beat.sent.length - fits).join(''), 'what the ring retains now, from a whole record');
+  deepEqual(c.openFids(), [0]);
+});
+
+test('client on ninedoor: a ring that wraps before every read is an error after READ_ALL_STALE_RETRIES_MAX tries, not a loop', async () => {
+  const h = hive();
+  equal(h.door.addWorker('worker-1', 'heartbeat'), null);
+  const beat = heartbeat(h);
+  for (let i = 0; i < RING_BYTES_PER_WORKER / RECORD_BYTES; i++) beat.next();
+  const sent: string[] = [];
+  const { c } = connectTo(h, (kind) => {
+    sent.push(kind);
+    if (kind === 'Tread') for (let i = 0; i < 3; i++) beat.next();
+  });
+  equal(await c.connect('', 'queen'), 0);
+  isErr(await c.readAll('/worker/worker-1/telemetry', RING_BYTES_PER_WORKER, true), Errno.EINVAL, 'stale every time');
+  equal(sent.filter((k) => k === 'Tread').length, 1 + READ_ALL_STALE_RETRIES_MAX);
+  equal(sent.filter((k) => k === 'Tgetattr').length, 1 + READ_ALL_STALE_RETRIES_MAX, 'the base, then one look per stale read retried');
+  deepEqual(c.openFids(), [0], 'clunked');
 });

@@ -20,7 +20,10 @@ export function gateOpen(gate: Gate, state: LifecycleState): boolean {
   return OPEN[state].has(gate);
 }
 
+/** How gateDeniedLine starts: a refusal whose message starts so is on the record already. */
+export const GATE_DENIED_PREFIX = 'lifecycle denied ';
+
 /** The audit line a closed gate logs (spec §9), also the refusal's message. */
 export function gateDeniedLine(gate: Gate, state: LifecycleState): string {
-  return `lifecycle denied action=${gate} state=${state} reason=gate-denied`;
+  return `${GATE_DENIED_PREFIX}action=${gate} state=${state} reason=gate-denied`;
 }

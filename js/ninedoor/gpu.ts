@@ -15,33 +15,33 @@ export type GpuFile = 'info' | 'ctl' | 'lease' | 'job' | 'status';
 /** Called after a ctl or job line is stored, so root-task (or the host bridge) can act on it. */
 export type GpuAppendHook = (gpuId: string, file: 'ctl' | 'job', text: string, io: IoContext) => Answer<void>;
 
-/** Lease and status lines must each be a JSON object (spec §11.2, §11.4). */
-const jsonLines = (what: string): WriteCheck => (data) => {
+/** A write whose every non-empty line passes `check` (its refusal message, or null): Invalid, nothing kept, otherwise. */
+const eachLine = (what: string, check: (line: string) => string | null): WriteCheck => (data) => {
   const t = utf8Decode(data);
   if (t === null) return new NineError('Invalid', `${what} line is not UTF-8`);
   for (const line of t.split('\n')) {
     if (line === '') continue;
-    try {
-      const v: unknown = JSON.parse(line);
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) return new NineError('Invalid', `${what} line is not a JSON object`);
-    } catch {
-      return new NineError('Invalid', `${what} line is not JSON`);
-    }
+    const refused = check(line);
+    if (refused !== null) return new NineError('Invalid', refused);
   }
   return null;
 };
 
-/** Job lines must each be a §11.4 descriptor (fields, bytes_hash format, payload hash): Invalid, nothing kept, otherwise. */
-const jobLines: WriteCheck = (data) => {
-  const t = utf8Decode(data);
-  if (t === null) return new NineError('Invalid', 'job line is not UTF-8');
-  for (const line of t.split('\n')) {
-    if (line === '') continue;
-    const r = checkJobDescriptor(line);
-    if (r instanceof JobDescriptorRefusal) return new NineError('Invalid', `job line refused: ${r.code}: ${r.message}`);
+/** Lease and status lines must each be a JSON object (spec §11.2, §11.4). */
+const jsonLines = (what: string): WriteCheck => eachLine(what, (line) => {
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v !== 'object' || v === null || Array.isArray(v) ? `${what} line is not a JSON object` : null;
+  } catch {
+    return `${what} line is not JSON`;
   }
-  return null;
-};
+});
+
+/** Job lines must each be a §11.4 descriptor (fields, bytes_hash format, payload hash). */
+const jobLines: WriteCheck = eachLine('job', (line) => {
+  const r = checkJobDescriptor(line);
+  return r instanceof JobDescriptorRefusal ? `job line refused: ${r.code}: ${r.message}` : null;
+});
 
 const utf8Only: WriteCheck = (data) => (utf8Decode(data) === null ? new NineError('Invalid', 'ctl line is not UTF-8') : null);
 

@@ -8,7 +8,7 @@ import { MountTable, parseAbsPath, showPath } from './binds.js';
 import type { Gate } from './gates.js';
 import { DirNode, RingFile, type IoContext, type NsNode } from './nodes.js';
 import type { SessionView } from './policy.js';
-import type { Refusal } from './audit.js';
+import { TICKET_DENY_PREFIX, type Refusal } from './audit.js';
 
 /** A fid's node as this session reached it: the path it walked (view) and what that names (canonical). */
 export interface Handle {
@@ -380,7 +380,7 @@ export class NamespaceSession implements FileServer<Handle>, SessionView {
 
   private ticketDeny(who: Principal, reason: string, canon: readonly string[], verb: Verb, code: 'Permission' | 'TooBig'): NineError {
     const v = verb === 'write' ? 'write' : 'read';
-    const line = `ui-ticket outcome=deny reason=${reason} role=${who.role} ticket=${who.claims?.subject ?? '-'} path=${showPath(canon)} verb=${v}`;
+    const line = `${TICKET_DENY_PREFIX} reason=${reason} role=${who.role} ticket=${who.claims?.subject ?? '-'} path=${showPath(canon)} verb=${v}`;
     this.door.auditLine(`src=9p op=${v} reason=ticket-${reason}`, line);
     return new NineError(code, code === 'Permission' ? 'EPERM' : 'ELIMIT');
   }

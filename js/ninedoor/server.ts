@@ -6,14 +6,14 @@ import { nameProblem } from '../secure9p/names.js';
 import type { AttachPolicy } from '../secure9p/principal.js';
 import { Session } from '../secure9p/session.js';
 import { BridgeChannel } from './bridge.js';
-import { gateDeniedLine, gateOpen, type Gate } from './gates.js';
+import { GATE_DENIED_PREFIX, gateDeniedLine, gateOpen, type Gate } from './gates.js';
 import { GpuRoot, mockGpuNodes, type GpuFile } from './gpu.js';
 import { IngestRoot, type IngestEvictPolicy } from './ingest.js';
 import {
   LOG_LINE_BYTES_MAX, QUEEN_LOG_AUDIT_BYTES_MAX, QUEEN_LOG_RETAINED_BYTES_MAX, RING_BYTES_PER_WORKER, SERVICES_MAX, SESSIONS_MAX,
   WORKER_ID_BYTES_MAX, WORKERS_MAX,
 } from './limits.js';
-import { AUDIT_PREFIX, RefusalAudit, WrapNotices, reasonCode, type Refusal } from './audit.js';
+import { AUDIT_PREFIX, RefusalAudit, TICKET_DENY_PREFIX, WrapNotices, reasonCode, type Refusal } from './audit.js';
 import { parseRole } from '../tickets/claims.js';
 import { TicketError } from '../tickets/errors.js';
 import { peekTicketRole } from '../tickets/token.js';
@@ -29,18 +29,12 @@ import { LineStore } from './store.js';
 import { parseAbsPath } from './binds.js';
 import type { DoorState } from './handoff.js';
 
-/** Spec §8.6's ticket denial lines: audit lines in all but the prefix. */
-const TICKET_DENY_PREFIX = 'ui-ticket outcome=deny';
-
 /** The role a refused ticket claims (unverified: the audit line's "asked for"), or null. */
 function claimedRole(aname: string): string | null {
   if (aname === '') return null;
   const r = peekTicketRole(aname);
   return r instanceof TicketError ? null : r;
 }
-
-/** How gateDeniedLine starts: such a refusal is on the record already. */
-const GATE_DENIED_PREFIX = 'lifecycle denied ';
 
 /** First line of /proc/boot (spec §6). */
 export const BOOT_FIRST_LINE = 'Cohesix boot: root-task online';

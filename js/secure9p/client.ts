@@ -21,6 +21,12 @@ export const WRITE_BYTES_MAX = 65536;
 export const LIST_ENTRIES_MAX = 1024;
 /** Path components a helper walks (in steps of WALK_NAMES_MAX). */
 export const PATH_NAMES_MAX = 32;
+/**
+ * Times readAll(retained) starts again from a ring's new base after a wrap made its read stale: a
+ * heartbeat may wrap the ring between the getattr that gave the base and the read. A ring that
+ * wraps again before the second read is done stays an error (Invalid) rather than a loop.
+ */
+export const READ_ALL_STALE_RETRIES_MAX = 1;
 export { ETIMEDOUT, errorFromErrno } from './errors.js';
 
 
@@ -308,39 +314,52 @@ export class NineClient {
     return first.fid;
   }
 
-  /** Reads a whole file of at most maxBytes (≤ READ_ALL_BYTES_MAX); longer is TooBig. */
   /**
-   * The whole content from offset 0; with `retained`, from where the file says its retained content
-   * starts (getattr's data_version: a NineDoor ring's base after it wrapped, spec §10.1).
+   * The whole content, at most maxBytes (≤ READ_ALL_BYTES_MAX; longer is TooBig), from offset 0; with
+   * `retained`, from where the file says its retained content starts (getattr's data_version: a
+   * NineDoor ring's base after it wrapped, spec §10.1).
    */
   async readAll(path: string, maxBytes: number = READ_ALL_BYTES_MAX, retained = false): Promise<Uint8Array | NineError> {
     const limit = Math.min(maxBytes, READ_ALL_BYTES_MAX);
     return this.withOpen(path, OpenFlag.RDONLY, async (fid) => {
-      const parts: Uint8Array[] = [];
-      let total = 0;
       let start = 0n;
       if (retained) {
         const a = await this.getattr(fid);
         if (a instanceof NineError) return a;
         start = a.dataVersion;
       }
-      // Each pass moves ≥ 1 byte or ends, so at most limit + 1 passes.
-      for (;;) {
-        const d = await this.read(fid, start + BigInt(total), Math.min(this.msizeBytes, limit + 1 - total));
-        if (d instanceof NineError) return d;
-        if (d.length === 0) break;
-        total += d.length;
-        if (total > limit) return new NineError('TooBig', `${path} is larger than ${limit} bytes`);
-        parts.push(d);
+      for (let retries = 0; ; retries++) {
+        const got = await this.readFrom(fid, path, start, limit);
+        if (!retained || !(got instanceof NineError) || got.code !== 'Invalid' || retries >= READ_ALL_STALE_RETRIES_MAX) return got;
+        // A ring refuses a read below its base as stale (Invalid). If the base moved since it was
+        // read, the ring wrapped meanwhile: read what it retains now. Else the refusal stands.
+        const a = await this.getattr(fid);
+        if (a instanceof NineError || a.dataVersion <= start) return got;
+        start = a.dataVersion;
       }
-      const out = new Uint8Array(total);
-      let at = 0;
-      for (const p of parts) {
-        out.set(p, at);
-        at += p.length;
-      }
-      return out;
     });
+  }
+
+  /** readAll's reads on an open fid, from `start` until a short read. */
+  private async readFrom(fid: number, path: string, start: bigint, limit: number): Promise<Uint8Array | NineError> {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    // Each pass moves ≥ 1 byte or ends, so at most limit + 1 passes.
+    for (;;) {
+      const d = await this.read(fid, start + BigInt(total), Math.min(this.msizeBytes, limit + 1 - total));
+      if (d instanceof NineError) return d;
+      if (d.length === 0) break;
+      total += d.length;
+      if (total > limit) return new NineError('TooBig', `${path} is larger than ${limit} bytes`);
+      parts.push(d);
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
   }
 
   /** readAll as UTF-8 text (invalid UTF-8 is Invalid). */

@@ -10,6 +10,8 @@ import { NAME_BYTES_MAX, WALK_NAMES_MAX } from './limits.js';
  * so no policy is asked; any other name holding a '/' is still refused (spec §5.3).
  */
 export const WALK_STAY_NAME = '/';
+/** The problem a `..` name is refused with; the session puts such a walk on the record as a traversal. */
+export const TRAVERSAL_PROBLEM = "name is '..'";
 
 /** Why a name was refused, or null when it is acceptable. Works on raw bytes so bad UTF-8 is caught. */
 export function nameBytesProblem(b: Uint8Array): string | null {
@@ -21,7 +23,7 @@ export function nameBytesProblem(b: Uint8Array): string | null {
     if (b[i] === 0x2f) return "name contains '/'";
   }
   if (b.length === 1 && b[0] === 0x2e) return "name is '.'";
-  if (b.length === 2 && b[0] === 0x2e && b[1] === 0x2e) return "name is '..'";
+  if (b.length === 2 && b[0] === 0x2e && b[1] === 0x2e) return TRAVERSAL_PROBLEM;
   if (utf8Decode(b) === null) return 'name is not valid UTF-8';
   return null;
 }
@@ -69,7 +71,7 @@ export function nameProblem(name: string): string | null {
   if (name.includes('\0')) return 'name contains NUL';
   if (name.includes('/')) return "name contains '/'";
   if (name === '.') return "name is '.'";
-  if (name === '..') return "name is '..'";
+  if (name === '..') return TRAVERSAL_PROBLEM;
   // Lone surrogates cannot be encoded faithfully, so they count as bad UTF-8.
   if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(name)) return 'name is not valid UTF-8';
   if (utf8Length(name) > NAME_BYTES_MAX) return `name longer than ${NAME_BYTES_MAX} bytes`;

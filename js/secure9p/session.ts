@@ -12,12 +12,12 @@ import type { Dirent, Qid, Reply, Request, Rgetattr, Tattach, Treaddir, Trefused
 import { DirentType, GETATTR_BASIC, MessageType, OpenFlag, QidType, messageTypeName, type RefusedRequestName } from './opcodes.js';
 import { putRclunk, putRlopen, putRread, putRwalk, replyBuffer } from './replies.js';
 import { resolvePrincipal, type AttachPolicy } from './principal.js';
-import { WALK_STAY_NAME } from './names.js';
+import { TRAVERSAL_PROBLEM, WALK_STAY_NAME } from './names.js';
 import { checkSessionState, principalIn, principalOut, type SessionState } from './handoff.js';
 import { TagWindow } from './tags.js';
 import { utf8Encode, utf8Length } from '../bytes/utf8.js';
 
-/** The version we speak; any offer starting with it (e.g. `9P2000.L.Google.7`) gets exactly this back. */
+/** The version we speak; an accepted offer (versionAccepted: this, or `9P2000.L.<suffix>` such as `9P2000.L.Google.7`) gets exactly this back. */
 export const VERSION_9P2000L = '9P2000.L';
 export const VERSION_UNKNOWN = 'unknown';
 
@@ -30,8 +30,6 @@ export function versionAccepted(version: string): boolean {
 }
 /** f_type Linux reports for a 9P mount (V9FS_MAGIC). */
 const V9FS_MAGIC = 0x01021997;
-/** nameBytesProblem's words for a `..` walk name. */
-const TRAVERSAL_PROBLEM = "name is '..'";
 const BLOCK_BYTES = 4096;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;

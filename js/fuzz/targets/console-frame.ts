@@ -2,7 +2,7 @@
 import { FrameDecoder, FrameError, encodeFrame } from '../../console/frame.js';
 import { utf8Encode } from '../../bytes/utf8.js';
 import type { FuzzTarget } from '../target.js';
-import { broken, chunks, concat } from './common.js';
+import { broken, concat, feedSteps } from './common.js';
 
 function frame(line: string): Uint8Array {
   const f = encodeFrame(line);
@@ -11,24 +11,15 @@ function frame(line: string): Uint8Array {
 
 /** Events one input may complete before the target calls the decoder a runaway. */
 const FRAME_EVENTS_MAX = 8192;
+/** Largest piece of an input handed to the decoder at once (an odd size, so frames straddle pieces). */
+const FRAME_CHUNK_BYTES_MAX = 61;
 
 function drive(dec: FrameDecoder, input: Uint8Array, authAfterFirst: boolean): string {
-  let events = 0;
   let last = 'none';
-  for (const c of chunks(input, 61)) {
-    let at = 0;
-    while (at < c.length) {
-      const step = dec.next(c, at);
-      if (step.consumed <= 0 && step.event === null) broken('decoder made no progress');
-      at += step.consumed;
-      if (dec.buffered() > dec.bufferBytesMax) broken(`decoder holds ${dec.buffered()} bytes, bound ${dec.bufferBytesMax}`);
-      if (step.event) {
-        if (++events > FRAME_EVENTS_MAX) broken('more events than bytes');
-        last = step.event.kind === 'fatal' ? `fatal:${step.event.code}` : step.event.kind;
-        if (authAfterFirst && events === 1) dec.setAuthenticated();
-      }
-    }
-  }
+  feedSteps(dec, input, { what: 'decoder', chunkBytesMax: FRAME_CHUNK_BYTES_MAX, eventsMax: FRAME_EVENTS_MAX }, (event, count) => {
+    last = event.kind === 'fatal' ? `fatal:${event.code}` : event.kind;
+    if (authAfterFirst && count === 1) dec.setAuthenticated();
+  });
   return last;
 }
 

@@ -48,6 +48,9 @@ export function encodeSamples(): Uint8Array[] {
 export const NINEP_DICTIONARY = ['9P2000.L', '9P2000.L.', 'queen', 'worker-heartbeat:w', 'cohesix-ticket-', '..', '/', 'log',
   'queen.log', '\xff\xff\xff\xff', '\x00\x20\x00\x00', '\x00\x00'];
 
+/** Largest piece of the input the splitter is pushed at once (an odd size, so frames straddle pieces). */
+const NINEP_STREAM_CHUNK_BYTES_MAX = 97;
+
 export const ninepCodec: FuzzTarget = {
   name: 'ninep-codec',
   maxInputBytes: 2 * 8192,
@@ -67,7 +70,7 @@ export const ninepCodec: FuzzTarget = {
     }
     // The same bytes as a stream, cut where the input says: the splitter never holds more than msize.
     const s = new FrameSplitter(MSIZE_MAX_BYTES);
-    for (const c of chunks(input, 97)) {
+    for (const c of chunks(input, NINEP_STREAM_CHUNK_BYTES_MAX)) {
       for (const ev of s.push(c)) if (ev.kind === 'frame' && ev.bytes.length > MSIZE_MAX_BYTES) broken('frame over msize');
       if (s.buffered() > MSIZE_MAX_BYTES) broken('splitter holds more than msize');
     }

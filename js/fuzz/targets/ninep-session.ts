@@ -9,13 +9,13 @@ import { baseClaims } from '../../tickets/claims.js';
 import { mintTicket } from '../../tickets/token.js';
 import { encodeMessage } from '../../secure9p/codec.js';
 import type { FuzzTarget } from '../target.js';
-import { broken, chunks, concat } from './common.js';
+import { broken, chunks, concat, NOW_MS, SECRETS } from './common.js';
 import { encodeSamples, NINEP_DICTIONARY } from './ninep-codec.js';
 
-const SECRETS = { queen: 'bootstrap', 'worker-heartbeat': 'worker', 'worker-gpu': 'worker-gpu' };
-const NOW_MS = 1_700_000_000_000;
 /** Replies one input may produce before the target calls it a runaway. */
 const SESSION_REPLIES_MAX = 4096;
+/** Largest piece of the input the splitter is pushed at once (an odd size, so frames straddle pieces). */
+const SESSION_CHUNK_BYTES_MAX = 509;
 
 function tree(): MemFs {
   const fs = new MemFs();
@@ -73,7 +73,7 @@ export const ninepSession: FuzzTarget = {
       attach: { secrets: SECRETS, allowTicketlessQueen: true },
     });
     const s = new FrameSplitter(MSIZE_MAX_BYTES);
-    for (const c of chunks(input, 509)) {
+    for (const c of chunks(input, SESSION_CHUNK_BYTES_MAX)) {
       if (closed) break;
       for (const ev of s.push(c)) {
         if (ev.kind === 'frame') session.handleFrame(ev.bytes);

@@ -5,10 +5,7 @@ import { baseClaims, decodeClaims, encodeClaims, TICKET_ROLES, type TicketClaims
 import { TicketError } from '../../tickets/errors.js';
 import { mintTicket, parseToken, peekTicketRole, ticketMac, TOKEN_PREFIX } from '../../tickets/token.js';
 import type { FuzzTarget } from '../target.js';
-import { broken } from './common.js';
-
-const SECRETS = { queen: 'bootstrap', 'worker-heartbeat': 'worker', 'worker-gpu': 'worker-gpu' };
-const NOW_MS = 1_700_000_000_000;
+import { broken, NOW_MS, SECRETS } from './common.js';
 
 function sampleClaims(): TicketClaims[] {
   const t = BigInt(NOW_MS);

@@ -20,11 +20,18 @@ function operator(h: PolicyHive, id: number, peer: string) {
 
 const refused = (h: PolicyHive) => h.logged('[audit] refused ');
 
-test('console audit: a bad AUTH token leaves one line naming the source (it left nothing before)', () => {
+test('console audit: a bad AUTH token leaves one line naming the source and the §2 row (it left nothing before)', () => {
   const h = policyHive();
   deepEqual(operator(h, 1, '10.0.0.9:4000')('AUTH xxxxxxxx'), ['ERR AUTH reason=invalid-token']);
-  deepEqual(refused(h), ['[audit] refused src=console op=auth role=- subject=tcp:10.0.0.9:4000#1 path=- reason=auth-failed']);
+  deepEqual(refused(h), ['[audit] refused src=console op=auth role=- subject=tcp:10.0.0.9:4000#1 path=- reason=invalid-token']);
   ok(h.sink.includes(refused(h)[0]), 'and in the firmware log');
+});
+
+test('console audit: each refused AUTH row is the reason on the record, as the client was told (not just auth-failed)', () => {
+  const h = policyHive();
+  const rows = [['AUTH changeme!', 'invalid-length'], ['AUTHXchangeme', 'expected-token'], ['AUTH changemE', 'invalid-token']];
+  rows.forEach(([line, row], i) => deepEqual(operator(h, i + 1, `10.0.0.9:${4100 + i}`)(line), [`ERR AUTH reason=${row}`], line));
+  deepEqual(refused(h), rows.map(([, row], i) => `[audit] refused src=console op=auth role=- subject=tcp:10.0.0.9:${4100 + i}#${i + 1} path=- reason=${row}`));
 });
 
 test('console audit: a forged queen ticket on ATTACH leaves one line with the role asked for and the §3.4 detail', () => {

@@ -166,8 +166,8 @@ function heldNamespace(h: PolicyHive) {
   return { ns, held, open: () => open };
 }
 
-test('console: attach then close leaks no session (issue 13 bug 1): an attachment answered after the close is given back', async () => {
-  const h = policyHive();
+/** A TCP console session over a held namespace, its reply lines recorded; AUTH and ATTACH queen arrive in one write. */
+function authAttachInOneWrite(h: PolicyHive) {
   const n = heldNamespace(h);
   const backends = new ConsoleBackends({ hive: h.hive, namespace: n.ns, clock: h.clock, secrets: SECRETS, allowTicketlessQueen: true });
   const lines: string[] = [];
@@ -175,8 +175,14 @@ test('console: attach then close leaks no session (issue 13 bug 1): an attachmen
     authToken: 'changeme', backend: backends.make('tcp'), guard: new AttachGuard(), nowMs: 0,
     transport: { write: (b) => lines.push(utf8Decode(b.subarray(4)) ?? '?'), close: () => {} },
   });
-  // AUTH and ATTACH in one write, then the peer is gone before NineDoor answers.
   session.receive(new Uint8Array([...frame('AUTH changeme'), ...frame('ATTACH queen')]), 1);
+  return { n, lines, session };
+}
+
+test('console: attach then close leaks no session (issue 13 bug 1): an attachment answered after the close is given back', async () => {
+  const h = policyHive();
+  // AUTH and ATTACH in one write, then the peer is gone before NineDoor answers.
+  const { n, lines, session } = authAttachInOneWrite(h);
   session.peerClosed();
   equal(n.held.length, 1);
   n.held[0]();
@@ -188,14 +194,7 @@ test('console: attach then close leaks no session (issue 13 bug 1): an attachmen
 
 test('console: attach then close leaks no session (issue 13 bug 1): a live session gets one reply, OK only once attached', async () => {
   const h = policyHive();
-  const n = heldNamespace(h);
-  const backends = new ConsoleBackends({ hive: h.hive, namespace: n.ns, clock: h.clock, secrets: SECRETS, allowTicketlessQueen: true });
-  const lines: string[] = [];
-  const session = new TcpConsoleSession({
-    authToken: 'changeme', backend: backends.make('tcp'), guard: new AttachGuard(), nowMs: 0,
-    transport: { write: (b) => lines.push(utf8Decode(b.subarray(4)) ?? '?'), close: () => {} },
-  });
-  session.receive(new Uint8Array([...frame('AUTH changeme'), ...frame('ATTACH queen')]), 1);
+  const { n, lines, session } = authAttachInOneWrite(h);
   deepEqual(lines, ['OK AUTH'], 'no OK ATTACH before NineDoor answered');
   n.held[0]();
   await settle();

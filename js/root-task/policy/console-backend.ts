@@ -293,6 +293,10 @@ export class PolicyConsoleBackend implements ConsoleBackend {
       case 'denied':
         this.refused(n.verb, n.path, n.reason);
         return;
+      case 'auth-refused':
+        // Before AUTH there is no principal: the session's key names the source.
+        this.refused('auth', null, n.reason, null, this.key);
+        return;
       case 'inbound-dropped':
         this.o.hive.inboundDropped++;
     }
@@ -300,8 +304,6 @@ export class PolicyConsoleBackend implements ConsoleBackend {
 
   closed(reason: CloseReason): void {
     this.attachSeq++;
-    // A refused AUTH ends the session: the one place the backend hears of it.
-    if (reason === 'auth-failed') this.refused('auth', null, 'auth-failed', null, this.key);
     // Spec §15: a queen console lost any way but QUIT cuts the root.
     this.detach(reason === 'quit');
     this.o.reload?.abandon(this.key);
