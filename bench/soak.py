@@ -374,8 +374,10 @@ class Legit:
                     else:
                         path = f"/worker/{self.workers[-1]}/telemetry" if self.workers else "/log/queen.log"
                         r = op.request(f"TAIL {path}")
-                        # A worker that just exited is a refusal an operator expects, not an error.
-                        ok = (r[0].startswith("OK TAIL") and r[-1] == "END") or "reason=not-found" in r[0]
+                        # A worker that exited since the LS is gone from the namespace: its ring is no longer
+                        # a TAIL target (spec §3.3 invalid-path) or not found. An operator expects that.
+                        gone = "reason=not-found" in r[0] or "detail=invalid-path" in r[0]
+                        ok = (r[0].startswith("OK TAIL") and r[-1] == "END") or gone
                     if not ok:
                         self.error(f"file verb: {r}")
                 else:
