@@ -223,24 +223,16 @@ def legit_attempt(port: int, source: str | None = None, budget_s: float = 1.0, h
             transcript.append(f"connect: {e}")
             continue
         try:
-            s.sendall(frame(f"AUTH {token}"))
-            a = _ack(s, "AUTH", deadline, transcript)
-            if a != "OK AUTH":
-                if _is_busy(a):
-                    continue
-                break
-            s.sendall(frame("ATTACH queen"))
-            a = _ack(s, "ATTACH", deadline, transcript)
-            if a != "OK ATTACH role=queen":
-                if _is_busy(a):
-                    continue
-                break
-            s.sendall(frame("PING"))
-            if _ack(s, "PING", deadline, transcript) != "OK PING reply=pong":
-                break
-            s.sendall(frame("QUIT"))
-            if _ack(s, "QUIT", deadline, transcript) == "OK QUIT":
+            refused = None
+            for line, label, want in ((f"AUTH {token}", "AUTH", "OK AUTH"), ("ATTACH queen", "ATTACH", "OK ATTACH role=queen"),
+                                      ("PING", "PING", "OK PING reply=pong"), ("QUIT", "QUIT", "OK QUIT")):
+                s.sendall(frame(line))
+                if (refused := _ack(s, label, deadline, transcript)) != want:
+                    break
+            else:
                 return LegitResult(True, time.monotonic() - t0, tries, transcript)
+            if _is_busy(refused):
+                continue  # a full table is a deterministic refusal: a fresh connection within the budget
             break
         except (OSError, TimeoutError, ConnectionError) as e:
             transcript.append(f"{type(e).__name__}: {e}")

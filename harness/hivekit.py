@@ -19,6 +19,7 @@ import struct
 import subprocess
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -254,6 +255,23 @@ class Sim:
                 p.close()
             except OSError:
                 pass
+
+
+@contextmanager
+def firmware_log(image: Path, timeout_s: float):
+    """Boots `image` with no UART and no TCP console listening, and gives its firmware log (stderr) as
+    an iterator of lines; the firmware is killed once timeout_s has passed (a task awaiting a promise
+    nothing settles leaves it idle and silent) and stopped when the block ends."""
+    proc = subprocess.Popen([str(SIM), "--image", str(image), "--uart", "none", "--console-port", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    killer = threading.Timer(timeout_s, proc.kill)
+    killer.start()
+    try:
+        yield (line.rstrip("\n") for line in proc.stderr)
+    finally:
+        killer.cancel()
+        proc.terminate()
+        proc.wait(timeout=timeout_s)
 
 
 def run_sim(image: Path, timeout_s: float = EXIT_TIMEOUT_S, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:

@@ -24,6 +24,9 @@ IDLE_SOURCES = ("127.0.0.1", "127.0.0.3", "127.0.0.4", "127.0.0.5")
 IDLE_CONNECTIONS = 400
 # The legitimate operator's own loopback address (the per-source bound is keyed by address).
 OPERATOR_SOURCE = "127.0.0.2"
+# The attach-then-close attacker's own address: after the attack an operator on the default address
+# must not find it spent by the per-source accept rate (bindings/accept_rate.h) the attack used up.
+ATTACH_CLOSE_SOURCE = "127.0.0.3"
 # Safety stop on any loop waiting for attacker progress.
 ATTACK_LIMIT_S = 60.0
 # Once the attack stops: the sessions it left end within this (a socket close, one relay hop).
@@ -60,7 +63,7 @@ def legit_during(attack, sim, source: str | None, until_connections: int) -> lis
 
 def test_attach_then_close_leaks_no_session(hive):
     sim = boot_board(hive, ninep=True)
-    with AttachThenClose(sim.port, threads=ATTACH_CLOSE_THREADS) as attack:
+    with AttachThenClose(sim.port, threads=ATTACH_CLOSE_THREADS, source=ATTACH_CLOSE_SOURCE) as attack:
         results = legit_during(attack, sim, OPERATOR_SOURCE, ATTACH_CLOSE_CONNECTIONS)
     assert results, "no legitimate attempt ran during the attack"
     print(f"attach-then-close: {attack.stats()} ; legit {len(results)} ok, worst {max(r.elapsed_s for r in results):.3f} s, "

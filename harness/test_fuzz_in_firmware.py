@@ -1,12 +1,9 @@
 """The js/ fuzz targets run inside quickjs-ng (the js-fuzz image): no contract broken, and the arena flat once the corpus froze."""
-import os
 import re
-import subprocess
-import threading
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SIM = os.path.join(REPO, "build", "cohesix-sim")
-IMAGE = os.path.join(REPO, "build", "images", "js-fuzz.img")
+from hivekit import BUILD, firmware_log
+
+IMAGE = BUILD / "images" / "js-fuzz.img"
 # Rounds read after the corpus froze (js/fuzz/limits.ts FUZZ_FIRMWARE_WARMUP_ROUNDS is 5); each is ~1 s of fuzzing.
 ROUNDS_AFTER_FREEZE = 8
 RUN_TIMEOUT_S = 120
@@ -16,14 +13,9 @@ ROUND = re.compile(r"^\[js-fuzz\] fuzz round=(\d+) inputs=(\d+) crashes=(\d+) ha
 
 
 def test_fuzz_targets_hold_inside_quickjs_ng_with_a_flat_arena():
-    proc = subprocess.Popen([SIM, "--image", IMAGE, "--uart", "none", "--console-port", "0"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines, rounds, frozen_at = [], [], None
-    killer = threading.Timer(RUN_TIMEOUT_S, proc.kill)
-    killer.start()
-    try:
-        for line in proc.stderr:
-            line = line.rstrip("\n")
+    with firmware_log(IMAGE, RUN_TIMEOUT_S) as log:
+        for line in log:
             lines.append(line)
             if "fuzz corpus frozen" in line:
                 frozen_at = len(rounds)
@@ -32,10 +24,6 @@ def test_fuzz_targets_hold_inside_quickjs_ng_with_a_flat_arena():
                 rounds.append(tuple(int(x) for x in m.groups()))
                 if frozen_at is not None and len(rounds) - frozen_at > ROUNDS_AFTER_FREEZE:
                     break
-    finally:
-        killer.cancel()
-        proc.terminate()
-        proc.wait(timeout=RUN_TIMEOUT_S)
     fails = [l for l in lines if "fuzz FAIL" in l or "fault" in l]
     assert not fails, "\n".join(fails)
     assert frozen_at is not None and len(rounds) > frozen_at + ROUNDS_AFTER_FREEZE, "\n".join(lines[-20:])

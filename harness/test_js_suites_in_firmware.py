@@ -1,12 +1,10 @@
 """The js/ testkit suites, run inside quickjs-ng by the host firmware: the same tests Node runs, on the other engine."""
 import os
 import re
-import subprocess
-import threading
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SIM = os.path.join(REPO, "build", "cohesix-sim")
-IMAGE = os.path.join(REPO, "build", "images", "js-tests.img")
+from hivekit import BUILD, REPO, firmware_log
+
+IMAGE = BUILD / "images" / "js-tests.img"
 # The suites take well under a second; the bound only keeps a hang from stalling CI: a suite
 # awaiting a promise nothing settles leaves the firmware idle and silent, so the run is killed.
 RUN_TIMEOUT_S = 60
@@ -14,24 +12,15 @@ SUMMARY = re.compile(r"^\[js-tests\] (\d+) passed, (\d+) failed$")
 
 
 def test_js_suites_pass_inside_quickjs_ng():
-    proc = subprocess.Popen([SIM, "--image", IMAGE, "--uart", "none", "--console-port", "0"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines = []
     summary = None
-    killer = threading.Timer(RUN_TIMEOUT_S, proc.kill)
-    killer.start()
-    try:
-        for line in proc.stderr:
-            line = line.rstrip("\n")
+    with firmware_log(IMAGE, RUN_TIMEOUT_S) as log:
+        for line in log:
             lines.append(line)
             m = SUMMARY.match(line)
             if m:
                 summary = (int(m.group(1)), int(m.group(2)))
                 break
-    finally:
-        killer.cancel()
-        proc.terminate()
-        proc.wait(timeout=RUN_TIMEOUT_S)
     assert summary is not None, (f"no summary line from the js-tests task within {RUN_TIMEOUT_S} s (a suite hung?):\n"
                                  + "\n".join(lines[-40:]))
     failures = [l for l in lines if l.startswith("[js-tests] not ok")]
