@@ -2,6 +2,8 @@
 """The two lockouts run as attacks (harness/attacks.py) while a legitimate operator keeps trying
 AUTH + ATTACH + PING; every one of its attempts must succeed within LEGIT_BUDGET_S (a generous
 bound, not a benchmark). The attacks run for a number of attacker connections, not for a time."""
+import re
+import socket
 import time
 
 from attacks import AttachThenClose, IdlePreauth, legit_attempt
@@ -134,3 +136,39 @@ def test_forbidden_tail_has_one_reply(hive):
     assert worker.quiet(0.3) == []
     log = queen.request("LOG")
     assert log[0] == "OK LOG" and log[-1] == "END", log
+
+
+# bindings/accept_rate.h: ACCEPT_BURST_PER_SOURCE connections at once from one host, then the rate.
+ACCEPT_BURST_PER_SOURCE = 64
+RECONNECT_LOOP_CONNECTIONS = 400
+RECONNECT_SOURCE = "127.0.0.6"
+
+
+def test_source_reconnecting_in_a_loop_is_refused_before_javascript(hive):
+    """A client re-opening connections as fast as it can (an evicted pre-AUTH socket re-opened at once)
+    cost root-task a relay and a session object per connection, ~10,000 a second; past its burst the
+    firmware now closes its connections in C, says so once a second, and serves other addresses."""
+    sim = boot_board(hive)
+    answered = closed = 0  # a reply (OK AUTH, or busy): JavaScript saw it; closed unanswered: refused in C
+    for _ in range(RECONNECT_LOOP_CONNECTIONS):
+        s = socket.create_connection(("127.0.0.1", sim.port), 2.0, source_address=(RECONNECT_SOURCE, 0))
+        s.settimeout(2.0)
+        try:
+            s.sendall(frame("AUTH changeme"))
+            got = s.recv(64)
+        except OSError:
+            got = b""  # reset by the close
+        finally:
+            s.close()
+        if got:
+            answered += 1
+        else:
+            closed += 1
+    assert answered >= ACCEPT_BURST_PER_SOURCE, (answered, closed)
+    assert closed > 0, (answered, closed)
+    m = sim.expect_log(rf"\[net\] refused (\d+) connection\(s\) from {re.escape(RECONNECT_SOURCE)}:\d+: over 128 a second",
+                       what="the accept-rate refusal line")
+    assert int(m.group(1)) >= 1
+    # Another address is served at once, and so is this one once its rate allows.
+    r = legit_attempt(sim.port, source=OPERATOR_SOURCE, budget_s=LEGIT_BUDGET_S)
+    assert r.ok, r.transcript
