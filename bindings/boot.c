@@ -13,7 +13,7 @@ static Manifest g_manifest;
 static Image g_image;
 static ImageTrust g_trust;
 
-void firmware_trust_key(const uint8_t key[32]) {
+void firmware_trust_key(const uint8_t key[IMAGE_SIG_KEY_BYTES]) {
   memcpy(g_trust.key, key, sizeof g_trust.key);
   g_trust.has_key = 1;
 }

@@ -5,9 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "image_sig.h"
+
 /* Sets the key images must be signed by (format v1); call before firmware_boot. Without it, dev images
    boot unsigned or self-signed and release images are refused. */
-void firmware_trust_key(const uint8_t key[32]);
+void firmware_trust_key(const uint8_t key[IMAGE_SIG_KEY_BYTES]);
 /* After a successful firmware_boot: whether manifest.sig verified, and the signer's key id ("" if unsigned). */
 int firmware_image_signed(const char **signer_id);
 /* Verifies every byte of the image, then spawns the manifest's root task with root_args_json as

@@ -139,8 +139,8 @@ int image_open(const uint8_t *buf, size_t len, const ImageTrust *trust, Image *i
     return -1;
   }
   const EngineId *me = engine_id();
-  if (strcmp(m->engine_version, me->version) != 0 || memcmp(m->engine_fingerprint, me->fingerprint, 32) != 0) {
-    char theirs[65];
+  if (strcmp(m->engine_version, me->version) != 0 || memcmp(m->engine_fingerprint, me->fingerprint, SHA256_DIGEST_BYTES) != 0) {
+    char theirs[SHA256_HEX_BYTES];
     sha256_hex(m->engine_fingerprint, theirs);
     fail(err, err_len, "built for engine %s (fingerprint %.16s...), this firmware runs %s (fingerprint %.16s...)",
          m->engine_version, theirs, me->version, me->fingerprint_hex);
@@ -169,14 +169,14 @@ int image_open(const uint8_t *buf, size_t len, const ImageTrust *trust, Image *i
   for (unsigned k = 0; k < m->task_count; k++) {
     ManifestTask *t = &m->tasks[k];
     const ImageEntry *e = image_entry(img, t->bundle);
-    uint8_t digest[32];
+    uint8_t digest[SHA256_DIGEST_BYTES];
     QbcFile q;
     QbcError qe;
     if (!e) {
       fail(err, err_len, "task '%s': bundle '%s' is missing from the image", t->name, t->bundle);
     } else if (e->len != t->size) {
       fail(err, err_len, "%s: %zu bytes, the manifest says %zu", t->bundle, e->len, t->size);
-    } else if (sha256(e->data, e->len, digest), memcmp(digest, t->sha256, 32) != 0) {
+    } else if (sha256(e->data, e->len, digest), memcmp(digest, t->sha256, SHA256_DIGEST_BYTES) != 0) {
       fail(err, err_len, "%s: sha256 differs from the manifest (corrupted or tampered)", t->bundle);
     } else if ((qe = qbc_parse(e->data, e->len, me, &q)) != QBC_OK) {
       fail(err, err_len, "%s: refused: %s", t->bundle, qbc_error_text(qe));
@@ -198,7 +198,7 @@ static JSValue js_image_list(JSContext *ctx, JSValueConst this_val, int argc, JS
   JSValue arr = JS_NewArray(ctx);
   const Manifest *m = g_fw.manifest;
   for (unsigned i = 0; i < m->task_count; i++) {
-    char hex[65];
+    char hex[SHA256_HEX_BYTES];
     sha256_hex(m->tasks[i].sha256, hex);
     JSValue e = JS_NewObject(ctx);
     JS_SetPropertyStr(ctx, e, "name", JS_NewString(ctx, m->tasks[i].bundle));

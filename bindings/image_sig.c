@@ -19,8 +19,8 @@ static int fail(char *err, size_t err_len, const char *fmt, ...) {
 }
 
 void image_key_id(const uint8_t key[IMAGE_SIG_KEY_BYTES], char out[IMAGE_KEY_ID_HEX_DIGITS + 1]) {
-  uint8_t digest[32];
-  char hex[65];
+  uint8_t digest[SHA256_DIGEST_BYTES];
+  char hex[SHA256_HEX_BYTES];
   sha256(key, IMAGE_SIG_KEY_BYTES, digest);
   sha256_hex(digest, hex);
   memcpy(out, hex, IMAGE_KEY_ID_HEX_DIGITS);

@@ -60,8 +60,8 @@ static int get_uint(Parse *p, JSValueConst obj, const char *key, const char *whe
   return rc;
 }
 
-static int parse_hex32(const char *hex, uint8_t out[32]) {
-  if (strlen(hex) != 64) return -1;
+static int parse_hex32(const char *hex, uint8_t out[SHA256_DIGEST_BYTES]) {
+  if (strlen(hex) != 2u * SHA256_DIGEST_BYTES) return -1;
   for (unsigned i = 0; i < 32; i++) {
     unsigned v = 0;
     for (unsigned k = 0; k < 2; k++) {
@@ -85,7 +85,7 @@ static int valid_task_name(const char *s) {
 static int parse_task(Parse *p, JSValueConst t, unsigned i, ManifestTask *mt) {
   char where[48];
   snprintf(where, sizeof where, "tasks[%u].", i);
-  char hex[65];
+  char hex[SHA256_HEX_BYTES];
   uint64_t v;
   if (get_string(p, t, "name", where, mt->name, sizeof mt->name) < 0) return -1;
   if (!valid_task_name(mt->name)) return fail(p, "%sname must be [a-z0-9-]", where);
@@ -152,7 +152,7 @@ int manifest_parse(const char *json, size_t len, Manifest *m, char *err, size_t 
     return fail(&p, "cannot create a parser runtime");
   }
   int rc = -1;
-  char schema[32], hex[65];
+  char schema[MANIFEST_SCHEMA_BYTES_MAX + 1], hex[SHA256_HEX_BYTES];
   JSValue root = JS_ParseJSON(p.ctx, m->json, len, "manifest.json");
   JSValue engine = JS_UNDEFINED, tasks = JS_UNDEFINED;
   if (JS_IsException(root) || !JS_IsObject(root)) {

@@ -5,6 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sha256.h"
+
+/* Longest `schema` string a manifest may carry (ours is `cohesix-manifest/1`); longer is refused. */
+#define MANIFEST_SCHEMA_BYTES_MAX 31u
+
 /* Kept in sync with docs/image-format.md and host/image/manifest.ts. */
 #define MANIFEST_TASKS_MAX 32u
 #define MANIFEST_JSON_BYTES_MAX (64u * 1024u)
@@ -17,7 +22,7 @@ typedef struct ManifestTask {
   char name[MANIFEST_NAME_BYTES_MAX + 1];
   char bundle[MANIFEST_BUNDLE_BYTES_MAX + 1];
   size_t size;
-  uint8_t sha256[32];
+  uint8_t sha256[SHA256_DIGEST_BYTES];
   size_t arena_bytes;
   uint32_t cpu_slice_ms;
   uint32_t grants;   /* 1 << CapId */
@@ -31,7 +36,7 @@ typedef struct Manifest {
   char image_id[MANIFEST_IMAGE_ID_BYTES_MAX + 1];
   char profile[16];
   char engine_version[17];
-  uint8_t engine_fingerprint[32];
+  uint8_t engine_fingerprint[SHA256_DIGEST_BYTES];
   char root_task[MANIFEST_NAME_BYTES_MAX + 1];
   ManifestTask tasks[MANIFEST_TASKS_MAX];
   unsigned task_count;

@@ -39,8 +39,8 @@ static int parse_slot(char c, int allow_none, SlotId *out) {
 }
 
 static void check_hex(const char *text, size_t len, char out[SLOT_STATE_CHECK_HEX_DIGITS + 1]) {
-  uint8_t d[32];
-  char hex[65];
+  uint8_t d[SHA256_DIGEST_BYTES];
+  char hex[SHA256_HEX_BYTES];
   sha256((const uint8_t *)text, len, d);
   sha256_hex(d, hex);
   memcpy(out, hex, SLOT_STATE_CHECK_HEX_DIGITS);

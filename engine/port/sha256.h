@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #define SHA256_DIGEST_BYTES 32u
+/* A digest as lowercase hex text, with its NUL. */
+#define SHA256_HEX_BYTES (2u * SHA256_DIGEST_BYTES + 1u)
 
 typedef struct Sha256 {
   uint32_t state[8];
