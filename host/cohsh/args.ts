@@ -1,5 +1,6 @@
 // cohsh flags and environment variables (spec §4.1) → validated options, or a usage error (exit 2).
 import { parseArgs } from 'node:util';
+import { CONSOLE_AUTH_TOKEN_DEV, CONSOLE_PORT_DEFAULT } from '../../js/console/limits.js';
 import type { TicketRole } from '../../js/tickets/claims.js';
 import { resolveRole } from './checks.js';
 import { CohshError, usageError } from './errors.js';
@@ -10,8 +11,8 @@ import {
 } from './limits.js';
 
 export const DEFAULT_TCP_HOST = '127.0.0.1';
-export const DEFAULT_TCP_PORT = 31337;
-export const DEFAULT_AUTH_TOKEN = 'changeme';
+export const DEFAULT_TCP_PORT = CONSOLE_PORT_DEFAULT;
+export const DEFAULT_AUTH_TOKEN = CONSOLE_AUTH_TOKEN_DEV;
 export const DEFAULT_POLICY = 'out/cohsh_policy.toml';
 
 export type TransportName = 'tcp' | 'mock' | 'qemu';

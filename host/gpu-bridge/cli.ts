@@ -1,5 +1,6 @@
 // gpu-bridge-host's command line: --list, --publish, --interval-ms (publish, then follow leases and jobs until killed); exit 0 ok, 1 failure, 2 usage.
 import { parseArgs } from 'node:util';
+import { CONSOLE_AUTH_TOKEN_DEV, CONSOLE_PORT_DEFAULT } from '../../js/console/limits.js';
 import { discoverReal, type Discovery, type SmiRunner } from './discovery.js';
 import { BridgeError } from './errors.js';
 import { Follower } from './follower.js';
@@ -86,7 +87,7 @@ function parse(argv: string[], env: Record<string, string | undefined>): Setting
       return `--interval-ms must be an integer ${INTERVAL_MS_MIN}..${INTERVAL_MS_MAX}`;
     }
   }
-  const portText = v['tcp-port'] ?? env.COHSH_TCP_PORT ?? '31337';
+  const portText = v['tcp-port'] ?? env.COHSH_TCP_PORT ?? String(CONSOLE_PORT_DEFAULT);
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port < 1 || port > 65535) return `bad --tcp-port ${portText}`;
   return {
@@ -95,7 +96,7 @@ function parse(argv: string[], env: Record<string, string | undefined>): Setting
     intervalMs,
     telemetry: v['no-telemetry'] !== true,
     smiPath: v['nvidia-smi'] ?? 'nvidia-smi',
-    conn: { host: v['tcp-host'] ?? env.COHSH_TCP_HOST ?? '127.0.0.1', port, authToken: v['auth-token'] ?? env.COHSH_AUTH_TOKEN ?? 'changeme' },
+    conn: { host: v['tcp-host'] ?? env.COHSH_TCP_HOST ?? '127.0.0.1', port, authToken: v['auth-token'] ?? env.COHSH_AUTH_TOKEN ?? CONSOLE_AUTH_TOKEN_DEV },
   };
 }
 

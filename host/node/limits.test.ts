@@ -1,8 +1,9 @@
-// Checks that js/caps/limits.ts and bindings/limits.h define the same bounds (one truth, two languages).
+// Checks that the C copies of TS bounds and defaults agree: js/caps/limits.ts with bindings/limits.h, the console defaults with the firmwares' mains.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as limits from '../../js/caps/limits.js';
+import { CONSOLE_AUTH_TOKEN_DEV, CONSOLE_PORT_DEFAULT } from '../../js/console/limits.js';
 
 test('limits: every TS bound has the same value in bindings/limits.h and back', () => {
   const header = readFileSync('bindings/limits.h', 'utf8');
@@ -12,4 +13,12 @@ test('limits: every TS bound has the same value in bindings/limits.h and back', 
   assert.ok(ts.length > 5);
   for (const [name, value] of ts) assert.equal(c.get(name), value, `bindings/limits.h ${name}`);
   for (const [name, value] of c) assert.equal((limits as Record<string, unknown>)[name], value, `js/caps/limits.ts ${name}`);
+});
+
+test('limits: the console port and dev token defaults of the host firmware and the seL4 root task are js/console/limits.ts', () => {
+  const sim = readFileSync('host/sim/main.c', 'utf8');
+  assert.match(sim, new RegExp(`^#define SIM_DEFAULT_CONSOLE_PORT ${CONSOLE_PORT_DEFAULT}$`, 'm'));
+  assert.match(sim, new RegExp(`^#define SIM_DEFAULT_AUTH_TOKEN "${CONSOLE_AUTH_TOKEN_DEV}"$`, 'm'));
+  const sel4 = readFileSync('sel4-platform/root_task.c', 'utf8');
+  assert.match(sel4, new RegExp(`\\\\"console\\\\":\\{\\\\"port\\\\":${CONSOLE_PORT_DEFAULT},`));
 });

@@ -10,6 +10,7 @@ import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONSOLE_PORT_DEFAULT } from '../../js/console/limits.js';
 
 /** Repo root: build/tsc/host/start/start.js → four levels up. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -54,7 +55,7 @@ export function parseStartArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
     return n >= lo && n <= hi ? n : `${what} takes an integer ${lo}..${hi}`;
   };
   const o: StartOptions = {
-    consolePort: 31337, ninepPort: 5640, intervalMs: 1000, log: join(ROOT, 'build', 'hive.log'), uart: 'none', bridge: true,
+    consolePort: CONSOLE_PORT_DEFAULT, ninepPort: 5640, intervalMs: 1000, log: join(ROOT, 'build', 'hive.log'), uart: 'none', bridge: true,
     image: join(ROOT, 'build', 'images', 'dev.img'), trustKey: join(ROOT, 'build', 'keys', 'dev.pub'),
   };
   if (env.COHESIX_CONSOLE_PORT !== undefined) {

@@ -74,6 +74,10 @@ export const INBOUND_QUEUE_LINES_MAX = 8;
  * relay). A peer whose bytes still pass this is cut with `ERR FRAME reason=busy detail=backlog-full`.
  */
 export const INBOUND_BACKLOG_BYTES_MAX = 65_536;
+/** The TCP console's port when neither the firmware's arguments nor the manifest name one (spec §1 dev endpoints). */
+export const CONSOLE_PORT_DEFAULT = 31337;
+/** The AUTH token of dev images when the manifest names none (spec §2); release images name their own. */
+export const CONSOLE_AUTH_TOKEN_DEV = 'changeme';
 /** Concurrent TCP console sessions when the manifest says nothing (spec §0 item 2). */
 export const CONSOLE_SESSIONS_DEFAULT = 4;
 /** Hard cap on console.max_sessions, whatever the manifest says: each session holds buffers. */

@@ -3,6 +3,7 @@ import type { Caps, TaskConfig } from '../caps/index.js';
 import { NineDoorLink } from '../ninedoor/root-side.js';
 import type { NineDoorTaskArgs } from '../ninedoor/task.js';
 import type { TicketSecrets } from '../tickets/index.js';
+import { CONSOLE_AUTH_TOKEN_DEV, CONSOLE_PORT_DEFAULT, CONSOLE_SESSIONS_DEFAULT } from '../console/index.js';
 import { directNet, TcpConsole, startUartConsole } from './consoles.js';
 import { RelayNet } from './relay-net.js';
 import { ReloadService } from './reload.js';
@@ -163,9 +164,9 @@ export default function main(caps: Caps, config: TaskConfig): void {
   });
   tcp = new TcpConsole(caps, {
     host: bind,
-    port: args.console?.port ?? manifest.console?.port ?? 31337,
-    authToken: args.console?.auth_token ?? manifest.console?.auth_token ?? 'changeme',
-    maxSessions: manifest.console?.max_sessions ?? 4,
+    port: args.console?.port ?? manifest.console?.port ?? CONSOLE_PORT_DEFAULT,
+    authToken: args.console?.auth_token ?? manifest.console?.auth_token ?? CONSOLE_AUTH_TOKEN_DEV,
+    maxSessions: manifest.console?.max_sessions ?? CONSOLE_SESSIONS_DEFAULT,
     idleTimeoutMs: manifest.console?.idle_timeout_ms,
     makeBackend: (peer) => backends.make(`tcp:${peer}`),
     net: cfg.console_task ? new RelayNet(caps, supervisor, cfg.console_task) : directNet(caps),
