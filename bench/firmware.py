@@ -42,9 +42,10 @@ COHIMG_TIMEOUT_S = 60.0
 READ_CHUNK_BYTES = 4096
 CONSOLE_READY = b"console ready port="
 
-# Arena search: the manifest's bounds (docs/image-format.md) in page steps.
-ARENA_PAGE_BYTES = 4096
-ARENA_BYTES_MIN = 64 * 1024
+# Arena search: the manifest's bounds (docs/image-format.md) in page steps; the same names as
+# host/image/manifest.ts and engine/port/task.h (host/node/limits.test.ts checks those two).
+TASK_ARENA_PAGE_BYTES = 4096
+TASK_ARENA_BYTES_MIN = 64 * 1024
 ARENA_BYTES_SEARCH_MAX = 1024 * 1024  # the board's worker-heart arena: known to run
 # An idle worker "runs" when its first heartbeat (interval 1000 ms) arrives and nothing faults for this long.
 IDLE_WATCH_S = 1.5
@@ -151,26 +152,26 @@ def bench_arena() -> dict:
     with tempfile.TemporaryDirectory(prefix="cohesix-bench-") as tmp:
         workdir = Path(tmp)
         qbc_dir = BUILD / "qbc"
-        lo, hi = ARENA_BYTES_MIN // ARENA_PAGE_BYTES, ARENA_BYTES_SEARCH_MAX // ARENA_PAGE_BYTES
+        lo, hi = TASK_ARENA_BYTES_MIN // TASK_ARENA_PAGE_BYTES, ARENA_BYTES_SEARCH_MAX // TASK_ARENA_PAGE_BYTES
         probes = []
-        ok, log = worker_runs_in(workdir, qbc_dir, hi * ARENA_PAGE_BYTES)
-        probes.append({"arena_bytes": hi * ARENA_PAGE_BYTES, "runs": ok})
+        ok, log = worker_runs_in(workdir, qbc_dir, hi * TASK_ARENA_PAGE_BYTES)
+        probes.append({"arena_bytes": hi * TASK_ARENA_PAGE_BYTES, "runs": ok})
         if not ok:
-            raise SystemExit(f"worker-heart does not run even in {hi * ARENA_PAGE_BYTES} bytes:\n{log}")
-        ok, _ = worker_runs_in(workdir, qbc_dir, lo * ARENA_PAGE_BYTES)
-        probes.append({"arena_bytes": lo * ARENA_PAGE_BYTES, "runs": ok})
+            raise SystemExit(f"worker-heart does not run even in {hi * TASK_ARENA_PAGE_BYTES} bytes:\n{log}")
+        ok, _ = worker_runs_in(workdir, qbc_dir, lo * TASK_ARENA_PAGE_BYTES)
+        probes.append({"arena_bytes": lo * TASK_ARENA_PAGE_BYTES, "runs": ok})
         if ok:
             hi = lo
         # Invariant: hi pages run, lo pages do not; the loop halves the gap, so it ends in log2(48) probes.
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            ok, _ = worker_runs_in(workdir, qbc_dir, mid * ARENA_PAGE_BYTES)
-            probes.append({"arena_bytes": mid * ARENA_PAGE_BYTES, "runs": ok})
+            ok, _ = worker_runs_in(workdir, qbc_dir, mid * TASK_ARENA_PAGE_BYTES)
+            probes.append({"arena_bytes": mid * TASK_ARENA_PAGE_BYTES, "runs": ok})
             if ok:
                 hi = mid
             else:
                 lo = mid
-        return {"smallest_arena_bytes": hi * ARENA_PAGE_BYTES, "watch_s": IDLE_WATCH_S, "probes": probes}
+        return {"smallest_arena_bytes": hi * TASK_ARENA_PAGE_BYTES, "watch_s": IDLE_WATCH_S, "probes": probes}
 
 
 def main() -> int:

@@ -27,14 +27,15 @@ export const TASKS_MANIFEST_MAX = 32;
 export const TASK_NAME_BYTES_MAX = 31;
 /** Longest image id in bytes. */
 export const IMAGE_ID_BYTES_MAX = 64;
-/** Smallest task arena (memory quota) in bytes. */
-export const ARENA_BYTES_MIN = 64 * 1024;
-/** Largest task arena in bytes. */
-export const ARENA_BYTES_MAX = 256 * 1024 * 1024;
-/** Arenas are whole pages. */
-export const ARENA_ALIGN_BYTES = 4096;
-export const CPU_SLICE_MS_MIN = 1;
-export const CPU_SLICE_MS_MAX = 10000;
+/** Smallest task arena (memory quota) in bytes; the firmware's TASK_ARENA_BYTES_MIN (engine/port/task.h, checked by a test). */
+export const TASK_ARENA_BYTES_MIN = 64 * 1024;
+/** Largest task arena in bytes; TASK_ARENA_BYTES_MAX there. */
+export const TASK_ARENA_BYTES_MAX = 256 * 1024 * 1024;
+/** A manifest's arenas are whole pages (the image tool's rule; the engine's allocator aligns to ARENA_ALIGN_BYTES, 16, inside one). */
+export const TASK_ARENA_PAGE_BYTES = 4096;
+/** A task's CPU slice per delivery, in ms; TASK_CPU_SLICE_MS_MIN/MAX there. */
+export const TASK_CPU_SLICE_MS_MIN = 1;
+export const TASK_CPU_SLICE_MS_MAX = 10000;
 export const CONSOLE_PORT_MIN = 1;
 export const CONSOLE_PORT_MAX = 65535;
 /** `AUTH <token>` must fit the console's 256-byte frame payload (spec/INTERFACES.md §2). */
@@ -195,10 +196,10 @@ function validate(v: unknown, mode: Mode, what: string): Manifest | ManifestTemp
       size = c.int(t, 'size', `${p}.size`, QBC_HEADER_BYTES, IMAGE_BYTES_MAX, `the bundle's size in bytes, an integer between ${QBC_HEADER_BYTES} and ${IMAGE_BYTES_MAX}`);
       sha256 = c.string(t, 'sha256', `${p}.sha256`, isHex64, '64 lowercase hex digits (SHA-256 of the whole .qbc file)');
     }
-    const arena_bytes = c.int(t, 'arena_bytes', `${p}.arena_bytes`, ARENA_BYTES_MIN, ARENA_BYTES_MAX,
-      `a multiple of ${ARENA_ALIGN_BYTES} between ${ARENA_BYTES_MIN} and ${ARENA_BYTES_MAX}`);
-    if (arena_bytes % ARENA_ALIGN_BYTES !== 0) c.fail(`${p}.arena_bytes must be a multiple of ${ARENA_ALIGN_BYTES} between ${ARENA_BYTES_MIN} and ${ARENA_BYTES_MAX}`);
-    const cpu_slice_ms = c.int(t, 'cpu_slice_ms', `${p}.cpu_slice_ms`, CPU_SLICE_MS_MIN, CPU_SLICE_MS_MAX);
+    const arena_bytes = c.int(t, 'arena_bytes', `${p}.arena_bytes`, TASK_ARENA_BYTES_MIN, TASK_ARENA_BYTES_MAX,
+      `a multiple of ${TASK_ARENA_PAGE_BYTES} between ${TASK_ARENA_BYTES_MIN} and ${TASK_ARENA_BYTES_MAX}`);
+    if (arena_bytes % TASK_ARENA_PAGE_BYTES !== 0) c.fail(`${p}.arena_bytes must be a multiple of ${TASK_ARENA_PAGE_BYTES} between ${TASK_ARENA_BYTES_MIN} and ${TASK_ARENA_BYTES_MAX}`);
+    const cpu_slice_ms = c.int(t, 'cpu_slice_ms', `${p}.cpu_slice_ms`, TASK_CPU_SLICE_MS_MIN, TASK_CPU_SLICE_MS_MAX);
     const rawGrants = c.present(t, 'grants', `${p}.grants`);
     if (!Array.isArray(rawGrants)) c.fail(`${p}.grants must be an array of capability names (${CAP_NAMES.join(' ')})`);
     const grants: CapName[] = [];

@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as limits from '../../js/caps/limits.js';
 import { CONSOLE_AUTH_TOKEN_DEV, CONSOLE_PORT_DEFAULT } from '../../js/console/limits.js';
+import {
+  TASK_ARENA_BYTES_MAX, TASK_ARENA_BYTES_MIN, TASK_ARENA_PAGE_BYTES, TASK_CPU_SLICE_MS_MAX, TASK_CPU_SLICE_MS_MIN,
+} from '../image/manifest.js';
 
 test('limits: every TS bound has the same value in bindings/limits.h and back', () => {
   const header = readFileSync('bindings/limits.h', 'utf8');
@@ -21,4 +24,18 @@ test('limits: the console port and dev token defaults of the host firmware and t
   assert.match(sim, new RegExp(`^#define SIM_DEFAULT_AUTH_TOKEN "${CONSOLE_AUTH_TOKEN_DEV}"$`, 'm'));
   const sel4 = readFileSync('sel4-platform/root_task.c', 'utf8');
   assert.match(sel4, new RegExp(`\\\\"console\\\\":\\{\\\\"port\\\\":${CONSOLE_PORT_DEFAULT},`));
+});
+
+test('limits: the image tool checks a manifest with the firmware\'s task bounds (engine/port/task.h)', () => {
+  const header = readFileSync('engine/port/task.h', 'utf8');
+  const c = new Map<string, number>();
+  // `(64u * 1024u)` and `10000u`: products of unsigned literals.
+  for (const m of header.matchAll(/^#define (TASK_[A-Z0-9_]+) \(?([0-9u *]+)\)?$/gm)) {
+    c.set(m[1], m[2].split('*').reduce((p, f) => p * Number(f.trim().replace(/u$/, '')), 1));
+  }
+  for (const [name, value] of Object.entries({ TASK_ARENA_BYTES_MIN, TASK_ARENA_BYTES_MAX, TASK_CPU_SLICE_MS_MIN, TASK_CPU_SLICE_MS_MAX })) {
+    assert.equal(c.get(name), value, `engine/port/task.h ${name}`);
+  }
+  // A page-multiple arena is also aligned for the engine's allocator.
+  assert.equal(TASK_ARENA_PAGE_BYTES % 16, 0);
 });
