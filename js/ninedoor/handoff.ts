@@ -55,22 +55,42 @@ export interface Handoff {
 
 const b64 = (b: Uint8Array): string => base64Encode(b);
 
+/*
+ * JSON text around each part of the handoff, over its bytes, in bytes: generous upper guesses for
+ * the keys, numbers and punctuation of one record (the estimate only has to keep a reload from
+ * building a text the arena cannot hold; an over-guess refuses a reload that would have fit).
+ */
+/** The door's fixed fields: lifecycle, counters, pressure, config. */
+const HANDOFF_FIXED_JSON_BYTES = 4096;
+/** One worker record beside its ring. */
+const HANDOFF_WORKER_JSON_BYTES = 128;
+/** One GPU record beside its five files. */
+const HANDOFF_GPU_JSON_BYTES = 128;
+/** One model record beside its manifest. */
+const HANDOFF_MODEL_JSON_BYTES = 64;
+/** One ingest segment beside its data. */
+const HANDOFF_SEGMENT_JSON_BYTES = 96;
+/** One session: its principal (claims up to ~300 bytes), budgets and mounts. */
+const HANDOFF_SESSION_JSON_BYTES = 1024;
+/** One fid: its path and open state. */
+const HANDOFF_FID_JSON_BYTES = 256;
+
 /**
  * About how many bytes of JSON text encodeHandoff makes of `d` (base64 is 4/3 of the bytes), so
  * NineDoor can refuse a reload cleanly instead of building a text its arena cannot hold.
  */
 export function handoffBytesEstimate(d: DoorState): number {
-  let bytes = d.queenLog.length + 4096;
-  for (const w of d.workers) bytes += w.ring.length + 128;
-  for (const g of d.gpus) bytes += g.info.length + g.ctl.length + g.lease.length + g.status.length + g.job.length + 128;
-  if (d.models !== null) for (const m of d.models.models) bytes += m.manifest.length + 64;
-  for (const v of d.ingest) for (const g of v.segments) bytes += g.data.length + 96;
+  let bytes = d.queenLog.length + HANDOFF_FIXED_JSON_BYTES;
+  for (const w of d.workers) bytes += w.ring.length + HANDOFF_WORKER_JSON_BYTES;
+  for (const g of d.gpus) bytes += g.info.length + g.ctl.length + g.lease.length + g.status.length + g.job.length + HANDOFF_GPU_JSON_BYTES;
+  if (d.models !== null) for (const m of d.models.models) bytes += m.manifest.length + HANDOFF_MODEL_JSON_BYTES;
+  for (const v of d.ingest) for (const g of v.segments) bytes += g.data.length + HANDOFF_SEGMENT_JSON_BYTES;
   return Math.ceil((bytes * 4) / 3);
 }
 
 /** About how many bytes of JSON text the sessions add: principals (claims ≤ ~300 bytes), budgets, mounts, and a path per fid. */
 export function sessionsBytesEstimate(sessions: number, fids: number): number {
-  return sessions * 1024 + fids * 256;
+  return sessions * HANDOFF_SESSION_JSON_BYTES + fids * HANDOFF_FID_JSON_BYTES;
 }
 
 /** Bytes become base64 strings; everything else is JSON already. */
