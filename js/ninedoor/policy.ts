@@ -1,4 +1,4 @@
-// What NineDoor asks of root-task policy (implemented in the next issue), and the shapes it hands over.
+// What NineDoor asks of root-task policy (HiveControl in js/root-task/policy implements it), and the shapes it hands over.
 import type { NineError } from '../secure9p/errors.js';
 import type { Answer, Principal } from '../secure9p/fileserver.js';
 

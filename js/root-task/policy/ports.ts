@@ -1,6 +1,6 @@
 // The small ports root-task policy drives: NineDoor, the task capability, the clock, and the console's namespace view.
 //
-// Everything here is an interface the lead wires: on Node the NineDoor object itself (see
+// Each is an interface with two implementations: on Node the NineDoor object itself (see
 // nineDoorPort), in the firmware messages over the ordered root-task → NineDoor channel and
 // the TaskCap. Policy code never reaches past these.
 import type { NineError } from '../../secure9p/errors.js';
