@@ -1,4 +1,5 @@
 // Synthetic bundles, templates and raw CPIO pieces for the image tool's tests (no cohc needed).
+import { concatBytes as concat } from '../../js/bytes/concat.js';
 import { encodeQbc } from './qbc.js';
 import type { ManifestTemplate } from './manifest.js';
 
@@ -43,15 +44,6 @@ export interface RawHeader {
   check?: number;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /**
  * One newc record written without any of the writer's checks, so a test can make exactly the

@@ -1,4 +1,5 @@
 // A promise-based 9P2000.L client over any whole-frame transport: bounded tags, queue, fids and helper sizes; errors as NineError values.
+import { concatBytes } from '../bytes/concat.js';
 import { utf8Decode, utf8Encode } from '../bytes/utf8.js';
 import { decodeFrame, encodeMessage } from './codec.js';
 import { Errno, errorFromErrno, ETIMEDOUT, NineError } from './errors.js';
@@ -353,13 +354,7 @@ export class NineClient {
       if (total > limit) return new NineError('TooBig', `${path} is larger than ${limit} bytes`);
       parts.push(d);
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatBytes(parts);
   }
 
   /** readAll as UTF-8 text (invalid UTF-8 is Invalid). */

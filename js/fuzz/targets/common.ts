@@ -8,17 +8,7 @@ export const SECRETS = { queen: 'bootstrap', 'worker-heartbeat': 'worker', 'work
 /** The fixed clock the targets run at (a ticket's issue time, a session's now), so runs repeat. */
 export const NOW_MS = 1_700_000_000_000;
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export { concatBytes as concat } from '../../bytes/concat.js';
 
 /** A contract breach found by a target's own check (not the parser's throw). */
 export function broken(what: string): never {
