@@ -62,7 +62,7 @@ static int get_uint(Parse *p, JSValueConst obj, const char *key, const char *whe
 
 static int parse_hex32(const char *hex, uint8_t out[SHA256_DIGEST_BYTES]) {
   if (strlen(hex) != 2u * SHA256_DIGEST_BYTES) return -1;
-  for (unsigned i = 0; i < 32; i++) {
+  for (unsigned i = 0; i < SHA256_DIGEST_BYTES; i++) {
     unsigned v = 0;
     for (unsigned k = 0; k < 2; k++) {
       char c = hex[i * 2 + k];
@@ -90,12 +90,12 @@ static int parse_task(Parse *p, JSValueConst t, unsigned i, ManifestTask *mt) {
   if (get_string(p, t, "name", where, mt->name, sizeof mt->name) < 0) return -1;
   if (!valid_task_name(mt->name)) return fail(p, "%sname must be [a-z0-9-]", where);
   if (get_string(p, t, "bundle", where, mt->bundle, sizeof mt->bundle) < 0) return -1;
-  if (get_uint(p, t, "size", where, 1, 16u << 20, &v) < 0) return -1;
+  if (get_uint(p, t, "size", where, 1, MANIFEST_BUNDLE_SIZE_BYTES_MAX, &v) < 0) return -1;
   mt->size = (size_t)v;
   if (get_string(p, t, "sha256", where, hex, sizeof hex) < 0 || parse_hex32(hex, mt->sha256) < 0)
     return fail(p, "%ssha256 must be 64 lowercase hex digits", where);
   if (get_uint(p, t, "arena_bytes", where, TASK_ARENA_BYTES_MIN, TASK_ARENA_BYTES_MAX, &v) < 0) return -1;
-  if (v % 4096u) return fail(p, "%sarena_bytes must be a multiple of 4096", where);
+  if (v % TASK_ARENA_PAGE_BYTES) return fail(p, "%sarena_bytes must be a multiple of %u", where, TASK_ARENA_PAGE_BYTES);
   mt->arena_bytes = (size_t)v;
   if (get_uint(p, t, "cpu_slice_ms", where, TASK_CPU_SLICE_MS_MIN, TASK_CPU_SLICE_MS_MAX, &v) < 0) return -1;
   mt->cpu_slice_ms = (uint32_t)v;

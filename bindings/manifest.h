@@ -10,13 +10,19 @@
 /* Longest `schema` string a manifest may carry (ours is `cohesix-manifest/1`); longer is refused. */
 #define MANIFEST_SCHEMA_BYTES_MAX 31u
 
-/* Kept in sync with docs/image-format.md and host/image/manifest.ts. */
+/* Kept in sync with docs/image-format.md and host/image/manifest.ts (the same names there, checked by
+   host/node/limits.test.ts). */
 #define MANIFEST_TASKS_MAX 32u
 #define MANIFEST_JSON_BYTES_MAX (64u * 1024u)
 #define MANIFEST_NAME_BYTES_MAX 31u
 #define MANIFEST_BUNDLE_BYTES_MAX 64u
 #define MANIFEST_IMAGE_ID_BYTES_MAX 64u
 #define MANIFEST_SCHEMA "cohesix-manifest/v1"
+/* A task's arena_bytes is a whole number of pages, in bytes: the image tool's rule too. Not the engine's
+   ARENA_ALIGN_BYTES (16), the allocator's alignment inside an arena. */
+#define TASK_ARENA_PAGE_BYTES 4096u
+/* Largest bundle a task entry may name, in bytes: no bundle outgrows its image (IMAGE_BYTES_MAX). */
+#define MANIFEST_BUNDLE_SIZE_BYTES_MAX (16u << 20)
 
 typedef struct ManifestTask {
   char name[MANIFEST_NAME_BYTES_MAX + 1];

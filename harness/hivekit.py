@@ -52,10 +52,10 @@ READ_CHUNK_BYTES = 4096
 BANNER = "Cohesix boot: root-task online"
 UART_PROMPT = "cohesix> "
 AUTH_TOKEN = "changeme"
-AUTH_DEADLINE_S = 5.0  # AUTH_DEADLINE_MS in js/root-task/tcp-console.ts
+AUTH_DEADLINE_S = 5.0  # AUTH_DEADLINE_MS in js/console/limits.ts
 CONSOLE_READY_RE = r"\[root-task\] console ready port=(\d+)"
-FRAME_HEADER_BYTES = 4
-FRAME_LENGTH_MAX_BYTES = 8192  # FRAME_LENGTH_MAX_BYTES in tcp-console.ts
+FRAME_HEADER_BYTES = 4  # js/console/limits.ts, as the next (checked by host/node/limits.test.ts)
+FRAME_DECLARED_BYTES_MAX = 8192
 
 ROOT_ARENA_BYTES = 4 * 1024 * 1024
 TASK_ARENA_BYTES = 256 * 1024
@@ -314,7 +314,7 @@ class ConsoleClient:
     def recv_line(self, timeout_s: float = REPLY_TIMEOUT_S) -> str:
         deadline = time.monotonic() + timeout_s
         (total,) = struct.unpack("<I", self._recv_exact(FRAME_HEADER_BYTES, deadline))
-        assert FRAME_HEADER_BYTES <= total <= FRAME_LENGTH_MAX_BYTES, f"bad frame length {total}"
+        assert FRAME_HEADER_BYTES <= total <= FRAME_DECLARED_BYTES_MAX, f"bad frame length {total}"
         return self._recv_exact(total - FRAME_HEADER_BYTES, deadline).decode()
 
     def command(self, line: str, replies: int = 1, timeout_s: float = REPLY_TIMEOUT_S) -> list[str]:

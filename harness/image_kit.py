@@ -19,7 +19,7 @@ CPIO_FIELD_COUNT = 13  # after the magic: 13 fields of 8 hex digits
 CPIO_ALIGN_BYTES = 4
 CPIO_ENTRY_MODE = 0o100644
 CPIO_TRAILER = "TRAILER!!!"
-IMAGE_TAIL_ALIGN_BYTES = 512
+CPIO_BLOCK_BYTES = 512  # an image ends on a CPIO block boundary
 # Bound on entries read, as the firmware's IMAGE_ENTRIES_MAX.
 IMAGE_ENTRIES_MAX = 64
 
@@ -78,7 +78,7 @@ def pack(entries: list[tuple[str, bytes]]) -> bytes:
     for name, data in entries:
         out += _header(name, len(data), CPIO_ENTRY_MODE) + data + b"\0" * _pad(len(data), CPIO_ALIGN_BYTES)
     out += _header(CPIO_TRAILER, 0, 0)
-    out += b"\0" * _pad(len(out), IMAGE_TAIL_ALIGN_BYTES)
+    out += b"\0" * _pad(len(out), CPIO_BLOCK_BYTES)
     return bytes(out)
 
 

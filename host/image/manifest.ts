@@ -5,8 +5,9 @@
 // Unknown fields are refused at every level so a typo (`arena` for `arena_bytes`) is an error,
 // not a default. Keep in sync with: docs/image-format.md, bindings/image.c.
 import { CAP_NAMES, type CapName } from '../../js/caps/index.js';
-import { NET_SOCKETS_MAX } from '../../js/caps/limits.js';
-import { IDLE_TIMEOUT_MS_MAX, IDLE_TIMEOUT_MS_MIN } from '../../js/console/limits.js';
+import {
+  CONSOLE_SESSIONS_HARD_MAX, FRAME_REQUEST_PAYLOAD_BYTES_MAX, IDLE_TIMEOUT_MS_MAX, IDLE_TIMEOUT_MS_MIN,
+} from '../../js/console/limits.js';
 import { ImageError } from './errors.js';
 import { isEngineVersion, isHex64, QBC_HEADER_BYTES } from './qbc.js';
 import { IMAGE_BYTES_MAX } from './cpio.js';
@@ -21,17 +22,19 @@ export const MANIFEST_ENTRY_NAME = 'manifest.json';
 export const PROFILES = ['dev', 'release'] as const;
 export type Profile = (typeof PROFILES)[number];
 
-/** Task entries in one manifest. */
-export const TASKS_MANIFEST_MAX = 32;
-/** Longest task name in bytes. */
-export const TASK_NAME_BYTES_MAX = 31;
+// The manifest bounds below carry the firmware's names (bindings/manifest.h) and are checked against it
+// by host/node/limits.test.ts: one name, one meaning, in C, TS and Python.
+/** Task entries in one manifest (not TASKS_MAX, the firmware's task table, which also holds spawned workers). */
+export const MANIFEST_TASKS_MAX = 32;
+/** Longest task name in a manifest, in bytes (not MANIFEST_NAME_BYTES_MAX, a running task's label). */
+export const MANIFEST_NAME_BYTES_MAX = 31;
 /** Longest image id in bytes. */
-export const IMAGE_ID_BYTES_MAX = 64;
+export const MANIFEST_IMAGE_ID_BYTES_MAX = 64;
 /** Smallest task arena (memory quota) in bytes; the firmware's TASK_ARENA_BYTES_MIN (engine/port/task.h, checked by a test). */
 export const TASK_ARENA_BYTES_MIN = 64 * 1024;
 /** Largest task arena in bytes; TASK_ARENA_BYTES_MAX there. */
 export const TASK_ARENA_BYTES_MAX = 256 * 1024 * 1024;
-/** A manifest's arenas are whole pages (the image tool's rule; the engine's allocator aligns to ARENA_ALIGN_BYTES, 16, inside one). */
+/** A manifest's arenas are whole pages, in bytes (TASK_ARENA_PAGE_BYTES in bindings/manifest.h; the engine's allocator aligns to ARENA_ALIGN_BYTES, 16, inside one). */
 export const TASK_ARENA_PAGE_BYTES = 4096;
 /** A task's CPU slice per delivery, in ms; TASK_CPU_SLICE_MS_MIN/MAX there. */
 export const TASK_CPU_SLICE_MS_MIN = 1;
@@ -39,9 +42,7 @@ export const TASK_CPU_SLICE_MS_MAX = 10000;
 export const CONSOLE_PORT_MIN = 1;
 export const CONSOLE_PORT_MAX = 65535;
 /** `AUTH <token>` must fit the console's 256-byte frame payload (spec/INTERFACES.md §2). */
-export const AUTH_TOKEN_BYTES_MAX = 256 - 'AUTH '.length;
-/** Each console session is one socket. */
-export const CONSOLE_SESSIONS_MAX = NET_SOCKETS_MAX;
+export const AUTH_TOKEN_BYTES_MAX = FRAME_REQUEST_PAYLOAD_BYTES_MAX - 'AUTH '.length;
 
 export const BUNDLE_SUFFIX = '.qbc';
 
@@ -156,7 +157,7 @@ function validate(v: unknown, mode: Mode, what: string): Manifest | ManifestTemp
   if (mode === 'template' && !TEMPLATE_SCHEMAS.includes(schema as string)) {
     c.fail(`schema must be "${MANIFEST_SCHEMA_V1}" (or "${MANIFEST_SCHEMA_V0}", read as v1)`);
   }
-  const image_id = c.string(top, 'image_id', 'image_id', (s) => s.length <= IMAGE_ID_BYTES_MAX && IMAGE_ID.test(s), `1..${IMAGE_ID_BYTES_MAX} bytes of [A-Za-z0-9._-]`);
+  const image_id = c.string(top, 'image_id', 'image_id', (s) => s.length <= MANIFEST_IMAGE_ID_BYTES_MAX && IMAGE_ID.test(s), `1..${MANIFEST_IMAGE_ID_BYTES_MAX} bytes of [A-Za-z0-9._-]`);
   const profile = c.string(top, 'profile', 'profile', (s) => (PROFILES as readonly string[]).includes(s), '"dev" or "release"') as Profile;
 
   let engine: EngineId | undefined;
@@ -172,15 +173,15 @@ function validate(v: unknown, mode: Mode, what: string): Manifest | ManifestTemp
 
   const root_task = c.string(top, 'root_task', 'root_task', (s) => typeof s === 'string', 'a string naming a task');
   const rawTasks = c.present(top, 'tasks', 'tasks');
-  if (!Array.isArray(rawTasks) || rawTasks.length < 1 || rawTasks.length > TASKS_MANIFEST_MAX) {
-    c.fail(`tasks must be an array of 1..${TASKS_MANIFEST_MAX} task entries`);
+  if (!Array.isArray(rawTasks) || rawTasks.length < 1 || rawTasks.length > MANIFEST_TASKS_MAX) {
+    c.fail(`tasks must be an array of 1..${MANIFEST_TASKS_MAX} task entries`);
   }
   const names = new Set<string>();
   const tasks: (TaskEntry | TemplateTask)[] = [];
   (rawTasks as unknown[]).forEach((raw, i) => {
     const p = `tasks[${i}]`;
     const t = c.object(raw, p, TASK_FIELDS);
-    const name = c.string(t, 'name', `${p}.name`, (s) => s.length <= TASK_NAME_BYTES_MAX && TASK_NAME.test(s), `1..${TASK_NAME_BYTES_MAX} bytes of [a-z0-9-]`);
+    const name = c.string(t, 'name', `${p}.name`, (s) => s.length <= MANIFEST_NAME_BYTES_MAX && TASK_NAME.test(s), `1..${MANIFEST_NAME_BYTES_MAX} bytes of [a-z0-9-]`);
     if (names.has(name)) c.fail(`${p}.name "${name}" is used by an earlier task; task names must be unique`);
     names.add(name);
     const expected = name + BUNDLE_SUFFIX;
@@ -222,7 +223,7 @@ function validate(v: unknown, mode: Mode, what: string): Manifest | ManifestTemp
     port: c.int(con, 'port', 'console.port', CONSOLE_PORT_MIN, CONSOLE_PORT_MAX),
     auth_token: c.string(con, 'auth_token', 'console.auth_token', (s) => s.length <= AUTH_TOKEN_BYTES_MAX && TOKEN.test(s),
       `1..${AUTH_TOKEN_BYTES_MAX} printable ASCII bytes without spaces`),
-    max_sessions: c.int(con, 'max_sessions', 'console.max_sessions', 1, CONSOLE_SESSIONS_MAX),
+    max_sessions: c.int(con, 'max_sessions', 'console.max_sessions', 1, CONSOLE_SESSIONS_HARD_MAX),
   };
   if ('idle_timeout_ms' in con) {
     consoleSettings.idle_timeout_ms = c.int(con, 'idle_timeout_ms', 'console.idle_timeout_ms', IDLE_TIMEOUT_MS_MIN, IDLE_TIMEOUT_MS_MAX);

@@ -11,8 +11,8 @@ export const CONTROL_RETAINED_BYTES_MAX = 8192;
 
 /** Bytes /log/queen.log keeps readable; oldest whole lines are dropped past it (the console LOG shows ≤ 64 lines). */
 export const QUEEN_LOG_RETAINED_BYTES_MAX = 16384;
-/** Longest single line appended to /log/queen.log, newline included. */
-export const LOG_LINE_BYTES_MAX = 1024;
+/** Longest single line appended to /log/queen.log, newline included (not the log cap's LOG_LINE_BYTES_MAX, a task's log line). */
+export const QUEEN_LOG_LINE_BYTES_MAX = 1024;
 
 /** Live worker records NineDoor keeps nodes for; root-task's quotas bound spawns well below this. */
 export const WORKERS_MAX = 1024;

@@ -10,7 +10,7 @@ import { GATE_DENIED_PREFIX, gateDeniedLine, gateOpen, type Gate } from './gates
 import { GpuRoot, mockGpuNodes, type GpuFile } from './gpu.js';
 import { IngestRoot, type IngestEvictPolicy } from './ingest.js';
 import {
-  LOG_LINE_BYTES_MAX, QUEEN_LOG_AUDIT_BYTES_MAX, QUEEN_LOG_RETAINED_BYTES_MAX, RING_BYTES_PER_WORKER, SERVICES_MAX, SESSIONS_MAX,
+  QUEEN_LOG_LINE_BYTES_MAX, QUEEN_LOG_AUDIT_BYTES_MAX, QUEEN_LOG_RETAINED_BYTES_MAX, RING_BYTES_PER_WORKER, SERVICES_MAX, SESSIONS_MAX,
   WORKER_ID_BYTES_MAX, WORKERS_MAX,
 } from './limits.js';
 import { AUDIT_PREFIX, RefusalAudit, TICKET_DENY_PREFIX, WrapNotices, reasonCode, type Refusal } from './audit.js';
@@ -101,7 +101,7 @@ export class NineDoor {
   readonly state = new HiveState();
   readonly root = new DirNode();
   /** Audit lines (and the spec's `ui-ticket outcome=deny` lines) hold a share of it, so a flood never evicts operator lines. */
-  private readonly queenLog = new LineStore(QUEEN_LOG_RETAINED_BYTES_MAX, LOG_LINE_BYTES_MAX, {
+  private readonly queenLog = new LineStore(QUEEN_LOG_RETAINED_BYTES_MAX, QUEEN_LOG_LINE_BYTES_MAX, {
     prefixes: [AUDIT_PREFIX, TICKET_DENY_PREFIX],
     bytesMax: QUEEN_LOG_AUDIT_BYTES_MAX,
   });
@@ -207,7 +207,7 @@ export class NineDoor {
   /** Appends one line to /log/queen.log and mirrors it to the sink; an overlong line is cut to the bound. */
   log(line: string): void {
     let l = line.replace(/\n/g, ' ');
-    if (utf8Length(l) >= LOG_LINE_BYTES_MAX) l = l.slice(0, LOG_LINE_BYTES_MAX / 4);
+    if (utf8Length(l) >= QUEEN_LOG_LINE_BYTES_MAX) l = l.slice(0, QUEEN_LOG_LINE_BYTES_MAX / 4);
     this.queenLog.append(utf8Encode(l));
     this.o.log(l);
   }

@@ -8,9 +8,10 @@ import { RELOAD_CHUNK_BYTES_MAX, ReloadRefusal, type ReloadOp } from '../console
 export const RELOAD_STAGE_BYTES_MAX = 512 * 1024;
 /** A staged upload untouched this long may be taken over by another session, in ms. */
 export const RELOAD_STAGE_IDLE_MS = 30_000;
-/** Where a .qbc header keeps its SHA-256 (engine/port/qbc.h: QBC_DIGEST_OFFSET, 32 bytes). */
-const QBC_DIGEST_OFFSET = 72;
-const QBC_DIGEST_BYTES = 32;
+/** Where a .qbc header keeps its SHA-256, in bytes (engine/port/qbc.h QBC_DIGEST_OFFSET; checked by host/node/limits.test.ts). */
+export const QBC_DIGEST_OFFSET = 72;
+/** That SHA-256's length in bytes. */
+export const QBC_DIGEST_BYTES = 32;
 
 /** What the service needs of the task capability. */
 export interface ReloadTasks {
