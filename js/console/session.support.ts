@@ -1,10 +1,11 @@
 // Test support for console sessions: a scripted fake backend and a transport that records frames, sharing one trace.
-import type { LifecycleState } from './attach-guard.js';
+import { AttachGuard, type LifecycleState } from './attach-guard.js';
 import type { Answer, CatResult, CloseReason, ConsoleBackend, ConsoleNote, ConsolePrincipal, InfoVerb } from './backend.js';
 import { InfoRefusal } from './backend.js';
 import { ProviderError } from './errors.js';
 import { encodeFrame, FrameDecoder } from './frame.js';
-import type { ConsoleTransport } from './session.js';
+import { TcpConsoleSession, type ConsoleTransport } from './session.js';
+import { deepEqual } from '../testkit/index.js';
 import { utf8Encode } from '../bytes/utf8.js';
 
 /** The reference dev secrets (spec §8.3). */
@@ -156,4 +157,37 @@ export function rawFrame(declared: number, payload: Uint8Array | string): Uint8A
 /** Lets pending promise continuations run. */
 export async function settle(rounds = 10): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
+}
+
+/** A TCP console session on a FakeBackend and a RecordingTransport sharing one trace, not yet authenticated. */
+export function open(token = 'changeme') {
+  const trace: string[] = [];
+  const backend = new FakeBackend(trace);
+  const transport = new RecordingTransport(trace);
+  const session = new TcpConsoleSession({ authToken: token, backend, guard: new AttachGuard(), transport, nowMs: 0 });
+  const send = (text: string, nowMs = 1) => session.receive(frame(text), nowMs);
+  /** Lines sent since the last call. */
+  let seen = 0;
+  const out = () => {
+    const l = transport.lines.slice(seen);
+    seen = transport.lines.length;
+    return l;
+  };
+  return { trace, backend, transport, session, send, out };
+}
+
+/** A session past `AUTH changeme`. */
+export function authed() {
+  const h = open();
+  h.send('AUTH changeme');
+  deepEqual(h.out(), ['OK AUTH']);
+  return h;
+}
+
+/** A session attached as queen. */
+export function attachedQueen() {
+  const h = authed();
+  h.send('ATTACH queen');
+  deepEqual(h.out(), ['OK ATTACH role=queen']);
+  return h;
 }

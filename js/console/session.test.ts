@@ -1,40 +1,8 @@
 // TCP console session: every AUTH row, the deadline, framing per phase, each verb's reply shape, ACK-before-side-effect, queue, idle, QUIT.
 import { test, equal, deepEqual, ok } from '../testkit/index.js';
-import { AttachGuard } from './attach-guard.js';
 import { InfoRefusal } from './backend.js';
 import { ProviderError } from './errors.js';
-import { TcpConsoleSession } from './session.js';
-import { FakeBackend, RecordingTransport, frame, rawFrame, settle } from './session.support.js';
-
-function open(token = 'changeme') {
-  const trace: string[] = [];
-  const backend = new FakeBackend(trace);
-  const transport = new RecordingTransport(trace);
-  const session = new TcpConsoleSession({ authToken: token, backend, guard: new AttachGuard(), transport, nowMs: 0 });
-  const send = (text: string, nowMs = 1) => session.receive(frame(text), nowMs);
-  /** Lines sent since the last call. */
-  let seen = 0;
-  const out = () => {
-    const l = transport.lines.slice(seen);
-    seen = transport.lines.length;
-    return l;
-  };
-  return { trace, backend, transport, session, send, out };
-}
-
-function authed() {
-  const h = open();
-  h.send('AUTH changeme');
-  deepEqual(h.out(), ['OK AUTH']);
-  return h;
-}
-
-function attachedQueen() {
-  const h = authed();
-  h.send('ATTACH queen');
-  deepEqual(h.out(), ['OK ATTACH role=queen']);
-  return h;
-}
+import { attachedQueen, authed, frame, open, rawFrame, settle } from './session.support.js';
 
 // --- AUTH rows (spec §2), in order -------------------------------------------------------
 
@@ -244,22 +212,6 @@ test('session ATTACH: OK ATTACH role=<label> lowercase, phase attached', () => {
   equal(h.session.phase(), 'attached');
 });
 
-test('session ATTACH: OK ATTACH goes out only after the backend attach (issue 13 bug 1)', () => {
-  const h = authed();
-  h.send('attach queen');
-  const ack = h.trace.indexOf('> OK ATTACH role=queen');
-  const call = h.trace.indexOf('call attach queen');
-  ok(call >= 0 && ack > call, h.trace.join(' | '));
-});
-
-test('session ATTACH: a forwarding failure is the one reply, ERR ATTACH, and leaves the session detached (issue 13 bug 1)', () => {
-  const h = authed();
-  h.backend.fail.attach = new ProviderError('attach-timeout');
-  h.send('attach queen');
-  deepEqual(h.out(), ['ERR ATTACH reason=busy detail=attach-timeout error=attach handshake timed out']);
-  equal(h.session.phase(), 'authed');
-});
-
 test('session ATTACH: while the backend attach is pending nothing is said; a close then ends it quietly', async () => {
   const h = authed();
   h.backend.hold = true;
@@ -309,13 +261,6 @@ test('session LOG: streams only the newest 64 lines', () => {
   equal(o[64], 'l99');
 });
 
-test('session TAIL: provider call first, then OK TAIL path=<p>, lines, END (issue 13 bug 4)', () => {
-  const h = attachedQueen();
-  h.send('tail /worker/worker-1/telemetry');
-  deepEqual(h.out(), ['OK TAIL path=/worker/worker-1/telemetry', '{"tick":1}', '{"tick":2}', 'END']);
-  ok(h.trace.indexOf('call tail /worker/worker-1/telemetry') < h.trace.indexOf('> OK TAIL path=/worker/worker-1/telemetry'));
-});
-
 test('session TAIL: a path that is not a tail target is invalid-path, no call', () => {
   const h = attachedQueen();
   h.send('tail /proc/boot');
@@ -323,25 +268,11 @@ test('session TAIL: a path that is not a tail target is invalid-path, no call', 
   ok(!h.trace.includes('call tail /proc/boot'));
 });
 
-test('session forbidden tail has one reply (issue 13 bug 4): a provider refusal is the only line, no OK, no END', () => {
-  const h = attachedQueen();
-  h.backend.fail.tail = new ProviderError('denied');
-  h.send('tail /worker/worker-9/telemetry');
-  deepEqual(h.out(), ['ERR TAIL reason=policy detail=denied path=/worker/worker-9/telemetry error=EPERM']);
-});
-
 test('session TAIL: more than 64 lines is refused buffer-full, as the one reply', () => {
   const h = attachedQueen();
   h.backend.files.set('/log/queen.log', Array.from({ length: 65 }, (_, i) => `l${i}`));
   h.send('tail /log/queen.log');
   deepEqual(h.out(), ['ERR TAIL reason=quota detail=buffer-full path=/log/queen.log error=buffer full']);
-});
-
-test('session LOG: a provider refusal is the one reply, no OK LOG before it (issue 13 bug 4)', () => {
-  const h = attachedQueen();
-  h.backend.fail.log = new ProviderError('denied');
-  h.send('log');
-  deepEqual(h.out(), ['ERR LOG reason=policy detail=denied error=EPERM']);
 });
 
 test('session CAT: provider call first, then OK CAT path= data=<digest>, lines, END', () => {
@@ -493,37 +424,6 @@ test('session async: SPAWN ACK goes out before the pending action resolves', asy
   h.backend.release();
   await settle();
   deepEqual(h.out(), ['ERR SPAWN reason=policy detail=denied error=EPERM']);
-});
-
-test('session pipelined commands are all answered (issue 13 bug 3): 8 wait, the rest stay unread with reads paused, none dropped', async () => {
-  const h = attachedQueen();
-  h.backend.hold = true;
-  const lines = ['ls /', ...Array.from({ length: 100 }, (_, i) => `echo /log/queen.log pipelined-${i}`)];
-  h.session.receive(new Uint8Array(lines.flatMap((l) => [...frame(l)])), 2);
-  const c = h.session.queueCounters();
-  equal(c.waiting, 8, 'the queue is full');
-  equal(c.dropped, 0);
-  ok(c.backlogBytes > 0, 'the rest is held undecoded');
-  ok(h.transport.paused, 'reads are paused while the queue is full');
-  for (let i = 0; i < 200 && h.backend.release() > 0; i++) await settle();
-  const echoes = h.out().filter((l) => l.startsWith('OK ECHO'));
-  deepEqual(echoes, Array.from({ length: 100 }, (_, i) => `OK ECHO path=/log/queen.log bytes=${`pipelined-${i}`.length}`));
-  equal(h.session.queueCounters().dropped, 0);
-  equal(h.session.queueCounters().backlogBytes, 0);
-  ok(!h.transport.paused, 'reads resume once the backlog is drained');
-  deepEqual(h.backend.notes.filter((n) => n.kind === 'inbound-dropped'), []);
-});
-
-test('session pipelined commands are all answered: bytes that come while paused wait behind the backlog, in order', async () => {
-  const h = attachedQueen();
-  h.backend.hold = true;
-  h.send('ls /');
-  for (let i = 0; i < 20; i++) h.send(`echo /log/queen.log m${i}`);
-  ok(h.transport.paused);
-  for (let i = 0; i < 100 && h.backend.release() > 0; i++) await settle();
-  const echoes = h.out().filter((l) => l.startsWith('OK ECHO'));
-  equal(echoes.length, 20);
-  ok(h.trace.filter((t) => t.startsWith('call echo')).every((t, i) => t === `call echo /log/queen.log m${i}`));
 });
 
 test('session: bytes past the backlog bound (a transport that ignored the pause) cut the session with ERR FRAME', () => {
