@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "engine_id.h"
-#include "firmware.h"
 #include "image_sig.h"
 #include "qbc.h"
 #include "sha256.h"
