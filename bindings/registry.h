@@ -5,7 +5,8 @@
 /*
  * X(ID, name): the capability's CapId is CAP_<ID>, its grant bit 1 << CAP_<ID> (the position in this
  * list, so a new line goes last: manifests and grant masks already issued keep their bits), its
- * name in manifests and in js/caps/index.ts is `name`, and bindings/<name>.c defines its entry
+ * name in manifests and in js/caps/index.ts is `name`, and bindings/<name>.c (image_cap.c for
+ * `image`, apart from the firmware's verifier firmware/image.c) defines its entry
  * `const CapRegistration cap_<name>_registration` (firmware/task_table.h says what an entry holds).
  */
 #define COHESIX_CAPABILITIES(X) \

@@ -1,4 +1,4 @@
-/* The `image` capability: read the verified boot image's manifest and entries (read-only). */
+/* The `image` capability: read the verified boot image's manifest and entries (read-only); named apart from firmware/image.c, the verifier. */
 #include "sha256.h"
 #include "task_table.h"
 
