@@ -1,4 +1,4 @@
-/* Registration list tests: every capability registers once, under its js/caps name, in grant-bit order, and its per-task state fits the slot. */
+/* Registration list tests: every capability registers once, under its js/caps name, in grant-bit order; its per-task state fits the slot; the manifest names them all when it refuses a grant. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,11 +69,29 @@ static void release_hooks_run_on_an_untouched_task(void **state) {
     if (CAP_REGISTRY[c]->release_task) CAP_REGISTRY[c]->release_task(&s);
 }
 
+/* The manifest's refusal of an unknown grant names every registered capability, as it did when
+   the names were a fixed string ("... is not one of log console net timer channel task image"). */
+static void unknown_grant_refusal_names_every_capability(void **state) {
+  (void)state;
+  static const char *const TEXT =
+      "{\"schema\":\"cohesix-manifest/v1\",\"image_id\":\"t\",\"profile\":\"dev\","
+      "\"engine\":{\"version\":\"0\",\"fingerprint\":\""
+      "0000000000000000000000000000000000000000000000000000000000000000\"},\"root_task\":\"root-task\","
+      "\"tasks\":[{\"name\":\"root-task\",\"bundle\":\"root-task.qbc\",\"size\":1,\"sha256\":\""
+      "0000000000000000000000000000000000000000000000000000000000000000\",\"arena_bytes\":1048576,"
+      "\"cpu_slice_ms\":50,\"grants\":[\"gpu\"]}]}";
+  static Manifest m;
+  char err[256] = "";
+  assert_int_equal(manifest_parse(TEXT, strlen(TEXT), &m, err, sizeof err), -1);
+  assert_non_null(strstr(err, "grants[0] is not one of log console net timer channel task image"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_capability_registers_once_in_grant_bit_order),
       cmocka_unit_test(per_task_state_of_every_capability_fits_the_slot),
       cmocka_unit_test(release_hooks_run_on_an_untouched_task),
+      cmocka_unit_test(unknown_grant_refusal_names_every_capability),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
