@@ -1,4 +1,4 @@
-/* The device HAL: what bindings/ needs from a platform (UART, log sink, sockets). host/sim and
+/* The device HAL: what bindings/ and firmware/ need from a platform (UART, log sink, sockets). host/sim and
  * sel4-platform implement it, together with the engine half in engine/port/engine_hal.h. */
 #ifndef COHESIX_BINDINGS_HAL_H
 #define COHESIX_BINDINGS_HAL_H

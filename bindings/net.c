@@ -5,9 +5,9 @@
 
 #include "accept_rate.h"
 #include "engine_hal.h"
-#include "firmware.h"
 #include "hal.h"
 #include "pump.h"
+#include "task_table.h"
 
 /* Connections accepted per listener per pump turn. */
 #define NET_ACCEPTS_PER_TURN 8u
@@ -276,20 +276,25 @@ static const JSCFunctionListEntry net_funcs[] = {
     JS_CFUNC_DEF("closeListener", 1, js_net_close_listener),
 };
 
-JSValue cap_net_object(JSContext *ctx) {
+static JSValue net_build(JSContext *ctx) {
   JSValue o = JS_NewObject(ctx);
   JS_SetPropertyFunctionList(ctx, o, net_funcs, sizeof net_funcs / sizeof net_funcs[0]);
   return o;
 }
 
-void net_release_task(uint32_t task_id) {
+/* Sockets belong to the task id, not to one runtime: a kill closes them; a reload hands them over. */
+static void net_release_task(TaskSlot *s) {
+  uint32_t task_id = s->task.id;
   for (unsigned i = 0; i < NET_SOCKETS_MAX; i++)
     if ((g_conns[i].generation & 1u) && g_conns[i].owner == task_id) conn_free(&g_conns[i]);
   for (unsigned i = 0; i < NET_LISTENERS_MAX; i++)
     if (g_listeners[i].used && g_listeners[i].owner == task_id) listener_free(&g_listeners[i], NULL);
 }
 
-void net_reload_begin(uint32_t task_id) {
+/* Hot reload: listeners of the task opened again (same host and port) by the new code adopt the
+   old sockets; at the end the old ones not adopted close (commit) or the adoption is undone (rollback). */
+static void net_reload_begin(TaskSlot *old, TaskSlot *next) {
+  uint32_t task_id = next->task.id;
   g_reloading = task_id;
   for (unsigned i = 0; i < NET_LISTENERS_MAX; i++) {
     Listener *l = &g_listeners[i];
@@ -305,7 +310,8 @@ static void listener_close_all(unsigned li) {
   listener_free(&g_listeners[li], NULL);
 }
 
-void net_reload_end(uint32_t task_id, int committed) {
+static void net_reload_end(TaskSlot *old, TaskSlot *next, int committed) {
+  uint32_t task_id = next->task.id;
   g_reloading = 0;
   for (unsigned i = 0; i < NET_LISTENERS_MAX; i++) {
     Listener *l = &g_listeners[i];
@@ -453,7 +459,17 @@ static uint64_t net_deadline(void *ctx) {
   return d;
 }
 
-void net_register_source(void) {
+static void net_register_source(void) {
   PumpSource src = {"net", net_poll, net_deadline, NULL};
   pump_add_source(&src);
 }
+
+/* No per-task state in the slot: sockets live in the firmware-wide tables above, owned by task id. */
+const CapRegistration cap_net_registration = {
+    .name = "net",
+    .build = net_build,
+    .register_source = net_register_source,
+    .release_task = net_release_task,
+    .reload_begin = net_reload_begin,
+    .reload_end = net_reload_end,
+};

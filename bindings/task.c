@@ -2,10 +2,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "channel.h"
 #include "engine_hal.h"
-#include "firmware.h"
 #include "hal.h"
 #include "reload.h"
+#include "task_table.h"
+
+/* What the task capability keeps per task (in its slot). */
+typedef struct TaskCapTask {
+  JSValue on_fault; /* task.onFault: this task supervises its children */
+} TaskCapTask;
+
+static TaskCapTask *task_cap_of(TaskSlot *s) { return fw_cap_state(s, CAP_TASK); }
 
 static JSValue js_task_spawn(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
   if (cap_require(ctx, CAP_TASK) < 0) return JS_EXCEPTION;
@@ -23,12 +31,13 @@ static JSValue js_task_spawn(JSContext *ctx, JSValueConst this_val, int argc, JS
   JSValue args_text = JS_IsUndefined(args_v) ? JS_UNDEFINED : JS_JSONStringify(ctx, args_v, JS_UNDEFINED, JS_UNDEFINED);
   const char *args = JS_IsString(args_text) ? JS_ToCString(ctx, args_text) : NULL;
   JSValue r;
-  const ManifestTask *spec = name ? manifest_task(g_fw.manifest, name) : NULL;
+  const Manifest *manifest = fw_manifest();
+  const ManifestTask *spec = name ? manifest_task(manifest, name) : NULL;
   if (!name) {
     r = cap_throw(ctx, CAP_TASK, "Invalid", "spawn needs {task: <manifest task name>}");
   } else if (!spec) {
     r = cap_throw(ctx, CAP_TASK, "NotFound", "no task '%s' in the manifest", name);
-  } else if (!strcmp(spec->name, g_fw.manifest->root_task)) {
+  } else if (!strcmp(spec->name, manifest->root_task)) {
     r = cap_throw(ctx, CAP_TASK, "Invalid", "the root task cannot be spawned twice");
   } else if (label && strlen(label) > TASK_NAME_BYTES_MAX) {
     r = cap_throw(ctx, CAP_TASK, "Invalid", "label longer than %u bytes", TASK_NAME_BYTES_MAX);
@@ -85,8 +94,10 @@ static JSValue js_task_list(JSContext *ctx, JSValueConst this_val, int argc, JSV
   if (cap_require(ctx, CAP_TASK) < 0) return JS_EXCEPTION;
   JSValue arr = JS_NewArray(ctx);
   uint32_t n = 0;
-  for (unsigned i = 0; i < TASKS_MAX; i++) {
-    TaskSlot *s = &g_fw.slots[i];
+  unsigned top;
+  TaskSlot *slots = fw_slots(&top);
+  for (unsigned i = 0; i < top; i++) {
+    TaskSlot *s = &slots[i];
     if (!s->used) continue;
     ArenaStats st = task_arena_stats(&s->task);
     JSValue o = JS_NewObject(ctx);
@@ -109,7 +120,7 @@ static JSValue js_task_list(JSContext *ctx, JSValueConst this_val, int argc, JSV
 static JSValue js_task_on_fault(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
   if (cap_require(ctx, CAP_TASK) < 0) return JS_EXCEPTION;
   if (!JS_IsFunction(ctx, argv[0])) return cap_throw(ctx, CAP_TASK, "Invalid", "task.onFault needs a function");
-  TaskSlot *s = fw_slot_of_ctx(ctx);
+  TaskCapTask *s = task_cap_of(fw_slot_of_ctx(ctx));
   JS_FreeValue(ctx, s->on_fault);
   s->on_fault = JS_DupValue(ctx, argv[0]);
   return JS_UNDEFINED;
@@ -165,7 +176,7 @@ static JSValue js_task_set_bundle(JSContext *ctx, JSValueConst this_val, int arg
   size_t len;
   const uint8_t *qbc = JS_GetUint8Array(ctx, &len, argv[1]);
   if (!qbc) JS_FreeValue(ctx, JS_GetException(ctx));
-  const ManifestTask *spec = name ? manifest_task(g_fw.manifest, name) : NULL;
+  const ManifestTask *spec = name ? manifest_task(fw_manifest(), name) : NULL;
   JSValue r = JS_UNDEFINED;
   char err[TASK_DETAIL_BYTES_MAX + 64];
   int rc;
@@ -189,8 +200,34 @@ static const JSCFunctionListEntry task_funcs[] = {
     JS_CFUNC_DEF("onFault", 1, js_task_on_fault),
 };
 
-JSValue cap_task_object(JSContext *ctx) {
+static JSValue task_build(JSContext *ctx) {
   JSValue o = JS_NewObject(ctx);
   JS_SetPropertyFunctionList(ctx, o, task_funcs, sizeof task_funcs / sizeof task_funcs[0]);
   return o;
 }
+
+static void task_init_task(TaskSlot *s) { task_cap_of(s)->on_fault = JS_UNDEFINED; }
+
+/* Tells the spawner that s faulted through its task.onFault; it decides (kill, restart, revoke). */
+static int task_faulted(TaskSlot *s) {
+  TaskSlot *to = fw_slot_by_id(s->parent_id);
+  if (!to || to->task.state != TASK_RUNNING || JS_IsUndefined(task_cap_of(to)->on_fault)) return -1;
+  JSContext *ctx = to->task.ctx;
+  JSValue argv[3] = {JS_NewUint32(ctx, s->task.id), JS_NewString(ctx, task_fault_name(s->task.fault)),
+                     JS_NewString(ctx, s->task.detail)};
+  JSValue fn = JS_DupValue(ctx, task_cap_of(to)->on_fault);
+  fw_call(to, fn, 3, argv);
+  if (to->task.state == TASK_RUNNING) {
+    JS_FreeValue(ctx, fn);
+    for (int i = 0; i < 3; i++) JS_FreeValue(ctx, argv[i]);
+  }
+  return 0;
+}
+
+const CapRegistration cap_task_registration = {
+    .name = "task",
+    .build = task_build,
+    .task_state_bytes = sizeof(TaskCapTask),
+    .init_task = task_init_task,
+    .task_faulted = task_faulted,
+};

@@ -2,7 +2,7 @@
 """Byte-level helpers for the negative tests.
 
 The layout is docs/image-format.md; the constants below are copied from it (and from
-engine/port/qbc.h, bindings/image.c). test_image_kit.py checks that unpack + pack reproduces a
+engine/port/qbc.h, firmware/image.c). test_image_kit.py checks that unpack + pack reproduces a
 cohimg-built image byte for byte, so a refusal seen in a test comes from the edit it makes, not
 from this writer.
 """

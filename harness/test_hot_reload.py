@@ -1,5 +1,5 @@
 # test_hot_reload: RELOAD on the booted board hive, as an operator does it: cohsh reload, raw console frames, the UART `tasks` list.
-"""Hot reload (js/root-task/reload.ts, bindings/reload.c) proved on build/images/dev.img:
+"""Hot reload (js/root-task/reload.ts, firmware/reload.c) proved on build/images/dev.img:
 
 - a good bundle changes worker-heart's record text within one tick, keeps its tick counter (ticks
   strictly consecutive across the swap), its task id, and NineDoor's session count (nothing revoked);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds everything: C (engine, cohc, bindings, cohesix-sim, tests), TypeScript (check, bundles, host tools), bytecode and the dev image.
+# Builds everything: C (engine, cohc, bindings, firmware, cohesix-sim, tests), TypeScript (check, bundles, host tools), bytecode and the dev image.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/setup.sh

@@ -5,7 +5,7 @@ for f in build/cohesix-sim build/images/dev.img build/keys/dev.pub build/tsc/hos
   [ -e "$f" ] || stale="$f"
 done
 if [ -z "$stale" ]; then
-  stale=$(find js host bindings engine/port engine/cohc boards package.json -newer build/images/dev.img -type f 2>/dev/null | head -n 1)
+  stale=$(find js host bindings firmware engine/port engine/cohc boards package.json -newer build/images/dev.img -type f 2>/dev/null | head -n 1)
 fi
 if [ -n "$stale" ]; then
   echo "[build] building ($stale is missing or newer than the image)" >&2

@@ -8,6 +8,8 @@ generator=""
 command -v ninja >/dev/null 2>&1 && generator="-G Ninja"
 
 status=0
+echo "== C: include graph of firmware/ + bindings/ (no cycle; capabilities only through their registrations)"
+node scripts/check-include-cycles.mjs || status=1
 echo "== C: ctest (cmocka)"
 ctest --test-dir build --output-on-failure || status=1
 echo "== fuzz: C targets under libFuzzer (ASan+UBSan), fixed budget from seed 1, plus fuzz/regressions"
@@ -23,7 +25,7 @@ echo "== TypeScript: node --test"
 node --test build/tsc/host/node/run-tests.js || status=1
 
 # ---- seL4 port cross check (runs when the AArch64 cross compiler and picolibc are installed) ----
-# Builds what the seL4 root task links (engine, bindings, sel4-platform/core, libc glue) for AArch64 +
+# Builds what the seL4 root task links (engine, firmware, bindings, sel4-platform/core, libc glue) for AArch64 +
 # picolibc with warnings as errors, links it against picolibc, and checks that the engine defines baked
 # into that build are the host's: the same .qbc must load on both firmwares.
 echo "== seL4 port: AArch64 + picolibc cross check"

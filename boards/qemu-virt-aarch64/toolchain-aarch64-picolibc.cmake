@@ -1,5 +1,5 @@
 # Cross-check toolchain: AArch64 + picolibc exactly as the seL4 root task compiles the engine and
-# bindings (freestanding, picolibc headers before gcc's), for CI without seL4. Debian packages:
+# firmware and bindings (freestanding, picolibc headers before gcc's), for CI without seL4. Debian packages:
 # gcc-aarch64-linux-gnu picolibc-aarch64-linux-gnu. Use: cmake -DCMAKE_TOOLCHAIN_FILE=<this file>.
 set(CMAKE_SYSTEM_NAME Generic)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)

@@ -36,7 +36,7 @@ typedef enum TaskFault {
 
 typedef struct Task Task;
 
-/* What the owner (bindings/) hears from a task: uncaught errors that do not stop it, and faults. */
+/* What the owner (firmware/) hears from a task: uncaught errors that do not stop it, and faults. */
 typedef struct TaskHooks {
   void (*uncaught)(Task *t, const char *text);
   void (*faulted)(Task *t);
@@ -62,7 +62,7 @@ struct Task {
   uint32_t alloc_grace;
   uint32_t jobs_pending;      /* promise jobs left over after the last delivery */
   const TaskHooks *hooks;
-  void *owner; /* bindings' per-task state */
+  void *owner; /* the firmware's task record (firmware/task_table.h TaskSlot) */
 };
 
 /* Creates the arena, runtime and context. On failure returns -1 with a reason in err. */

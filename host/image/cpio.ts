@@ -2,7 +2,7 @@
 //
 // The reader refuses everything the firmware loader refuses at the archive level, so an image
 // `cohimg verify` accepts is one the firmware accepts. Keep in sync with: docs/image-format.md,
-// bindings/image.c.
+// firmware/image.c.
 import { ImageError } from './errors.js';
 
 /** Longest entry name in bytes, not counting its NUL terminator (`namesize` is one more). */

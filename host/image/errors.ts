@@ -1,7 +1,7 @@
 // The image tool's one error type: a stable code a test or script can match, and a message naming the file or field.
 
 /**
- * Stable codes, one per refusal. Keep the same names when the firmware loader (bindings/image.c)
+ * Stable codes, one per refusal. Keep the same names when the firmware loader (firmware/image.c)
  * grows its own codes, so a log line and the test that provokes it read alike.
  */
 export type ImageErrorCode =

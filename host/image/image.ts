@@ -2,7 +2,7 @@
 //
 // Layering: cpio.ts knows archives, qbc.ts bytecode headers, manifest.ts the schema, sign.ts keys and
 // manifest.sig; this file holds the rules that tie them together (entry order, listed/missing, the
-// profile's signature policy, sizes, hashes, engine). Keep in sync with: docs/image-format.md, bindings/image.c.
+// profile's signature policy, sizes, hashes, engine). Keep in sync with: docs/image-format.md, firmware/image.c.
 import { readCpio, writeCpio, type CpioEntry } from './cpio.js';
 import { ImageError } from './errors.js';
 import {
@@ -170,7 +170,7 @@ export interface SignatureCheck {
 }
 
 /**
- * The firmware's signature rules (bindings/image.c): manifest.sig, when present, must verify (against
+ * The firmware's signature rules (firmware/image.c): manifest.sig, when present, must verify (against
  * `trusted` when given); with a trusted key an unsigned image is refused; a release image must be signed.
  * Without a trusted key a signature is checked against the key it carries: that proves integrity, not
  * who signed it, and the result says so (`trusted: false`).

@@ -3,7 +3,7 @@
 // Two shapes of one schema: a template (hand-written, e.g. boards/host/manifest.json) leaves out
 // `engine` and each task's `size` and `sha256`; the manifest inside an image has them all.
 // Unknown fields are refused at every level so a typo (`arena` for `arena_bytes`) is an error,
-// not a default. Keep in sync with: docs/image-format.md, bindings/image.c.
+// not a default. Keep in sync with: docs/image-format.md, firmware/image.c.
 import { CAP_NAMES, type CapName } from '../../js/caps/index.js';
 import {
   CONSOLE_SESSIONS_HARD_MAX, FRAME_REQUEST_PAYLOAD_BYTES_MAX, IDLE_TIMEOUT_MS_MAX, IDLE_TIMEOUT_MS_MIN,

@@ -1,6 +1,6 @@
 // Ed25519 keys and the manifest.sig entry (image format v1), on Node's built-in crypto.
 //
-// Keep in sync with: docs/image-format.md, bindings/image_sig.h (layout, key id, public key file).
+// Keep in sync with: docs/image-format.md, firmware/image_sig.h (layout, key id, public key file).
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { ImageError } from './errors.js';
 

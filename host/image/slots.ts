@@ -1,6 +1,6 @@
-// A/B slot folders on the host: the state record codec (as bindings/slots.c) and `cohimg slot install`.
+// A/B slot folders on the host: the state record codec (as firmware/slots.c) and `cohimg slot install`.
 //
-// Keep in sync with: bindings/slots.h, host/sim/slots_posix.h, docs/slots.md.
+// Keep in sync with: firmware/slots.h, host/sim/slots_posix.h, docs/slots.md.
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
 // A capability the task's manifest entry does not grant still appears here, but every call
 // throws a CapabilityError naming it: never a silent no-op.
 //
-// Keep in sync with: bindings/caps.c (grant names, error codes), host/node/caps.ts.
+// Keep in sync with: bindings/registry.h (grant names), firmware/caps.c (error codes), host/node/caps.ts.
 
 /** Capability names as written in a manifest's `grants` list. */
 export type CapName = 'log' | 'console' | 'net' | 'timer' | 'channel' | 'task' | 'image';

@@ -1,6 +1,6 @@
 /* The ONLINE signal: the one place that decides when a booted image counts as online (A/B slots confirm on it). */
-#ifndef COHESIX_BINDINGS_ONLINE_H
-#define COHESIX_BINDINGS_ONLINE_H
+#ifndef COHESIX_FIRMWARE_ONLINE_H
+#define COHESIX_FIRMWARE_ONLINE_H
 
 /* For now an image is online when root-task logs a line starting with this (js/root-task/tcp-console.ts
    logs "console ready port=N" once its TCP console listens). When the root-task lifecycle grows its

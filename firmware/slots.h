@@ -1,6 +1,6 @@
 /* A/B image slots: the platform-free state machine (which slot to boot, fallback, confirm) over a storage interface. */
-#ifndef COHESIX_BINDINGS_SLOTS_H
-#define COHESIX_BINDINGS_SLOTS_H
+#ifndef COHESIX_FIRMWARE_SLOTS_H
+#define COHESIX_FIRMWARE_SLOTS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* Firmware boot: verify the image, start root-task, run the pump. Platform mains call only these. */
-#ifndef COHESIX_BINDINGS_BOOT_H
-#define COHESIX_BINDINGS_BOOT_H
+#ifndef COHESIX_FIRMWARE_BOOT_H
+#define COHESIX_FIRMWARE_BOOT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -16,6 +16,19 @@ typedef struct Parse {
   size_t err_len;
 } Parse;
 
+/* " log console net ...": every registered capability's name, for the refusal of an unknown grant. */
+static const char *cap_names_text(void) {
+  /* Bounded: CAP_COUNT names of at most MANIFEST_NAME_BYTES_MAX bytes each, one space before each. */
+  static char text[CAP_COUNT * (MANIFEST_NAME_BYTES_MAX + 1u) + 1u];
+  size_t at = 0;
+  for (unsigned c = 0; c < CAP_COUNT; c++) {
+    int n = snprintf(text + at, sizeof text - at, " %s", cap_name((CapId)c));
+    if (n < 0 || (size_t)n >= sizeof text - at) break;
+    at += (size_t)n;
+  }
+  return text;
+}
+
 static int fail(Parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(Parse *p, const char *fmt, ...) {
   va_list ap;
@@ -113,7 +126,7 @@ static int parse_task(Parse *p, JSValueConst t, unsigned i, ManifestTask *mt) {
     CapId cap;
     int ok = s && cap_parse(s, &cap) == 0;
     if (ok) mt->grants |= 1u << cap;
-    else fail(p, "%sgrants[%lld] is not one of log console net timer channel task image", where, (long long)k);
+    else fail(p, "%sgrants[%lld] is not one of%s", where, (long long)k, cap_names_text());
     if (s) JS_FreeCString(p->ctx, s);
     JS_FreeValue(p->ctx, g);
     if (!ok) {

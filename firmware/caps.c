@@ -1,17 +1,33 @@
-/* The grant table: which capability a task may reach, the errors every capability throws, and the caps object. */
+/* The grant table: the registration list, which capability a task may reach, the errors every capability throws, and the caps object. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "firmware.h"
 
-static const char *const CAP_NAMES[CAP_COUNT] = {"log", "console", "net", "timer", "channel", "task", "image"};
+/* The registration list from bindings/registry.h: each capability's entry, in CapId order. */
+#define COHESIX_CAP_EXTERN(ID, name) extern const CapRegistration cap_##name##_registration;
+COHESIX_CAPABILITIES(COHESIX_CAP_EXTERN)
+#undef COHESIX_CAP_EXTERN
+#define COHESIX_CAP_ENTRY(ID, name) [CAP_##ID] = &cap_##name##_registration,
+const CapRegistration *const CAP_REGISTRY[CAP_COUNT] = {COHESIX_CAPABILITIES(COHESIX_CAP_ENTRY)};
+#undef COHESIX_CAP_ENTRY
 
-const char *cap_name(CapId cap) { return cap < CAP_COUNT ? CAP_NAMES[cap] : "?"; }
+const char *cap_name(CapId cap) { return cap < CAP_COUNT ? CAP_REGISTRY[cap]->name : "?"; }
+
+int fw_caps_check(char *err, size_t err_len) {
+  size_t total = 0;
+  for (unsigned c = 0; c < CAP_COUNT; c++)
+    total += (CAP_REGISTRY[c]->task_state_bytes + TASK_CAP_STATE_ALIGN_BYTES - 1u) & ~(size_t)(TASK_CAP_STATE_ALIGN_BYTES - 1u);
+  if (total <= TASK_CAP_STATE_BYTES_MAX) return 0;
+  snprintf(err, err_len, "capabilities keep %zu bytes of state per task, over TASK_CAP_STATE_BYTES_MAX (%u)", total,
+           TASK_CAP_STATE_BYTES_MAX);
+  return -1;
+}
 
 int cap_parse(const char *name, CapId *out) {
   for (unsigned i = 0; i < CAP_COUNT; i++)
-    if (!strcmp(name, CAP_NAMES[i])) {
+    if (!strcmp(name, CAP_REGISTRY[i]->name)) {
       *out = (CapId)i;
       return 0;
     }
@@ -50,12 +66,7 @@ int cap_require(JSContext *ctx, CapId cap) {
 JSValue caps_new(JSContext *ctx) {
   /* Every capability object is present; ungranted ones throw on use (never a silent no-op). */
   JSValue caps = JS_NewObject(ctx);
-  JS_SetPropertyStr(ctx, caps, "log", cap_log_object(ctx));
-  JS_SetPropertyStr(ctx, caps, "console", cap_console_object(ctx));
-  JS_SetPropertyStr(ctx, caps, "net", cap_net_object(ctx));
-  JS_SetPropertyStr(ctx, caps, "timer", cap_timer_object(ctx));
-  JS_SetPropertyStr(ctx, caps, "channel", cap_channel_object(ctx));
-  JS_SetPropertyStr(ctx, caps, "task", cap_task_object(ctx));
-  JS_SetPropertyStr(ctx, caps, "image", cap_image_object(ctx));
+  for (unsigned c = 0; c < CAP_COUNT; c++)
+    JS_SetPropertyStr(ctx, caps, CAP_REGISTRY[c]->name, CAP_REGISTRY[c]->build(ctx));
   return caps;
 }

@@ -26,15 +26,14 @@ int firmware_image_signed(const char **signer_id) {
 int firmware_boot(const uint8_t *image, size_t len, const char *root_args_json, char *err, size_t err_len) {
   memset(&g_fw, 0, sizeof g_fw);
   g_fw.boot_us = hal_clock_us();
+  if (fw_caps_check(err, err_len) < 0) return -1;
   if (image_open(image, len, &g_trust, &g_image, &g_manifest, err, err_len) < 0) return -1;
   g_fw.manifest = &g_manifest;
   g_fw.image = image;
   g_fw.image_len = len;
   tasks_register_source();
-  console_register_source();
-  net_register_source();
-  timer_register_source();
-  channel_register_source();
+  for (unsigned c = 0; c < CAP_COUNT; c++)
+    if (CAP_REGISTRY[c]->register_source) CAP_REGISTRY[c]->register_source();
   const ManifestTask *root = manifest_task(&g_manifest, g_manifest.root_task);
   char why[200];
   TaskSlot *s = fw_spawn(root, root->name, 0, root_args_json, why, sizeof why);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine_hal.h"
+#include "firmware.h"
 #include "hal.h"
 
 /*
@@ -15,7 +16,7 @@
  *   1. the new bytecode loads into a fresh runtime in a spare slot (the old task runs on);
  *   2. the old task's snapshot() runs and its result crosses as JSON text;
  *   3. the new slot takes the task id, endpoints, inbox, pending links and spawn args, and its
- *      main runs; listeners it opens on the old host:port adopt the old sockets (net.c);
+ *      main runs; listeners it opens on the old host:port adopt the old sockets (bindings/net.c);
  *   4. restore(state) runs in the new runtime;
  *   5. commit: the old arena goes whole. If 3 or 4 threw or faulted, everything moves back and
  *      the new arena goes instead: the old code never stopped.
@@ -145,29 +146,24 @@ static int give_state(TaskSlot *n, const char *state, size_t state_len, char *er
   return 1;
 }
 
-/* Moves what outlives a task's code from one slot to the other (either way: swap or rollback). */
-static void move_task_state(TaskSlot *to, TaskSlot *from) {
-  memcpy(to->endpoints, from->endpoints, sizeof to->endpoints);
-  memset(from->endpoints, 0, sizeof from->endpoints);
-  memcpy(to->links, from->links, sizeof to->links);
-  to->link_count = from->link_count;
-  from->link_count = 0;
-  to->inbox_head = from->inbox_head;
-  to->inbox_tail = from->inbox_tail;
-  to->inbox_count = from->inbox_count;
-  to->inbox_bytes = from->inbox_bytes;
-  from->inbox_head = from->inbox_tail = NULL;
-  from->inbox_count = 0;
-  from->inbox_bytes = 0;
-}
-
-/* Frees a slot whose JS values all live in its own arena; external state was moved off first. */
+/* Frees a slot whose JS values all live in its own arena. What outlives the task's code was handed
+   over by the capabilities' reload hooks first; what belonged to this runtime (its timers, its
+   handlers) is in the slot's capability state and goes with it. */
 static void drop_slot(TaskSlot *s) {
-  timer_release_task(s); /* the arena goes whole, so no JS value is touched */
   free(s->args_json);
   free(s->bytecode);
   task_destroy(&s->task);
   memset(s, 0, sizeof *s);
+}
+
+static void reload_begin(TaskSlot *old, TaskSlot *next) {
+  for (unsigned c = 0; c < CAP_COUNT; c++)
+    if (CAP_REGISTRY[c]->reload_begin) CAP_REGISTRY[c]->reload_begin(old, next);
+}
+
+static void reload_end(TaskSlot *old, TaskSlot *next, int committed) {
+  for (unsigned c = 0; c < CAP_COUNT; c++)
+    if (CAP_REGISTRY[c]->reload_end) CAP_REGISTRY[c]->reload_end(old, next, committed);
 }
 
 /* What reload and setBundle both check first: the image's profile, the size, the .qbc header,
@@ -222,7 +218,8 @@ int fw_reload(TaskSlot *old, const uint8_t *qbc, size_t qbc_len, ReloadReport *o
   n->grants = old->grants;
   n->parent_id = old->parent_id;
   memcpy(n->label, old->label, sizeof n->label);
-  n->main_fn = n->handle = n->on_input = n->on_message = n->on_fault = n->on_link = JS_UNDEFINED;
+  n->main_fn = n->handle = JS_UNDEFINED;
+  fw_slot_init_caps(n);
   n->bytecode = malloc(q.payload_bytes);
   n->args_json = strdup(old->args_json ? old->args_json : "null");
   if (!n->bytecode || !n->args_json) {
@@ -252,8 +249,7 @@ int fw_reload(TaskSlot *old, const uint8_t *qbc, size_t qbc_len, ReloadReport *o
   uint32_t id = old->task.id;
   old->parked = 1;
   fw_slot_take(n);
-  move_task_state(n, old);
-  net_reload_begin(id);
+  reload_begin(old, n);
   int ok = fw_start(n) == 0 && n->task.state == TASK_RUNNING;
   if (!ok) snprintf(err, err_len, "main of the new code %s", n->task.state == TASK_RUNNING ? "threw" : "faulted");
 
@@ -270,8 +266,7 @@ int fw_reload(TaskSlot *old, const uint8_t *qbc, size_t qbc_len, ReloadReport *o
     char detail[TASK_DETAIL_BYTES_MAX + 1];
     /* What JS threw, or the fault (quota, cpu, stack) with its detail. */
     snprintf(detail, sizeof detail, "%s", n->trial_error[0] ? n->trial_error : n->task.detail);
-    net_reload_end(id, 0);
-    move_task_state(old, n);
+    reload_end(old, n, 0);
     drop_slot(n);
     old->parked = 0;
     if (detail[0] && strlen(err) + strlen(detail) + 3 < err_len) {
@@ -284,8 +279,7 @@ int fw_reload(TaskSlot *old, const uint8_t *qbc, size_t qbc_len, ReloadReport *o
 
   /* 5. Commit: the old arena goes whole. */
   n->trial = 0;
-  net_reload_end(id, 1);
-  if (g_fw.uart_owner == id && JS_IsUndefined(n->on_input)) g_fw.uart_owner = 0;
+  reload_end(old, n, 1);
   drop_slot(old);
   out->restored = restored > 0;
   out->state_dropped = state_len > 0 && restored == 0;

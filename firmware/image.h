@@ -1,6 +1,6 @@
 /* The boot image: strict CPIO newc reading and verification of every entry before anything runs. */
-#ifndef COHESIX_BINDINGS_IMAGE_H
-#define COHESIX_BINDINGS_IMAGE_H
+#ifndef COHESIX_FIRMWARE_IMAGE_H
+#define COHESIX_FIRMWARE_IMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>

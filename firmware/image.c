@@ -1,4 +1,4 @@
-/* The boot image: strict CPIO reader, whole-image verification, and the `image` capability. */
+/* The boot image: strict CPIO reader and whole-image verification before anything runs. */
 #include "image.h"
 
 #include <stdarg.h>
@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "engine_id.h"
-#include "firmware.h"
 #include "image_sig.h"
 #include "qbc.h"
 #include "sha256.h"
@@ -189,53 +188,4 @@ int image_open(const uint8_t *buf, size_t len, const ImageTrust *trust, Image *i
     return -1;
   }
   return 0;
-}
-
-/* ---- the `image` capability ---- */
-
-static JSValue js_image_list(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
-  if (cap_require(ctx, CAP_IMAGE) < 0) return JS_EXCEPTION;
-  JSValue arr = JS_NewArray(ctx);
-  const Manifest *m = g_fw.manifest;
-  for (unsigned i = 0; i < m->task_count; i++) {
-    char hex[SHA256_HEX_BYTES];
-    sha256_hex(m->tasks[i].sha256, hex);
-    JSValue e = JS_NewObject(ctx);
-    JS_SetPropertyStr(ctx, e, "name", JS_NewString(ctx, m->tasks[i].bundle));
-    JS_SetPropertyStr(ctx, e, "size", JS_NewInt64(ctx, (int64_t)m->tasks[i].size));
-    JS_SetPropertyStr(ctx, e, "sha256", JS_NewString(ctx, hex));
-    JS_SetPropertyUint32(ctx, arr, i, e);
-  }
-  return arr;
-}
-
-static JSValue js_image_read(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
-  if (cap_require(ctx, CAP_IMAGE) < 0) return JS_EXCEPTION;
-  const char *name = JS_ToCString(ctx, argv[0]);
-  if (!name) return JS_EXCEPTION;
-  Image img;
-  char err[16];
-  /* The image was verified at boot; re-reading the directory is cheap and keeps no second table. */
-  image_read_cpio(g_fw.image, g_fw.image_len, &img, err, sizeof err);
-  const ImageEntry *e = image_entry(&img, name);
-  JSValue r = e ? JS_NewUint8ArrayCopy(ctx, e->data, e->len) : cap_throw(ctx, CAP_IMAGE, "NotFound", "no image entry '%s'", name);
-  JS_FreeCString(ctx, name);
-  return r;
-}
-
-static JSValue js_image_manifest(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
-  if (cap_require(ctx, CAP_IMAGE) < 0) return JS_EXCEPTION;
-  return JS_ParseJSON(ctx, g_fw.manifest->json, g_fw.manifest->json_len, "manifest.json");
-}
-
-static const JSCFunctionListEntry image_funcs[] = {
-    JS_CFUNC_DEF("list", 0, js_image_list),
-    JS_CFUNC_DEF("read", 1, js_image_read),
-    JS_CFUNC_DEF("manifest", 0, js_image_manifest),
-};
-
-JSValue cap_image_object(JSContext *ctx) {
-  JSValue o = JS_NewObject(ctx);
-  JS_SetPropertyFunctionList(ctx, o, image_funcs, sizeof image_funcs / sizeof image_funcs[0]);
-  return o;
 }

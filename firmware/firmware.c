@@ -1,16 +1,71 @@
-/* The firmware's task table: spawn from the manifest, deliver within slices, kill and report faults. */
+/* The firmware's task table: spawn from the manifest, deliver within slices, kill and report faults; capabilities only through their registrations. */
 #include "firmware.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine_hal.h"
 #include "hal.h"
+#include "image.h"
+#include "online.h"
 #include "pump.h"
 #include "reload.h"
 
 Firmware g_fw;
+
+void fw_log(const char *who, const char *fmt, ...) {
+  char line[LOG_LINE_BYTES_MAX + 1];
+  int n = snprintf(line, sizeof line, "[%s] ", who);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+  va_end(ap);
+  hal_log_write(line, strlen(line));
+}
+
+void fw_note_task_log(const TaskSlot *s, const char *line, size_t len) {
+  /* Only root-task's own slot counts: a worker labelled "root-task" cannot declare the image online. */
+  int is_root = g_fw.manifest && s->spec == manifest_task(g_fw.manifest, g_fw.manifest->root_task) && s->parent_id == 0;
+  if (!is_root) return;
+  char text[LOG_LINE_BYTES_MAX + 1];
+  size_t n = len < LOG_LINE_BYTES_MAX ? len : LOG_LINE_BYTES_MAX;
+  memcpy(text, line, n);
+  text[n] = 0;
+  online_observe_log(1, text);
+}
+
+const Manifest *fw_manifest(void) { return g_fw.manifest; }
+
+uint64_t fw_boot_us(void) { return g_fw.boot_us; }
+
+const uint8_t *fw_image_entry(const char *name, size_t *len) {
+  Image img;
+  char err[16];
+  /* The image was verified at boot; re-reading the directory is cheap and keeps no second table. */
+  image_read_cpio(g_fw.image, g_fw.image_len, &img, err, sizeof err);
+  const ImageEntry *e = image_entry(&img, name);
+  if (!e) return NULL;
+  *len = e->len;
+  return e->data;
+}
+
+TaskSlot *fw_slots(unsigned *top) {
+  *top = g_fw.slots_top;
+  return g_fw.slots;
+}
+
+void fw_slot_init_caps(TaskSlot *s) {
+  size_t at = 0;
+  for (unsigned c = 0; c < CAP_COUNT; c++) {
+    const CapRegistration *r = CAP_REGISTRY[c];
+    /* fw_caps_check has refused to boot if these do not fit. */
+    s->cap_state[c] = r->task_state_bytes ? s->cap_pool + at : NULL;
+    at += (r->task_state_bytes + TASK_CAP_STATE_ALIGN_BYTES - 1u) & ~(size_t)(TASK_CAP_STATE_ALIGN_BYTES - 1u);
+    if (r->init_task) r->init_task(s);
+  }
+}
 
 void fw_slot_take(TaskSlot *s) {
   unsigned i = (unsigned)(s - g_fw.slots);
@@ -85,11 +140,8 @@ TaskSlot *fw_spawn(const ManifestTask *spec, const char *label, uint32_t parent_
   s->parent_id = parent_id;
   snprintf(s->label, sizeof s->label, "%s", label && *label ? label : spec->name);
   s->main_fn = JS_UNDEFINED;
-  s->on_input = JS_UNDEFINED;
-  s->on_message = JS_UNDEFINED;
-  s->on_fault = JS_UNDEFINED;
-  s->on_link = JS_UNDEFINED;
   s->handle = JS_UNDEFINED;
+  fw_slot_init_caps(s);
   s->args_json = strdup(args_json ? args_json : (spec->config_json ? spec->config_json : "null"));
   const uint8_t *payload;
   size_t payload_len;
@@ -124,12 +176,9 @@ int fw_start(TaskSlot *s) {
 }
 
 void fw_kill(TaskSlot *s, TaskFault why, const char *detail) {
-  uint32_t id = s->task.id;
   task_mark_faulted(&s->task, why, detail);
-  net_release_task(id);
-  timer_release_task(s);
-  channel_release_task(s);
-  if (g_fw.uart_owner == id) g_fw.uart_owner = 0;
+  for (unsigned c = 0; c < CAP_COUNT; c++)
+    if (CAP_REGISTRY[c]->release_task) CAP_REGISTRY[c]->release_task(s);
   free(s->args_json);
   s->args_json = NULL;
   free(s->bytecode);
@@ -138,25 +187,15 @@ void fw_kill(TaskSlot *s, TaskFault why, const char *detail) {
   s->used = 0;
 }
 
-/* Tells the spawner (or root-task) that a task faulted; it decides (kill, restart, revoke). */
+/* Tells the spawner (or root-task) that a task faulted, through the capability that supervises
+   (task.onFault); it decides (kill, restart, revoke). */
 static void report_fault(TaskSlot *s) {
   s->fault_reported = 1;
-  TaskSlot *to = fw_slot_by_id(s->parent_id);
-  if (!to || to->task.state != TASK_RUNNING || JS_IsUndefined(to->on_fault)) {
-    /* Nobody to decide: the firmware frees it so its arena is not held forever. */
-    fw_log("firmware", "task %s (id %u) faulted with no supervisor: freed", s->label, s->task.id);
-    fw_kill(s, s->task.fault, s->task.detail);
-    return;
-  }
-  JSContext *ctx = to->task.ctx;
-  JSValue argv[3] = {JS_NewUint32(ctx, s->task.id), JS_NewString(ctx, task_fault_name(s->task.fault)),
-                     JS_NewString(ctx, s->task.detail)};
-  JSValue fn = JS_DupValue(ctx, to->on_fault);
-  fw_call(to, fn, 3, argv);
-  if (to->task.state == TASK_RUNNING) {
-    JS_FreeValue(ctx, fn);
-    for (int i = 0; i < 3; i++) JS_FreeValue(ctx, argv[i]);
-  }
+  for (unsigned c = 0; c < CAP_COUNT; c++)
+    if (CAP_REGISTRY[c]->task_faulted && CAP_REGISTRY[c]->task_faulted(s) == 0) return;
+  /* Nobody to decide: the firmware frees it so its arena is not held forever. */
+  fw_log("firmware", "task %s (id %u) faulted with no supervisor: freed", s->label, s->task.id);
+  fw_kill(s, s->task.fault, s->task.detail);
 }
 
 /* Bound on tasks started per pump turn, so a spawn storm cannot starve the consoles. */

@@ -30,7 +30,7 @@ static TaskSlot *make_task(uint32_t grants) {
   s->spec = &g_manifest.tasks[0];
   s->grants = grants;
   snprintf(s->label, sizeof s->label, "probe");
-  s->on_input = s->on_message = s->on_fault = s->on_link = JS_UNDEFINED;
+  fw_slot_init_caps(s);
   JSContext *ctx = s->task.ctx;
   JSValue global = JS_GetGlobalObject(ctx);
   JS_SetPropertyStr(ctx, global, "caps", caps_new(ctx));
@@ -111,7 +111,7 @@ static void timers_are_bounded_per_task(void **state) {
   snprintf(src, sizeof src, "for (let i = 0; i <= %d; i++) caps.timer.setTimeout(()=>{}, 1000)", TIMERS_PER_TASK_MAX);
   probe(s, src, r, sizeof r);
   assert_string_equal(r, "CapError|Busy|timer|task has 64 live timers already");
-  timer_release_task(s);
+  CAP_REGISTRY[CAP_TIMER]->release_task(s);
   task_destroy(&s->task);
 }
 

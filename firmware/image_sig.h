@@ -1,6 +1,6 @@
 /* Image signatures (format v1): the manifest.sig entry, key ids and trusted public key files. */
-#ifndef COHESIX_BINDINGS_IMAGE_SIG_H
-#define COHESIX_BINDINGS_IMAGE_SIG_H
+#ifndef COHESIX_FIRMWARE_IMAGE_SIG_H
+#define COHESIX_FIRMWARE_IMAGE_SIG_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,11 +1,11 @@
 /* Hot reload of a task's bytecode in a dev image, and per-task bundle replacement for later spawns. */
-#ifndef COHESIX_BINDINGS_RELOAD_H
-#define COHESIX_BINDINGS_RELOAD_H
+#ifndef COHESIX_FIRMWARE_RELOAD_H
+#define COHESIX_FIRMWARE_RELOAD_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "firmware.h"
+#include "task_table.h"
 #include "qbc.h"
 
 /* Error classes of a refused or rolled-back reload; the binding maps them to CapError codes. */

@@ -1,6 +1,6 @@
 /* The image manifest as the firmware sees it: tasks, quotas, grants, engine identity. */
-#ifndef COHESIX_BINDINGS_MANIFEST_H
-#define COHESIX_BINDINGS_MANIFEST_H
+#ifndef COHESIX_FIRMWARE_MANIFEST_H
+#define COHESIX_FIRMWARE_MANIFEST_H
 
 #include <stddef.h>
 #include <stdint.h>
