@@ -73,7 +73,7 @@
 #define TCP_SND_QUEUELEN ((4 * TCP_SND_BUF + TCP_MSS - 1) / TCP_MSS)
 #define TCP_QUEUE_OOSEQ 0        /* out-of-order segments are dropped and resent: no per-connection buffer to bound */
 #define TCP_LISTEN_BACKLOG 1     /* each listener's pending connections are bounded (tcp_backlog_delayed) */
-#define LWIP_TCP_KEEPALIVE 1     /* vanished peers are found and their handles closed */
+#define LWIP_TCP_KEEPALIVE 1     /* built in so the HAL can turn it on per connection: a vanished peer's handle then closes */
 #define LWIP_CALLBACK_API 1
 
 /* ---- Checksums: no offload was negotiated with the device, so lwIP does them all ---- */

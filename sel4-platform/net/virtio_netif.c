@@ -1,6 +1,7 @@
 /* lwIP netif glue over the virtio-net core, plus the port hooks lwIP asks of a NO_SYS platform (sys_now, rand, assert). */
 #include "virtio_netif.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,10 +37,8 @@ u32_t sys_now(void) { return (u32_t)(hal_clock_us() / 1000u); }
 void cohesix_lwip_diag(const char *message) { (void)message; }
 
 void cohesix_lwip_assert(const char *message, const char *file, int line) {
-  (void)message;
-  (void)file;
-  (void)line;
-  /* lwIP's state is past trusting: stop here rather than serve from a corrupt stack. */
+  /* lwIP's state is past trusting: say where, then stop rather than serve from a corrupt stack. */
+  fprintf(stderr, "lwip: assertion failed: %s (%s:%d)\n", message, file, line);
   abort();
 }
 

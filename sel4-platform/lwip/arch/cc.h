@@ -10,8 +10,9 @@
 /* lwIP's own errno values would clash with picolibc's; no sockets API, so its errno is not needed. */
 #define LWIP_ERRNO_STDINCLUDE 1
 
-/* Diagnostics and failed assertions go through the glue (sel4-platform/net/virtio_netif.c), which
-   writes them to the hive log; an lwIP assertion is a bug in the stack's use, so it halts the pump. */
+/* Diagnostics and failed assertions go through the glue (sel4-platform/net/virtio_netif.c). Diagnostics
+   only exist with LWIP_DEBUG (off). A failed assertion is a bug in the stack or in our use of it: the
+   glue prints it on the console and aborts, since serving from a corrupt stack is worse than stopping. */
 void cohesix_lwip_diag(const char *message);
 void cohesix_lwip_assert(const char *message, const char *file, int line);
 #define LWIP_PLATFORM_DIAG(x) cohesix_lwip_diag("lwip diag")
