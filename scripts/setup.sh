@@ -19,6 +19,11 @@ fi
 
 sh engine/fetch.sh
 sh crypto/fetch.sh
+# lwIP for the seL4 port's network stack (Debian's source package). Exit 3 means it could not be
+# downloaded (no apt-get, no network): the lwIP parts of the build are skipped, never the build.
+lwip_rc=0
+sh sel4-platform/lwip/fetch.sh || lwip_rc=$?
+[ "$lwip_rc" -eq 0 ] || [ "$lwip_rc" -eq 3 ] || exit "$lwip_rc"
 
 # Python test dependencies live in a venv inside build/, never in the system Python.
 if [ ! -x build/pyenv/bin/python ] || [ harness/requirements.txt -nt build/pyenv/.installed ]; then

@@ -39,6 +39,12 @@ if command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 && [ -f /usr/lib/picolibc/aa
     host_defines=$(build/engine/cohc --describe | sed -n 's/.*;defines=\([^;]*\);.*/\1/p')
     if strings build/aarch64-check/engine/libengine_port.a | grep -qxF "$host_defines"; then
       echo "engine defines match the host build: $host_defines"
+      # The network stack (lwIP + virtio-net + glue) links against picolibc too, when its drop was fetched.
+      if [ -f build/aarch64-check/sel4-platform/net/cohesix-net-link-check ]; then
+        echo "lwIP $(sed -n 's/^lwip_version=//p' sel4-platform/lwip/lwip.lock) + virtio-net + netif glue: built with -Werror and linked against picolibc"
+      else
+        echo "lwIP: skipped: sel4-platform/lwip/drop is missing (sh sel4-platform/lwip/fetch.sh needs apt-get and the network)"
+      fi
     else
       echo "seL4 cross build: engine defines differ from the host's ($host_defines): bytecode would not load" >&2
       status=1

@@ -6,6 +6,7 @@ void pl011_init(Pl011 *u, Pl011Io io, ByteRing *rx) {
   u->rx = rx;
   u->stats = (Pl011Stats){0, 0, 0, 0};
   u->last_was_cr = 0;
+  u->rx_backlog = 0;
   /* Disable while reprogramming, as the TRM asks; clear whatever is pending from the boot loader. */
   io.write(io.ctx, PL011_CR, 0);
   io.write(io.ctx, PL011_IMSC, 0);
@@ -17,7 +18,10 @@ void pl011_init(Pl011 *u, Pl011Io io, ByteRing *rx) {
 
 size_t pl011_rx_drain(Pl011 *u) {
   size_t moved = 0;
-  for (uint32_t i = 0; i < PL011_RX_DRAIN_BYTES_MAX; i++) {
+  u->io.write(u->io.ctx, PL011_ICR, PL011_INT_RX | PL011_INT_RT);
+  u->rx_backlog = 0;
+  uint32_t i = 0;
+  for (; i < PL011_RX_DRAIN_BYTES_MAX; i++) {
     if (u->io.read(u->io.ctx, PL011_FR) & PL011_FR_RXFE) break;
     uint32_t dr = u->io.read(u->io.ctx, PL011_DR);
     if (dr & PL011_DR_ERROR_MASK) {
@@ -32,9 +36,12 @@ size_t pl011_rx_drain(Pl011 *u) {
     if (byte == '\r') byte = '\n';
     if (ring_put(u->rx, byte) == 0) moved++;
   }
-  u->io.write(u->io.ctx, PL011_ICR, PL011_INT_RX | PL011_INT_RT);
+  /* Stopped by the bound rather than by an empty FIFO: say so, since no interrupt may come for these bytes. */
+  if (i == PL011_RX_DRAIN_BYTES_MAX && !(u->io.read(u->io.ctx, PL011_FR) & PL011_FR_RXFE)) u->rx_backlog = 1;
   return moved;
 }
+
+int pl011_rx_backlog(const Pl011 *u) { return u->rx_backlog; }
 
 size_t pl011_write(Pl011 *u, const uint8_t *buf, size_t len) {
   size_t done = 0;

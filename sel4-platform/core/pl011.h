@@ -55,14 +55,21 @@ typedef struct Pl011 {
   ByteRing *rx;
   Pl011Stats stats;
   int last_was_cr; /* line discipline state: a CR was just turned into LF */
+  int rx_backlog;  /* the last drain stopped at its bound with bytes still in the FIFO */
 } Pl011;
 
 /* Programs 8N1, FIFO off (one interrupt per byte keeps latency low on a console), RX interrupts on. */
 void pl011_init(Pl011 *u, Pl011Io io, ByteRing *rx);
-/* The receive interrupt: moves what the FIFO holds into the ring, clears RX/RT. Returns bytes moved.
+/* The receive interrupt: clears RX/RT, then moves what the FIFO holds into the ring (at most
+   PL011_RX_DRAIN_BYTES_MAX). Returns bytes moved. Clearing comes first: a byte arriving during the
+   drain raises RX again, and one left behind by the bound is flagged (pl011_rx_backlog), so no byte
+   ever waits with the interrupt cleared (QEMU's PL011 raises RX only when a byte arrives, and with
+   its FIFO off none can arrive while one waits: input would stop for good).
    Line discipline (a tty's ICRNL): a terminal's Enter sends CR, the console ends lines at LF, so CR
    becomes LF and the LF of a CR LF pair is dropped. */
 size_t pl011_rx_drain(Pl011 *u);
+/* Whether bytes wait in the FIFO that no interrupt will announce: the pump drains again before it sleeps. */
+int pl011_rx_backlog(const Pl011 *u);
 /* Writes len bytes, waiting (bounded) on a full FIFO. Returns bytes written. */
 size_t pl011_write(Pl011 *u, const uint8_t *buf, size_t len);
 
