@@ -4,10 +4,13 @@ set -eu
 cd "$(dirname "$0")/.."
 sh scripts/build.sh
 
+status=0
+echo "== TypeScript: import cycles (js/, host/)"
+node scripts/check-import-cycles.mjs || status=1
+
 generator=""
 command -v ninja >/dev/null 2>&1 && generator="-G Ninja"
 
-status=0
 echo "== C: ctest (cmocka)"
 ctest --test-dir build --output-on-failure || status=1
 echo "== fuzz: C targets under libFuzzer (ASan+UBSan), fixed budget from seed 1, plus fuzz/regressions"
