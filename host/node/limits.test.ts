@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as limits from '../../js/caps/limits.js';
 import { CONSOLE_AUTH_TOKEN_DEV, CONSOLE_PORT_DEFAULT } from '../../js/console/limits.js';
+import { DEV_TICKET_SECRETS } from '../../js/tickets/dev-secrets.js';
 import {
   TASK_ARENA_BYTES_MAX, TASK_ARENA_BYTES_MIN, TASK_ARENA_PAGE_BYTES, TASK_CPU_SLICE_MS_MAX, TASK_CPU_SLICE_MS_MIN,
 } from '../image/manifest.js';
@@ -38,4 +39,12 @@ test('limits: the image tool checks a manifest with the firmware\'s task bounds 
   }
   // A page-multiple arena is also aligned for the engine's allocator.
   assert.equal(TASK_ARENA_PAGE_BYTES % 16, 0);
+});
+
+test('limits: the dev ticket secrets of js/tickets/dev-secrets.ts are the ones the dev boards\' manifests give root-task', () => {
+  for (const board of ['boards/host/manifest.json', 'boards/qemu-virt-aarch64/manifest.json']) {
+    const manifest = JSON.parse(readFileSync(board, 'utf8')) as { tasks: { config?: { tickets?: unknown } }[] };
+    const tickets = manifest.tasks.map((t) => t.config?.tickets).filter((t) => t !== undefined);
+    assert.deepEqual(tickets, [DEV_TICKET_SECRETS], board);
+  }
 });
