@@ -23,39 +23,19 @@ export interface FrameSink {
 /**
  * The 9P face of the one bounded splitter (js/bytes/length-prefix.ts): a 7-byte header (size,
  * type, tag) judged before the body, oversize frames skipped (the session goes on), a size below
- * the header fatal.
+ * the header fatal. A subclass, not a wrapper: idle() and whole() run once per request on the
+ * server's data path, and inside quickjs-ng a forwarding call there is a measurable cost.
+ * From the base: buffered(), idle(), whole(), exportState(), importState() (what a hot reload carries).
  */
-export class FrameSplitter {
-  private readonly split: LengthPrefixSplitter;
-
+export class FrameSplitter extends LengthPrefixSplitter {
   constructor(msizeBytes: number = MSIZE_MAX_BYTES) {
     // One buffer of the largest msize for the connection's life: no growth, ever.
-    this.split = new LengthPrefixSplitter({
-      headerBytes: HEADER_BYTES,
-      declaredBytesMin: HEADER_BYTES,
-      bufferBytesMax: MSIZE_MAX_BYTES,
-      frameBytesMax: msizeBytes,
-    });
+    super({ headerBytes: HEADER_BYTES, declaredBytesMin: HEADER_BYTES, bufferBytesMax: MSIZE_MAX_BYTES, frameBytesMax: msizeBytes });
   }
 
   /** Lowers (never raises past MSIZE_MAX_BYTES) the bound once Tversion has been answered. */
   setMsize(msizeBytes: number): void {
-    this.split.setFrameBytesMax(msizeBytes);
-  }
-
-  /** Bytes held waiting for the rest of a frame. */
-  buffered(): number {
-    return this.split.buffered();
-  }
-
-  /** A half-received frame and the bytes of an oversize one still to skip: what a hot reload carries. */
-  exportState(): { held: Uint8Array; skipBytes: number } {
-    return this.split.exportState();
-  }
-
-  /** Puts back exportState() of an earlier code (a fresh splitter); false when it cannot hold it. */
-  importState(s: { held: Uint8Array; skipBytes: number }): boolean {
-    return this.split.importState(s);
+    this.setFrameBytesMax(msizeBytes);
   }
 
   /** Feeds a chunk; returns the events it completes, in stream order. */
@@ -70,45 +50,30 @@ export class FrameSplitter {
   }
 
   /**
-   * Nothing held, nothing being skipped, the stream usable: the next chunk starts a frame. A
-   * server may then try the chunk as one whole frame itself (Session.handleSmall) before feed().
-   */
-  idle(): boolean {
-    return this.split.idle();
-  }
-
-  /**
-   * The common case on a request/response stream: nothing held, and the chunk is exactly one
-   * frame within msize. Then the chunk is the frame, to hand on as it is (the transport gives each
-   * chunk to us alone), and feed() does nothing else.
-   */
-  whole(chunk: Uint8Array): boolean {
-    return this.split.whole(chunk);
-  }
-
-  /**
    * Feeds a chunk, handing each event to `sink` as it completes, in stream order. A server's
    * per-chunk path: no array and no event object per frame (push wraps this for everyone else).
+   * A chunk that is exactly one frame within msize while idle (whole()) is handed on as it is: the
+   * transport gives each chunk to us alone. A server may try such a chunk itself first
+   * (Session.handleSmall) when idle().
    */
   feed(chunk: Uint8Array, sink: FrameSink): void {
-    const split = this.split;
-    if (split.whole(chunk)) {
+    if (this.whole(chunk)) {
       sink.frame(chunk);
       return;
     }
     let i = 0;
     while (i < chunk.length) {
-      const event = split.step(chunk, i);
-      i = split.end;
+      const event = this.step(chunk, i);
+      i = this.end;
       if (event === 'frame') {
-        // A copy: the splitter's buffer takes the next frame's bytes.
-        sink.frame(split.frame().slice());
+        // A copy: the buffer takes the next frame's bytes.
+        sink.frame(this.frame().slice());
       } else if (event === 'oversize') {
-        const h = split.header();
-        split.skipOversize();
-        sink.oversize(h[5] | (h[6] << 8), h[4], split.declared());
+        const h = this.header();
+        this.skipOversize();
+        sink.oversize(h[5] | (h[6] << 8), h[4], this.declared());
       } else if (event === 'undersize') {
-        sink.fatal(`declared frame size ${split.declared()} is below the ${HEADER_BYTES}-byte header`);
+        sink.fatal(`declared frame size ${this.declared()} is below the ${HEADER_BYTES}-byte header`);
         return;
       }
     }
