@@ -24,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "harness"))
 from hivekit import BASE_MANIFEST, BUILD, BUNDLES, COHC, COHIMG, SIM  # noqa: E402
+from procs import stop_process  # noqa: E402
 
 BENCH_ENGINE_LOAD = BUILD / "bench" / "bench_engine_load"
 RESULTS = REPO / "bench" / "results"
@@ -78,13 +79,7 @@ def run_until(argv: list[str], needle: bytes, timeout_s: float) -> tuple[float |
 
 
 def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(STOP_TIMEOUT_S)
+    stop_process(proc, STOP_TIMEOUT_S)
     proc.stderr.close()
 
 

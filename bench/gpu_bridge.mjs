@@ -1,5 +1,5 @@
 // Bench: publish of a 16-GPU mock snapshot over a real TCP console into the in-process fake hive (js/console session → NineDoor); prints a table, writes bench/results/gpu_bridge.json.
-// Needs `npx tsc -p tsconfig.json` first. The lead reruns the same publish against the firmware console.
+// Needs `npx tsc -p tsconfig.json` first. bench/cohsh_firmware.py times the same 16-GPU publish against the firmware console.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "harness"))
 from ninep_server import DEV_IMAGE, SIM, NinepServer, start_ninedoor_firmware, start_ninedoor_node  # noqa: E402
+from procs import stop_process  # noqa: E402
 
 BOOT = b"Cohesix boot: root-task online\n"
 MSIZE_BYTES = 8192
@@ -267,13 +268,7 @@ def wait_for_9p(host, port, proc, deadline_s):
 
 def stopper(proc, cleanup=None):
     def stop():
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=STOP_TIMEOUT_S)
+        stop_process(proc, STOP_TIMEOUT_S)
         if cleanup:
             cleanup()
     return stop

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence
 
+from procs import stop_process
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NINEDOOR_SERVE = os.path.join(REPO, "build", "tsc", "host", "node", "ninedoor-serve.js")
 MINT_TICKET = os.path.join(REPO, "build", "tsc", "host", "node", "mint-ticket.js")
@@ -97,17 +99,6 @@ def start_ninedoor_node(workers: Sequence[str] = ("worker-1", "worker-2"), log_l
         stop_process(proc)
 
     return NinepServer("ninedoor-node", "127.0.0.1", port, stop, lines, log_text="".join(l + "\n" for l in log_lines), pid=proc.pid)
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    """SIGTERM, then SIGKILL past STOP_TIMEOUT_S: every server this module starts ends the same way."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=STOP_TIMEOUT_S)
 
 
 def free_port() -> int:

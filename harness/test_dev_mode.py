@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hivekit import REPO, Stream
+from procs import stop_process
 from opskit import explain, script
 
 DEV = REPO / "build" / "tsc" / "host" / "dev" / "dev.js"
@@ -116,14 +117,8 @@ def test_a_save_hot_reloads_worker_heart_and_a_syntax_error_leaves_the_old_code_
         assert not alive(hive_pid), "Ctrl-C stops the hive the watcher started"
         assert log.read_text().rstrip().endswith("[start] stopped")
     finally:
-        if p.poll() is None:
-            # SIGTERM first: the watcher stops the hive it started (a SIGKILL would orphan it).
-            p.terminate()
-            try:
-                p.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        # SIGTERM first: the watcher stops the hive it started (a SIGKILL would orphan it).
+        stop_process(p, STOP_TIMEOUT_S)
     assert (REPO / "js" / "workers" / "heart" / "main.ts").read_text() == before, "the checkout's sources are untouched"
 
 

@@ -9,11 +9,14 @@ import time
 import pytest
 
 from hivekit import REPO
+from procs import stop_process
 from opskit import BRIDGE, boot_dev, bridge, cohsh, explain, free_port, script, tool_env
 
 APPEND = REPO / "harness" / "fixtures" / "ninep_append.mjs"
 FOLLOW_INTERVAL_MS = 250
 WAIT_S = 8
+# The follower releases its leases on SIGTERM before it exits: more than a plain process needs.
+FOLLOWER_STOP_TIMEOUT_S = 10
 HASH = "sha256:" + "0" * 64
 
 
@@ -33,12 +36,7 @@ def follower(hive):
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=tool_env())
     wait_for(lambda: "state=ok" in cat(hive.port, "/gpu/bridge/status"), "the first publish")
     yield p
-    p.terminate()
-    try:
-        p.wait(10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
+    stop_process(p, FOLLOWER_STOP_TIMEOUT_S)
 
 
 def run(port: int, text: str) -> str:

@@ -4,10 +4,13 @@ set -eu
 cd "$(dirname "$0")/.."
 sh scripts/build.sh
 
+status=0
+echo "== TypeScript: import cycles (js/, host/)"
+node scripts/check-import-cycles.mjs || status=1
+
 generator=""
 command -v ninja >/dev/null 2>&1 && generator="-G Ninja"
 
-status=0
 echo "== C: include graph of firmware/ + bindings/ (no cycle; capabilities only through their registrations)"
 node scripts/check-include-cycles.mjs || status=1
 echo "== C: ctest (cmocka)"

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './cli.js';
-import type { MockHive } from './mock-hive.js';
+import type { MockHive } from './mock/hive.js';
 
 /** Longest a test waits for output, in ms. */
 export const OUTPUT_WAIT_MS_MAX = 5000;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ProviderError } from '../../js/console/errors.js';
 import { verifyTicket } from '../../js/tickets/token.js';
 import { cohsh, scratch, start } from './cli.support.js';
-import { FakeConsoleServer } from './fake-server.js';
+import { FakeConsoleServer } from './fake-server.support.js';
 import { BANNER, DETACHED_HINT } from './interactive.js';
 import { consoleLockPath } from './lock.js';
 

@@ -14,7 +14,7 @@ import { formatFailure, runScript } from './script-run.js';
 import { parseScript, ScriptSyntaxError } from './script.js';
 import { TcpTransport } from './tcp-transport.js';
 import type { Transport } from './transport.js';
-import type { MockHive } from './mock-hive.js';
+import type { MockHive } from './mock/hive.js';
 import { DEFAULT_AUTH_TOKEN } from './args.js';
 
 export interface MainEnv {
@@ -52,7 +52,7 @@ async function makeTransport(o: Options, m: MainEnv): Promise<Transport | CohshE
   if (o.transport === 'qemu') return new CohshError('unavailable', "transport qemu is not available on this build; boot the host firmware (npm start) and use --transport tcp, or use --transport mock");
   if (o.transport === 'mock') {
     // The in-process hive pulls in the whole console server: only load it when asked for.
-    const [{ MockHive }, { MockTransport }] = await Promise.all([import('./mock-hive.js'), import('./mock-transport.js')]);
+    const [{ MockHive }, { MockTransport }] = await Promise.all([import('./mock/hive.js'), import('./mock/transport.js')]);
     return new MockTransport(m.mockHive ?? new MockHive({ seedGpus: o.mockSeedGpu }), DEFAULT_AUTH_TOKEN);
   }
   return new TcpTransport(o.tcpHost, o.tcpPort);

@@ -14,7 +14,7 @@ import { scratch } from './cli.support.js';
 import { ConsoleClient } from './client.js';
 import { runCommand, type ShellContext } from './commands.js';
 import { CohshError } from './errors.js';
-import { FakeConsoleServer } from './fake-server.js';
+import { FakeConsoleServer } from './fake-server.support.js';
 import { CommandRecord } from './output.js';
 import { readQbc, reloadLines, RELOAD_PIPELINE_WINDOW } from './reload.js';
 import { TcpTransport } from './tcp-transport.js';

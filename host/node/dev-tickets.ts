@@ -1,16 +1,10 @@
 // The spec §8.3 reference dev ticket secrets, and minting with them, for host tools and tests (never for release images).
-import { SCOPE_VERBS, baseClaims, parseRole, type TicketRole, type TicketScope } from '../../js/tickets/claims.js';
+import { SCOPE_VERBS, baseClaims, parseRole, type TicketScope } from '../../js/tickets/claims.js';
 import { TicketError } from '../../js/tickets/errors.js';
+import { DEV_TICKET_SECRETS } from '../../js/tickets/dev-secrets.js';
 import { mintTicket } from '../../js/tickets/token.js';
 
-/** Spec §8.3 reference dev secrets, one per role. */
-export const DEV_TICKET_SECRETS: Readonly<Record<TicketRole, string>> = {
-  queen: 'bootstrap',
-  'worker-heartbeat': 'worker',
-  'worker-gpu': 'worker-gpu',
-  'worker-bus': 'worker-bus',
-  'worker-lora': 'worker-lora',
-};
+export { DEV_TICKET_SECRETS };
 
 export interface DevTicketRequest {
   role: string;

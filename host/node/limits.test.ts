@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as limits from '../../js/caps/limits.js';
+import { DEV_TICKET_SECRETS } from '../../js/tickets/dev-secrets.js';
 import {
   AUTH_DEADLINE_MS, CONSOLE_AUTH_TOKEN_DEV, CONSOLE_PORT_DEFAULT, CONSOLE_SESSIONS_HARD_MAX, FRAME_DECLARED_BYTES_MAX, FRAME_HEADER_BYTES,
   FRAME_REQUEST_PAYLOAD_BYTES_MAX,
@@ -190,4 +191,12 @@ test('limits: one name, one meaning: a name C or TS gives a bound has one value 
   const clashes = [...seen].filter(([name, byValue]) => shared.has(name) && byValue.size > 1)
     .map(([name, byValue]) => `${name}: ${[...byValue].map(([v, where]) => `${v} in ${where}`).join(', ')}`);
   assert.deepEqual(clashes, []);
+});
+
+test('limits: the dev ticket secrets of js/tickets/dev-secrets.ts are the ones the dev boards\' manifests give root-task', () => {
+  for (const board of ['boards/host/manifest.json', 'boards/qemu-virt-aarch64/manifest.json']) {
+    const manifest = JSON.parse(readFileSync(board, 'utf8')) as { tasks: { config?: { tickets?: unknown } }[] };
+    const tickets = manifest.tasks.map((t) => t.config?.tickets).filter((t) => t !== undefined);
+    assert.deepEqual(tickets, [DEV_TICKET_SECRETS], board);
+  }
 });

@@ -1,4 +1,5 @@
 // TCP console framing (spec §2): u32 LE total length (header included) + one UTF-8 line; encoder and bounded stream decoder.
+import { LengthPrefixSplitter, writeLengthPrefix } from '../bytes/length-prefix.js';
 import { utf8Decode, utf8Encode } from '../bytes/utf8.js';
 import {
   FRAME_DECLARED_BYTES_MAX, FRAME_DECLARED_BYTES_MIN, FRAME_HEADER_BYTES, FRAME_REPLY_PAYLOAD_BYTES_MAX,
@@ -19,11 +20,7 @@ export function encodeFrame(line: string, payloadMaxBytes: number = FRAME_REPLY_
   const payload = utf8Encode(line);
   if (payload.length > payloadMaxBytes) return new FrameError(`payload of ${payload.length} bytes is over ${payloadMaxBytes}`);
   const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
-  const total = out.length;
-  out[0] = total & 0xff;
-  out[1] = (total >>> 8) & 0xff;
-  out[2] = (total >>> 16) & 0xff;
-  out[3] = (total >>> 24) & 0xff;
+  writeLengthPrefix(out, out.length);
   out.set(payload, FRAME_HEADER_BYTES);
   return out;
 }
@@ -58,8 +55,9 @@ export interface FrameStep {
 }
 
 /**
- * Cuts a byte stream into frames. It holds at most one frame (header + payload bound) and
- * skips oversize frames by counting, so a hostile peer cannot make it grow.
+ * Cuts a byte stream into frames: the console's face of the one bounded splitter
+ * (js/bytes/length-prefix.ts). It holds at most one frame (header + payload bound) and skips
+ * oversize frames by counting, so a hostile peer cannot make it grow.
  *
  * Step API (`next`): one event at a time, so a server can switch to the after-AUTH rules
  * between the AUTH frame and whatever the peer pipelined behind it.
@@ -67,16 +65,19 @@ export interface FrameStep {
 export class FrameDecoder {
   /** The most bytes this decoder will ever hold; the property tests check it. */
   readonly bufferBytesMax: number;
-  private readonly buf: Uint8Array;
-  private have = 0;
-  private skipBytes = 0;
-  private dead = false;
+  private readonly split: LengthPrefixSplitter;
   private authed = false;
 
   constructor(readonly side: FrameSide) {
     const payloadMax = side === 'server' ? FRAME_REQUEST_PAYLOAD_BYTES_MAX : FRAME_REPLY_PAYLOAD_BYTES_MAX;
     this.bufferBytesMax = FRAME_HEADER_BYTES + payloadMax;
-    this.buf = new Uint8Array(this.bufferBytesMax);
+    this.split = new LengthPrefixSplitter({
+      headerBytes: FRAME_HEADER_BYTES,
+      declaredBytesMin: FRAME_DECLARED_BYTES_MIN,
+      bufferBytesMax: this.bufferBytesMax,
+      // Over either bound is oversize; checkOversize() tells the two apart for the fault code.
+      frameBytesMax: Math.min(FRAME_DECLARED_BYTES_MAX, this.bufferBytesMax),
+    });
   }
 
   /** Server: from now on oversize frames are skipped and bad UTF-8 is reported, not fatal. */
@@ -85,42 +86,33 @@ export class FrameDecoder {
   }
 
   buffered(): number {
-    return this.have;
+    return this.split.buffered();
   }
 
   /** Bytes of an oversize frame still to be skipped. */
   skipping(): number {
-    return this.skipBytes;
+    return this.split.skipping();
   }
 
   isDead(): boolean {
-    return this.dead;
+    return this.split.isDead();
   }
 
   next(chunk: Uint8Array, start = 0): FrameStep {
-    let i = start;
-    if (this.dead) return { consumed: chunk.length - start, event: null };
-    while (i < chunk.length) {
-      if (this.skipBytes > 0) {
-        const n = Math.min(this.skipBytes, chunk.length - i);
-        this.skipBytes -= n;
-        i += n;
-        continue;
-      }
-      const want = this.have < FRAME_HEADER_BYTES ? FRAME_HEADER_BYTES : this.declared();
-      const n = Math.min(want - this.have, chunk.length - i);
-      this.buf.set(chunk.subarray(i, i + n), this.have);
-      this.have += n;
-      i += n;
-      if (this.have === FRAME_HEADER_BYTES) {
-        const event = this.checkHeader();
-        if (event !== null) return { consumed: i - start, event };
-      }
-      if (this.have >= FRAME_HEADER_BYTES && this.have === this.declared()) {
-        return { consumed: i - start, event: this.finishFrame() };
+    const event = this.split.step(chunk, start);
+    const consumed = this.split.end - start;
+    switch (event) {
+      case 'none':
+        return { consumed, event: null };
+      case 'frame':
+        return { consumed, event: this.finishFrame() };
+      case 'oversize':
+        return { consumed, event: this.checkOversize() };
+      case 'undersize': {
+        const declared = this.split.declared();
+        return { consumed, event: this.fault('length-below-min', `declared length ${declared} is below ${FRAME_DECLARED_BYTES_MIN}`) };
       }
     }
-    return { consumed: i - start, event: null };
   }
 
   /** Feeds a whole chunk under the current rules; stops at a fatal event. */
@@ -137,42 +129,35 @@ export class FrameDecoder {
     return out;
   }
 
-  private declared(): number {
-    return (this.buf[0] | (this.buf[1] << 8) | (this.buf[2] << 16) | (this.buf[3] << 24)) >>> 0;
-  }
-
-  /** Applies the length rules once the header is in; returns an event when the frame is not normal. */
-  private checkHeader(): FrameEvent | null {
-    const declared = this.declared();
-    if (declared < FRAME_DECLARED_BYTES_MIN) {
-      return this.fatal('length-below-min', `declared length ${declared} is below ${FRAME_DECLARED_BYTES_MIN}`);
-    }
-    const payload = declared - FRAME_HEADER_BYTES;
-    const over = declared > FRAME_DECLARED_BYTES_MAX || payload > this.bufferBytesMax - FRAME_HEADER_BYTES;
-    if (!over) return null;
+  /** A frame over the bound: skipped after AUTH on a server, the end of the stream otherwise. */
+  private checkOversize(): FrameEvent {
+    const declared = this.split.declared();
     if (this.side === 'server' && this.authed) {
-      this.have = 0;
-      this.skipBytes = payload;
+      this.split.skipOversize();
       return { kind: 'oversize', declaredBytes: declared };
     }
     if (declared > FRAME_DECLARED_BYTES_MAX) {
       return this.fatal('length-over-max', `declared length ${declared} is over ${FRAME_DECLARED_BYTES_MAX}`);
     }
+    const payload = declared - FRAME_HEADER_BYTES;
     return this.fatal('payload-over-max', `payload of ${payload} bytes is over ${FRAME_REQUEST_PAYLOAD_BYTES_MAX}`);
   }
 
   private finishFrame(): FrameEvent {
-    const text = utf8Decode(this.buf, FRAME_HEADER_BYTES, this.have);
-    this.have = 0;
+    const frame = this.split.frame();
+    const text = utf8Decode(frame, FRAME_HEADER_BYTES, frame.length);
     if (text !== null) return { kind: 'frame', text };
     if (this.side === 'server' && !this.authed) return this.fatal('invalid-utf8', 'frame payload is not UTF-8');
     return { kind: 'invalid-utf8' };
   }
 
-  private fatal(code: FrameFaultCode, message: string): FrameEvent {
-    this.dead = true;
-    this.have = 0;
-    this.skipBytes = 0;
+  /** The splitter already gave up (undersize): the event only. */
+  private fault(code: FrameFaultCode, message: string): FrameEvent {
     return { kind: 'fatal', code, message };
+  }
+
+  private fatal(code: FrameFaultCode, message: string): FrameEvent {
+    this.split.kill();
+    return this.fault(code, message);
   }
 }

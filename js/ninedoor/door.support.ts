@@ -5,13 +5,15 @@ import { NineError } from '../secure9p/errors.js';
 import type { Message, Reply } from '../secure9p/messages.js';
 import { OpenFlag } from '../secure9p/opcodes.js';
 import { baseClaims, type TicketClaims } from '../tickets/claims.js';
+import { DEV_TICKET_SECRETS } from '../tickets/dev-secrets.js';
 import { mintTicket } from '../tickets/token.js';
 import type { ControlContext, HivePolicy, RevokedSession } from './policy.js';
 import { NineDoor, type NineDoorOptions } from './server.js';
 import type { NamespaceSession } from './nssession.js';
 import { ok } from '../testkit/index.js';
 
-export const SECRETS = { queen: 'bootstrap', 'worker-heartbeat': 'worker', 'worker-gpu': 'worker-gpu' };
+/** The dev secrets every rig's attach checks tickets against. */
+export const SECRETS = DEV_TICKET_SECRETS;
 export const NOW_MS = 1_700_000_000_000;
 
 /** A stand-in for root-task: records control writes, applies bind/mount lines, refuses `{"bogus"...}`. */

@@ -9,10 +9,9 @@
 // and its client attaches again — see docs/hot-reload.md.
 import { base64Decode, base64Encode } from '../bytes/base64.js';
 import { NineError } from '../secure9p/errors.js';
-import type { LifecycleFacts, PressureFacts, RootFacts } from './state.js';
+import type { LifecycleFacts, PressureFacts, RootFacts, WorkerKind } from './state.js';
 import type { GpuSnapshot } from './snapshot.js';
 import type { IngestDeviceState } from './ingest.js';
-import type { WorkerKind } from './server.js';
 
 export const HANDOFF_SCHEMA = 'ninedoor-handoff/v1';
 

@@ -23,7 +23,7 @@ import type { HivePolicy, LogSink } from './policy.js';
 import { TelemetryRing } from './ring.js';
 import { allShardLabels, shardLabel } from './shard.js';
 import type { GpuSnapshot } from './snapshot.js';
-import { HiveState } from './state.js';
+import { HiveState, type WorkerKind } from './state.js';
 import { SELFTEST_NAMES, selftestScript } from './selftests.js';
 import { LineStore } from './store.js';
 import { parseAbsPath } from './binds.js';
@@ -39,7 +39,8 @@ function claimedRole(aname: string): string | null {
 /** First line of /proc/boot (spec §6). */
 export const BOOT_FIRST_LINE = 'Cohesix boot: root-task online';
 
-export type WorkerKind = 'heartbeat' | 'gpu';
+// Declared beside the other hive facts, so handoff.ts need not import the server that imports it.
+export type { WorkerKind } from './state.js';
 
 /** The record half of a worker's session budget (spec §8.5); null or absent = unbounded. */
 export interface WorkerBudget {

@@ -1,6 +1,9 @@
 // The hive facts NineDoor shows under /proc and consults for gates: pushed in by root-task, never computed here.
 import type { LifecycleState } from './gates.js';
 
+/** The worker kinds the hive spawns (spec §7): a fact the server, the reload handoff and root-task share. */
+export type WorkerKind = 'heartbeat' | 'gpu';
+
 export type CutReason = 'none' | 'network_unreachable' | 'session_revoked' | 'policy_denied' | 'lifecycle_offline';
 
 export interface LifecycleFacts {

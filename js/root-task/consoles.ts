@@ -53,7 +53,6 @@ export interface TcpConsoleOptions {
   maxSessions: number;
   /** Manifest console.idle_timeout_ms; the spec's 300 s when absent. */
   idleTimeoutMs?: number;
-  makeBackend: (peer: string) => ConsoleBackend;
   net: ConsoleNet;
 }
 
@@ -61,13 +60,25 @@ export interface TcpConsoleOptions {
 export class TcpConsole {
   private table: ConsoleSessionTable | null = null;
   private tickTimer = 0;
+  private makeBackend: ((peer: string) => ConsoleBackend) | null = null;
   port = 0;
 
   constructor(private readonly caps: Caps, private readonly o: TcpConsoleOptions) {}
 
+  /**
+   * Names who answers each session. Apart from the constructor because the backends' info verbs
+   * read this console's figures (netstats): the console exists first, then its backends.
+   */
+  setBackends(makeBackend: (peer: string) => ConsoleBackend): void {
+    this.makeBackend = makeBackend;
+  }
+
   start(port: number = this.o.port): void {
     const caps = this.caps;
-    const table = new ConsoleSessionTable({ authToken: this.o.authToken, maxSessions: this.o.maxSessions, idleTimeoutMs: this.o.idleTimeoutMs, makeBackend: this.o.makeBackend });
+    const makeBackend = this.makeBackend;
+    // A wiring bug, not a runtime condition: root-task sets the backends before anything starts.
+    if (makeBackend === null) throw new Error('tcp console started before setBackends');
+    const table = new ConsoleSessionTable({ authToken: this.o.authToken, maxSessions: this.o.maxSessions, idleTimeoutMs: this.o.idleTimeoutMs, makeBackend });
     const now = (): number => caps.timer.nowMs();
     const net = this.o.net;
     this.table = table;

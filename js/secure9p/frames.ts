@@ -1,4 +1,5 @@
 // Cuts a TCP byte stream into whole 9P frames using the size prefix, holding at most one msize of bytes.
+import { LengthPrefixSplitter } from '../bytes/length-prefix.js';
 import { HEADER_BYTES, MSIZE_MAX_BYTES } from './limits.js';
 
 export type FrameEvent =
@@ -19,41 +20,22 @@ export interface FrameSink {
   fatal(reason: string): void;
 }
 
-export class FrameSplitter {
-  private readonly buf: Uint8Array;
-  private have = 0;
-  /** Bytes of an oversize frame still to be thrown away. */
-  private skipBytes = 0;
-  private dead = false;
-
-  constructor(private msizeBytes: number = MSIZE_MAX_BYTES) {
+/**
+ * The 9P face of the one bounded splitter (js/bytes/length-prefix.ts): a 7-byte header (size,
+ * type, tag) judged before the body, oversize frames skipped (the session goes on), a size below
+ * the header fatal. A subclass, not a wrapper: idle() and whole() run once per request on the
+ * server's data path, and inside quickjs-ng a forwarding call there is a measurable cost.
+ * From the base: buffered(), idle(), whole(), exportState(), importState() (what a hot reload carries).
+ */
+export class FrameSplitter extends LengthPrefixSplitter {
+  constructor(msizeBytes: number = MSIZE_MAX_BYTES) {
     // One buffer of the largest msize for the connection's life: no growth, ever.
-    this.buf = new Uint8Array(MSIZE_MAX_BYTES);
-    this.msizeBytes = Math.min(msizeBytes, MSIZE_MAX_BYTES);
+    super({ headerBytes: HEADER_BYTES, declaredBytesMin: HEADER_BYTES, bufferBytesMax: MSIZE_MAX_BYTES, frameBytesMax: msizeBytes });
   }
 
   /** Lowers (never raises past MSIZE_MAX_BYTES) the bound once Tversion has been answered. */
   setMsize(msizeBytes: number): void {
-    this.msizeBytes = Math.min(msizeBytes, MSIZE_MAX_BYTES);
-  }
-
-  /** Bytes held waiting for the rest of a frame. */
-  buffered(): number {
-    return this.have;
-  }
-
-  /** A half-received frame and the bytes of an oversize one still to skip: what a hot reload carries. */
-  exportState(): { held: Uint8Array; skipBytes: number } {
-    return { held: this.buf.slice(0, this.have), skipBytes: this.skipBytes };
-  }
-
-  /** Puts back exportState() of an earlier code (a fresh splitter); false when it cannot hold it. */
-  importState(s: { held: Uint8Array; skipBytes: number }): boolean {
-    if (s.held.length > this.buf.length || !Number.isSafeInteger(s.skipBytes) || s.skipBytes < 0) return false;
-    this.buf.set(s.held, 0);
-    this.have = s.held.length;
-    this.skipBytes = s.skipBytes;
-    return true;
+    this.setFrameBytesMax(msizeBytes);
   }
 
   /** Feeds a chunk; returns the events it completes, in stream order. */
@@ -68,72 +50,32 @@ export class FrameSplitter {
   }
 
   /**
-   * Nothing held, nothing being skipped, the stream usable: the next chunk starts a frame. A
-   * server may then try the chunk as one whole frame itself (Session.handleSmall) before feed().
-   */
-  idle(): boolean {
-    return this.have === 0 && this.skipBytes === 0 && !this.dead;
-  }
-
-  /**
-   * The common case on a request/response stream: nothing held, and the chunk is exactly one
-   * frame within msize. Then the chunk is the frame, to hand on as it is (the transport gives each
-   * chunk to us alone), and feed() does nothing else.
-   */
-  whole(chunk: Uint8Array): boolean {
-    if (!this.idle() || chunk.length < HEADER_BYTES) return false;
-    const size = (chunk[0] | (chunk[1] << 8) | (chunk[2] << 16) | (chunk[3] << 24)) >>> 0;
-    return size === chunk.length && size <= this.msizeBytes;
-  }
-
-  /**
    * Feeds a chunk, handing each event to `sink` as it completes, in stream order. A server's
    * per-chunk path: no array and no event object per frame (push wraps this for everyone else).
+   * A chunk that is exactly one frame within msize while idle (whole()) is handed on as it is: the
+   * transport gives each chunk to us alone. A server may try such a chunk itself first
+   * (Session.handleSmall) when idle().
    */
   feed(chunk: Uint8Array, sink: FrameSink): void {
     if (this.whole(chunk)) {
       sink.frame(chunk);
       return;
     }
-    if (this.dead) return;
     let i = 0;
     while (i < chunk.length) {
-      if (this.skipBytes > 0) {
-        const n = Math.min(this.skipBytes, chunk.length - i);
-        this.skipBytes -= n;
-        i += n;
-        continue;
-      }
-      // Fill the header first, then exactly the declared size: never more than msize bytes.
-      const want = this.have < HEADER_BYTES ? HEADER_BYTES : this.declared();
-      const n = Math.min(want - this.have, chunk.length - i);
-      this.buf.set(chunk.subarray(i, i + n), this.have);
-      this.have += n;
-      i += n;
-      if (this.have === HEADER_BYTES) {
-        const size = this.declared();
-        if (size < HEADER_BYTES) {
-          this.dead = true;
-          this.have = 0;
-          sink.fatal(`declared frame size ${size} is below the ${HEADER_BYTES}-byte header`);
-          return;
-        }
-        if (size > this.msizeBytes) {
-          this.skipBytes = size - HEADER_BYTES;
-          this.have = 0;
-          sink.oversize(this.buf[5] | (this.buf[6] << 8), this.buf[4], size);
-          continue;
-        }
-      }
-      if (this.have >= HEADER_BYTES && this.have === this.declared()) {
-        const frame = this.buf.slice(0, this.have);
-        this.have = 0;
-        sink.frame(frame);
+      const event = this.step(chunk, i);
+      i = this.end;
+      if (event === 'frame') {
+        // A copy: the buffer takes the next frame's bytes.
+        sink.frame(this.frame().slice());
+      } else if (event === 'oversize') {
+        const h = this.header();
+        this.skipOversize();
+        sink.oversize(h[5] | (h[6] << 8), h[4], this.declared());
+      } else if (event === 'undersize') {
+        sink.fatal(`declared frame size ${this.declared()} is below the ${HEADER_BYTES}-byte header`);
+        return;
       }
     }
-  }
-
-  private declared(): number {
-    return (this.buf[0] | (this.buf[1] << 8) | (this.buf[2] << 16) | (this.buf[3] << 24)) >>> 0;
   }
 }

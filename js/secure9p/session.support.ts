@@ -1,6 +1,7 @@
 // Test support for session suites: a MemFs tree, a session wired to capture replies, and an rpc helper.
 import { utf8Encode } from '../bytes/utf8.js';
 import { baseClaims, type TicketClaims } from '../tickets/claims.js';
+import { DEV_TICKET_SECRETS } from '../tickets/dev-secrets.js';
 import { mintTicket } from '../tickets/token.js';
 import { decodeFrame, encodeMessage } from './codec.js';
 import type { Message, Reply } from './messages.js';
@@ -8,7 +9,8 @@ import { MemFs } from './memfs.js';
 import { Session, type SessionOptions } from './session.js';
 import type { MemNode } from './memfs.js';
 
-export const SECRETS = { queen: 'bootstrap', 'worker-heartbeat': 'worker', 'worker-gpu': 'worker-gpu' };
+/** The dev secrets every rig's attach checks tickets against. */
+export const SECRETS = DEV_TICKET_SECRETS;
 export const NOW_MS = 1_700_000_000_000;
 
 export interface Rig {

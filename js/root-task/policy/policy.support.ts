@@ -80,7 +80,7 @@ function errOf(r: Reply): NineError {
   return r.kind === 'Rlerror' ? nineErrorOfErrno(r.ecode) : new NineError('Invalid', `unexpected ${r.kind}`);
 }
 
-/** The NamespacePort the lead builds as a 9P client, here over the real Session and codec of an in-process NineDoor. */
+/** The NamespacePort (root-task/namespace.ts is the firmware's, a 9P client over the NineDoor channel), here over the real Session and codec of an in-process NineDoor. */
 export class InMemoryNamespace implements NamespacePort {
   readonly clients: Client[] = [];
   constructor(private readonly door: NineDoor) {}

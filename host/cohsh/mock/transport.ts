@@ -1,10 +1,10 @@
 // `--transport mock`: an in-process hive; each link is a real js/console TCP session (same framing, AUTH and dispatch) fed in memory.
-import { AttachGuard } from '../../js/console/attach-guard.js';
-import { FrameDecoder } from '../../js/console/frame.js';
-import { TcpConsoleSession } from '../../js/console/session.js';
-import { CohshError } from './errors.js';
-import { MockHive } from './mock-hive.js';
-import { FramedLink, monotonicMs, type ConsoleLink, type Transport } from './transport.js';
+import { AttachGuard } from '../../../js/console/attach-guard.js';
+import { FrameDecoder } from '../../../js/console/frame.js';
+import { TcpConsoleSession } from '../../../js/console/session.js';
+import { CohshError } from '../errors.js';
+import { MockHive } from './hive.js';
+import { FramedLink, monotonicMs, type ConsoleLink, type Transport } from '../transport.js';
 
 class MockLink extends FramedLink {
   private readonly decoder = new FrameDecoder('client');

@@ -1,15 +1,24 @@
 // An in-memory hive for `--transport mock` and tests: a ConsoleBackend over a small namespace (§6), /queen/ctl (§7), lifecycle (§9), ingest (§10.3).
-import type { LifecycleState } from '../../js/console/attach-guard.js';
-import type { Answer, CatResult, CloseReason, ConsoleBackend, ConsoleNote, ConsolePrincipal, InfoVerb } from '../../js/console/backend.js';
-import { ProviderError } from '../../js/console/errors.js';
-import type { TicketSecrets } from '../../js/tickets/attach.js';
-import { LIFECYCLE_COMMANDS, parseLifecycleCommand, transitionAllowed } from './lifecycle.js';
-import { MOCK_SELFTEST_SCRIPTS } from './mock-selftests.js';
+import type { LifecycleState } from '../../../js/console/attach-guard.js';
+import type { Answer, CatResult, CloseReason, ConsoleBackend, ConsoleNote, ConsolePrincipal, InfoVerb } from '../../../js/console/backend.js';
+import { ProviderError } from '../../../js/console/errors.js';
+import type { TicketSecrets } from '../../../js/tickets/attach.js';
+import { LIFECYCLE_COMMANDS, parseLifecycleCommand, transitionAllowed } from '../lifecycle.js';
+import { DEV_TICKET_SECRETS } from '../../../js/tickets/dev-secrets.js';
+import { SELFTEST_NAMES, selftestScript } from '../../../js/ninedoor/selftests.js';
 
-/** The reference dev secrets (spec §8.3). */
-export const MOCK_TICKET_SECRETS: TicketSecrets = {
-  queen: 'bootstrap', 'worker-heartbeat': 'worker', 'worker-gpu': 'worker-gpu', 'worker-bus': 'worker-bus', 'worker-lora': 'worker-lora',
-};
+/**
+ * Status files the hive's own self-tests (js/ninedoor/selftests.ts) read, answered as an idle
+ * hive would. Readable, not listed: `ls` shows the mock's documented namespace (docs/cohsh.md).
+ */
+const SELFTEST_STATUS_FILES: ReadonlyMap<string, string> = new Map([
+  ['/proc/9p/session/active', 'active=0 draining=0'],
+  ['/proc/pressure/busy', 'busy=0'],
+  ['/gpu/bridge/status', 'state=idle'],
+]);
+
+/** The /proc/tests script the hive renders when read: it names the worker id the next spawn gets. */
+const SELFTEST_FULL_PATH = '/proc/tests/selftest_full.coh';
 
 /** Bounds of the mock, mirroring spec §16 where it has a row. */
 const QUEEN_LOG_LINES_MAX = 256;
@@ -31,6 +40,9 @@ interface Device {
   latest: string | null;
 }
 
+/** A script as the lines a cat returns (no empty ones). */
+const scriptLines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
+
 const fail = (code: ConstructorParameters<typeof ProviderError>[0], why = code) => new ProviderError(code, why);
 
 /** Shared state of one mock hive; every console session gets a `backend()` over it. */
@@ -45,7 +57,7 @@ export class MockHive {
   readonly files = new Map<string, string[]>([
     ['/proc/boot', ['Cohesix boot: root-task online', 'mock hive (cohsh --transport mock)']],
     ['/proc/root/reachable', ['reachable=yes']],
-    ...Object.entries(MOCK_SELFTEST_SCRIPTS).map(([name, text]) => [`/proc/tests/${name}`, text.split('\n').filter((l) => l !== '')] as [string, string[]]),
+    ...SELFTEST_NAMES.map((name) => [`/proc/tests/${name}`, scriptLines(selftestScript(name, 'worker-1'))] as [string, string[]]),
   ]);
   /** Every ECHO the hive took, as `<path> <payload>`: tests read it. */
   readonly echoes: string[] = [];
@@ -88,7 +100,10 @@ export class MockHive {
     if (path === '/proc/lifecycle/state') return { lines: [`state=${this.lifecycle}`] };
     if (path === '/proc/lifecycle/reason') return { lines: ['reason=boot-complete'] };
     const f = this.files.get(path);
+    if (f !== undefined && path === SELFTEST_FULL_PATH) return { lines: scriptLines(selftestScript('selftest_full.coh', `worker-${this.nextWorker}`)) };
     if (f !== undefined) return { lines: [...f] };
+    const status = SELFTEST_STATUS_FILES.get(path);
+    if (status !== undefined) return { lines: [status] };
     const w = /^\/worker\/([^/]+)\/telemetry$/.exec(path);
     if (w !== null) {
       const worker = this.workers.get(w[1]);
@@ -258,7 +273,7 @@ class MockBackend implements ConsoleBackend {
     return this.hive.lifecycle;
   }
   ticketSecrets(): TicketSecrets {
-    return MOCK_TICKET_SECRETS;
+    return DEV_TICKET_SECRETS;
   }
   allowTicketlessQueen(): boolean {
     return true;

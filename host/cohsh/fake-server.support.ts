@@ -5,7 +5,7 @@ import { ConsoleSessionTable } from '../../js/console/sessions.js';
 import type { ConsoleBackend } from '../../js/console/backend.js';
 import { ProviderError } from '../../js/console/errors.js';
 import { ReloadRefusal, type ReloadOp } from '../../js/console/reload.js';
-import { MockHive } from './mock-hive.js';
+import { MockHive } from './mock/hive.js';
 
 /** Longest a test waits for a condition on the server side, in ms. */
 export const FAKE_WAIT_MS_MAX = 5000;
