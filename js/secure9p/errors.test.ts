@@ -1,0 +1,28 @@
+// The named-error table: unique stable names, each errno its code's default but for the exceptions spec §0 names, texts as the tests and logs see them.
+import { test, equal, ok, deepEqual } from '../testkit/index.js';
+import { ERRNO_OF_ERROR, Errno, Etagwindow, Ewalknodir, NineError, namedErrors, refusal } from './errors.js';
+
+/** The refusals whose errno is not their code's default, each with spec §0's reason in errors.ts. */
+const ERRNO_EXCEPTIONS: Readonly<Record<string, number>> = {
+  Einternal: Errno.EIO,
+  Ewalknodir: Errno.ENOTDIR,
+  Eunsupported: Errno.EOPNOTSUPP,
+  Etagwindow: Errno.EAGAIN,
+  Eattachdenied: Errno.EACCES,
+};
+
+test('named errors: every name is unique and starts with E, as lib9p names its errors', () => {
+  const names = namedErrors().map((e) => e.name);
+  equal(new Set(names).size, names.length, 'unique');
+  for (const n of names) ok(/^E[a-z]+$/.test(n), n);
+});
+
+test('named errors: each errno is its code\'s default, or one of the listed exceptions', () => {
+  for (const e of namedErrors()) equal(e.errno, ERRNO_EXCEPTIONS[e.name] ?? ERRNO_OF_ERROR[e.code], e.name);
+  for (const name of Object.keys(ERRNO_EXCEPTIONS)) ok(namedErrors().some((e) => e.name === name), `${name} is in the table`);
+});
+
+test('named errors: refusal() is the NineError the session always sent (code, text with its detail, errno)', () => {
+  deepEqual(refusal(Ewalknodir, 'boot'), new NineError('NotFound', 'boot is not a directory', Errno.ENOTDIR));
+  deepEqual(refusal(Etagwindow), new NineError('Busy', 'tag window exceeded', Errno.EAGAIN));
+});
