@@ -1,6 +1,14 @@
 // The named-error table: unique stable names, each errno its code's default but for the exceptions spec §0 names, texts as the tests and logs see them.
 import { test, equal, ok, deepEqual } from '../testkit/index.js';
-import { ERRNO_OF_ERROR, Errno, Etagwindow, Ewalknodir, NineError, namedErrors, refusal } from './errors.js';
+import * as errors from './errors.js';
+import { ERRNO_OF_ERROR, Errno, Etagwindow, Ewalknodir, NineError, refusal, type NamedError } from './errors.js';
+
+/** The table: every export of errors.ts that is a named error, under the name it is exported as. */
+function namedErrors(): NamedError<never[]>[] {
+  return Object.entries(errors)
+    .filter(([key, v]) => /^E[a-z]/.test(key) && typeof v === 'object' && v !== null && 'text' in v)
+    .map(([, v]) => v as unknown as NamedError<never[]>);
+}
 
 /** The refusals whose errno is not their code's default, each with spec §0's reason in errors.ts. */
 const ERRNO_EXCEPTIONS: Readonly<Record<string, number>> = {
@@ -11,8 +19,12 @@ const ERRNO_EXCEPTIONS: Readonly<Record<string, number>> = {
   Eattachdenied: Errno.EACCES,
 };
 
-test('named errors: every name is unique and starts with E, as lib9p names its errors', () => {
+test('named errors: each is exported under its own name, unique, starting with E as lib9p names its errors', () => {
+  const table = Object.entries(errors).filter(([, v]) => typeof v === 'object' && v !== null && 'text' in v);
+  ok(table.length > 20, `${table.length} named errors`);
+  for (const [key, v] of table) equal((v as NamedError<never[]>).name, key, key);
   const names = namedErrors().map((e) => e.name);
+  equal(names.length, table.length, 'every named error has an E name');
   equal(new Set(names).size, names.length, 'unique');
   for (const n of names) ok(/^E[a-z]+$/.test(n), n);
 });
