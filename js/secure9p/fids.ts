@@ -1,5 +1,5 @@
 // The per-session fid table: bounded; clunked numbers are remembered so a stale use says so, and may be bound again (spec §0 interop).
-import { NineError } from './errors.js';
+import { Eclunked, Efidinuse, Efidtablefull, Eunknownfid, refusal, type NineError } from './errors.js';
 import { FIDS_PER_SESSION_MAX, RETIRED_FIDS_MAX } from './limits.js';
 
 export class FidTable<E> {
@@ -23,14 +23,14 @@ export class FidTable<E> {
 
   /** Why `fid` has no entry: clunked already, or never bound. */
   missing(fid: number): NineError {
-    if (this.retired.has(fid)) return new NineError('Closed', `fid ${fid} already clunked`);
-    return new NineError('Closed', `unknown fid ${fid}`);
+    if (this.retired.has(fid)) return refusal(Eclunked, fid);
+    return refusal(Eunknownfid, fid);
   }
 
   /** Claims a number for a new fid; the caller must later bind() or release() it. */
   reserve(fid: number): NineError | null {
-    if (this.live.has(fid) || this.pending.has(fid)) return new NineError('Busy', `fid ${fid} in use`);
-    if (this.live.size + this.pending.size >= FIDS_PER_SESSION_MAX) return new NineError('Busy', `fid table full (${FIDS_PER_SESSION_MAX})`);
+    if (this.live.has(fid) || this.pending.has(fid)) return refusal(Efidinuse, fid);
+    if (this.live.size + this.pending.size >= FIDS_PER_SESSION_MAX) return refusal(Efidtablefull, FIDS_PER_SESSION_MAX);
     // Spec §5.3 retired clunked numbers for the whole session, but every standard client (diod's
     // libnpclient, Linux v9fs, Go p9) hands a clunked number out again at once, as 9P allows
     // after Rclunk; §0 (standard clients must attach, list and read) wins. A number is bound

@@ -4,7 +4,7 @@ import { parseRole, type TicketRole } from '../tickets/claims.js';
 import { TicketError } from '../tickets/errors.js';
 import type { TicketLimits } from '../tickets/limits.js';
 import { peekTicketRole } from '../tickets/token.js';
-import { Errno, NineError } from './errors.js';
+import { Eattachdenied, Eemptyidentity, Eneedsidentity, Eunknownrole, refusal, type NineError } from './errors.js';
 import type { Principal } from './fileserver.js';
 
 export interface AttachPolicy {
@@ -19,7 +19,7 @@ const TICKETLESS_QUEEN_ANAME = 'queen';
 
 /** Ticket and role refusals are EACCES on the wire (spec §0), Permission in our vocabulary. */
 function denied(message: string): NineError {
-  return new NineError('Permission', message, Errno.EACCES);
+  return refusal(Eattachdenied, message);
 }
 
 /**
@@ -34,9 +34,9 @@ export function resolvePrincipal(uname: string, aname: string, policy: AttachPol
   const colon = uname.indexOf(':');
   if (colon >= 0) {
     role = parseRole(uname.slice(0, colon));
-    if (role === null) return new NineError('Invalid', `unknown role ${uname.slice(0, colon)}`);
+    if (role === null) return refusal(Eunknownrole, uname.slice(0, colon));
     identity = uname.slice(colon + 1);
-    if (identity === '') return new NineError('Invalid', 'empty identity in uname');
+    if (identity === '') return refusal(Eemptyidentity);
   } else {
     role = parseRole(uname);
   }
@@ -59,6 +59,6 @@ export function resolvePrincipal(uname: string, aname: string, policy: AttachPol
   }
   const grant = checkAttachTicket({ token: aname, role, identity, secrets: policy.secrets, nowMs, limits: policy.limits });
   if (grant instanceof TicketError) return denied(grant.message);
-  if (role !== 'queen' && grant.identity === null) return new NineError('Invalid', `${role} attach needs an identity (uname <role>:<id> or ticket subject)`);
+  if (role !== 'queen' && grant.identity === null) return refusal(Eneedsidentity, role);
   return { role, identity: grant.identity, claims: grant.claims };
 }

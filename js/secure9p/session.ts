@@ -2,13 +2,17 @@
 import {
   TCLUNK_BYTES, TGETATTR_BYTES, TLOPEN_BYTES, TREAD_BYTES, decodeRequestMessage, direntBytes, encodeMessage, u32At, u64At, walkNamesCached,
 } from './codec.js';
-import { DecodeError, EncodeError, Errno, NineError } from './errors.js';
+import {
+  DecodeError, Eafid, Ealreadyopen, Eclosed, Edirwrite, EncodeError, Einternal, Emsizesmall, Emutate, Enoauth, Enotappend, Enotopen,
+  Enotopendir, Enotopenread, Enotopenwrite, Enotversioned, Ereadonly, Etoobig, Eunexpected, Eunreadable, Eunsupported, Ewalknodir,
+  Ewalkopen, NineError, refusal, type NamedError,
+} from './errors.js';
 import { FidTable } from './fids.js';
 import type { Access, Answer, AttachGrant, DirEntry, FileServer, NodeAttr, OpenFile, Principal } from './fileserver.js';
 import {
   HEADER_BYTES, IO_HEADER_BYTES, MSIZE_MAX_BYTES, MSIZE_MIN_BYTES, NAME_BYTES_MAX, NOFID, RREAD_HEADER_BYTES,
 } from './limits.js';
-import type { Dirent, Qid, Reply, Request, Rgetattr, Tattach, Treaddir, Trefused, Tstatfs, Tversion, Twrite } from './messages.js';
+import type { Dirent, Qid, Reply, Request, Rgetattr, Tattach, Tflush, Treaddir, Trefused, Tstatfs, Tversion, Twrite } from './messages.js';
 import { DirentType, GETATTR_BASIC, MessageType, OpenFlag, QidType, messageTypeName, type RefusedRequestName } from './opcodes.js';
 import { putRclunk, putRlopen, putRread, putRwalk, replyBuffer } from './replies.js';
 import { resolvePrincipal, type AttachPolicy } from './principal.js';
@@ -99,12 +103,17 @@ type Maybe<T> = T | Promise<T>;
  */
 type Outcome = Reply | NineError | Uint8Array | number;
 
-/** The request types handleFrame reads straight from the bytes (read off the table once). */
+/**
+ * The request types the fast decoder (handleSmall) reads straight from the bytes, read off the
+ * table once; the handlers of these five take their fields as values, so either decoder feeds them.
+ */
 const T_GETATTR = MessageType.Tgetattr;
 const T_WALK = MessageType.Twalk;
 const T_READ = MessageType.Tread;
 const T_LOPEN = MessageType.Tlopen;
 const T_CLUNK = MessageType.Tclunk;
+/** Any other request: its handler takes the decoded message. */
+const T_OTHER = -1;
 
 function isPromise<T>(v: Maybe<T>): v is Promise<T> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
@@ -126,17 +135,15 @@ function chain<T>(v: Maybe<T>, f: (x: T) => Maybe<Outcome>): Maybe<Outcome> {
 const QID_DIR = QidType.DIR;
 const isDir = (q: Qid) => (q.type & QID_DIR) !== 0;
 
-const notVersioned = () => new NineError('Invalid', 'Tversion required first');
-
 /** replies.ts's buffer, once a reply has been put there (a call per reply otherwise). */
 let replyBytes: Uint8Array | null = null;
 
 /** Refused requests: namespace mutations are EPERM; features we lack are EOPNOTSUPP (spec §0). */
-const REFUSAL: Readonly<Record<RefusedRequestName, number>> = {
-  Tlcreate: Errno.EPERM, Tsymlink: Errno.EPERM, Tmknod: Errno.EPERM, Trename: Errno.EPERM, Tsetattr: Errno.EPERM,
-  Tlink: Errno.EPERM, Tmkdir: Errno.EPERM, Trenameat: Errno.EPERM, Tunlinkat: Errno.EPERM, Tremove: Errno.EPERM,
-  Treadlink: Errno.EOPNOTSUPP, Txattrwalk: Errno.EOPNOTSUPP, Txattrcreate: Errno.EOPNOTSUPP, Tfsync: Errno.EOPNOTSUPP,
-  Tlock: Errno.EOPNOTSUPP, Tgetlock: Errno.EOPNOTSUPP,
+const REFUSAL: Readonly<Record<RefusedRequestName, NamedError<[string]>>> = {
+  Tlcreate: Emutate, Tsymlink: Emutate, Tmknod: Emutate, Trename: Emutate, Tsetattr: Emutate,
+  Tlink: Emutate, Tmkdir: Emutate, Trenameat: Emutate, Tunlinkat: Emutate, Tremove: Emutate,
+  Treadlink: Eunsupported, Txattrwalk: Eunsupported, Txattrcreate: Eunsupported, Tfsync: Eunsupported,
+  Tlock: Eunsupported, Tgetlock: Eunsupported,
 };
 
 export class Session<N> {
@@ -161,9 +168,20 @@ export class Session<N> {
 
   // ---- what transports and NineDoor call ----
 
-  /** Handles one whole frame; replies go out through `send`, now or when an async handler answers. */
+  /**
+   * Handles one whole frame; replies go out through `send`, now or when an async handler answers.
+   * Two decoders feed one path: the fast one (handleSmall) takes the small requests at their exact
+   * size, the general one (handleDecoded) everything; both end in serve(), and so in respond().
+   */
   handleFrame(bytes: Uint8Array): void {
-    if (this.handleSmall(bytes)) return;
+    if (!this.handleSmall(bytes)) this.handleDecoded(bytes);
+  }
+
+  /**
+   * The general decoder: any frame through the codec, then serve() (what handleFrame does with a
+   * frame the fast decoder does not take; fastpath.prop.test.ts runs every request both ways).
+   */
+  handleDecoded(bytes: Uint8Array): void {
     const m = decodeRequestMessage(bytes, this.msizeBytes);
     if (m instanceof DecodeError) {
       if (m.tag === null) {
@@ -174,37 +192,32 @@ export class Session<N> {
       if (this.o.trace) this.trace(`9p <- type=${m.type} tag=${m.tag} undecodable`);
       // A `..` is a traversal attempt, not noise: it goes on the record (issue 13, bug 10).
       if (m.type === MessageType.Twalk && m.message.endsWith(TRAVERSAL_PROBLEM)) this.o.refused?.('walk', this.principal, '', '', 'traversal');
-      this.reply(m.tag, new NineError(m.code, m.message));
+      this.respond(m.tag, new NineError(m.code, m.message));
       return;
     }
     // Guarded here, not only in trace(): the line would be built for every frame otherwise.
     if (this.o.trace) this.trace(`9p <- ${m.kind === 'Trefused' ? m.name : m.kind} tag=${m.tag}`);
-    if (m.kind === 'Tversion' && this.revoked === null) return this.reply(m.tag, this.version(m));
-    if (!this.admitted(m.tag)) return;
-    const gen = this.generation;
-    if (m.kind === 'Tflush') {
-      // Answer after the flushed request's own reply, so the client never sees it after Rflush.
-      if (m.oldtag !== m.tag && this.tags.waitFor(m.oldtag, m.tag)) this.tags.hold(m.tag);
-      else this.reply(m.tag, { kind: 'Rflush', tag: m.tag });
-      return;
+    // Tversion starts the session over, so it is answered before admission (a revoked session's is Closed).
+    if (m.kind === 'Tversion' && this.revoked === null) return this.respond(m.tag, this.version(m));
+    // The five small requests as the fast decoder gives them: their fields as values.
+    switch (m.kind) {
+      case 'Tgetattr': return this.serve(T_GETATTR, m.tag, m.fid, 0, 0n, null, m);
+      case 'Twalk': return this.serve(T_WALK, m.tag, m.fid, m.newfid, 0n, m.names, m);
+      case 'Tread': return this.serve(T_READ, m.tag, m.fid, m.count, m.offset, null, m);
+      case 'Tlopen': return this.serve(T_LOPEN, m.tag, m.fid, m.flags, 0n, null, m);
+      case 'Tclunk': return this.serve(T_CLUNK, m.tag, m.fid, 0, 0n, null, m);
+      default: return this.serve(T_OTHER, m.tag, 0, 0, 0n, null, m);
     }
-    let out: Maybe<Outcome>;
-    try {
-      out = this.dispatch(m);
-    } catch (e) {
-      out = this.bug(e);
-    }
-    this.settle(m.tag, out, gen);
   }
 
   /**
-   * The small requests (getattr, walk, lopen, read, clunk) at exactly their size, as every
-   * well-formed one is: fields read straight from the bytes into the handler, with no decode call,
-   * message object or dispatch by name (together a third of such a request's cost inside
-   * quickjs-ng). The same checks in the same order as the general path. False, with nothing done,
+   * The fast decoder: the small requests (getattr, walk, lopen, read, clunk) at exactly their
+   * size, as every well-formed one is, read straight from the bytes into serve(), with no decode
+   * call or message object (together a third of such a request's cost inside quickjs-ng). Every
+   * check after decoding is serve()'s, shared with the general decoder. False, with nothing done,
    * for anything else (and with trace on, which logs by message): a chunk that is not exactly one
    * such frame, which a stream transport then gives its splitter, or any other frame, which
-   * handleFrame decodes and answers, refusals included.
+   * handleDecoded decodes and answers, refusals included.
    */
   handleSmall(bytes: Uint8Array): boolean {
     if (this.o.trace) return false;
@@ -222,27 +235,47 @@ export class Session<N> {
       if (n !== fixed) return false;
     }
     const tag = bytes[5] | (bytes[6] << 8);
-    // Nothing held and not revoked (nearly always): admitted without a call.
-    if ((this.revoked !== null || this.tags.held !== 0) && !this.admitted(tag)) return true;
-    const gen = this.generation;
     const fid = (bytes[7] | (bytes[8] << 8) | (bytes[9] << 16) | (bytes[10] << 24)) >>> 0;
+    // Twalk newfid, Tlopen flags, Tread offset and count: where the general decoder reads them.
+    if (type === T_READ) this.serve(type, tag, fid, u32At(bytes, 19), u64At(bytes, 11), null, null);
+    else this.serve(type, tag, fid, type === T_WALK || type === T_LOPEN ? u32At(bytes, 11) : 0, 0n, names, null);
+    return true;
+  }
+
+  /**
+   * Every decoded request but a live session's Tversion, from either decoder (lib9p's srv loop):
+   * admission, the checks every request shares, in order, its handler, then respond. `count` is
+   * Twalk's newfid, Tlopen's flags or Tread's count, `offset` Tread's; `m` is the decoded message
+   * (null from the fast decoder, which only gives the five small requests, whose handlers take
+   * these fields). One function, not a dispatch call inside it: a call is a few hundred
+   * instructions inside quickjs-ng, a tenth of a small request's cost.
+   */
+  private serve(type: number, tag: number, fid: number, count: number, offset: bigint, names: readonly string[] | null, m: Request | null): void {
+    // Nothing held and not revoked (nearly always): admitted without a call.
+    if ((this.revoked !== null || this.tags.held !== 0) && !this.admitted(tag)) return;
+    if (m !== null && m.kind === 'Tflush') return this.flush(m);
     let out: Maybe<Outcome>;
     try {
-      // As dispatch(): Tversion first, then the ticket's expiry (none of these is a Tauth).
       // The expiry test inline when there is none (a queen's session): a call per request otherwise.
-      out = !this.versioned ? notVersioned() : (this.expiresAtMs === null ? null : this.expired()) ?? (
-        type === T_GETATTR ? this.getattr(tag, fid)
-        : type === T_WALK ? this.walk(tag, fid, u32At(bytes, 11), names as readonly string[])
-        : type === T_READ ? this.read(tag, fid, u64At(bytes, 11), u32At(bytes, 19))
-        : type === T_LOPEN ? this.open(tag, fid, u32At(bytes, 11))
-        : this.clunk(tag, fid));
+      out = !this.versioned ? refusal(Enotversioned)
+        : m !== null && m.kind === 'Tauth' ? refusal(Enoauth)
+        : (this.expiresAtMs === null ? null : this.expired()) ?? (
+          type === T_GETATTR ? this.getattr(tag, fid)
+          : type === T_WALK ? this.walk(tag, fid, count, names as readonly string[])
+          : type === T_READ ? this.read(tag, fid, offset, count)
+          : type === T_LOPEN ? this.open(tag, fid, count)
+          : type === T_CLUNK ? this.clunk(tag, fid)
+          : this.dispatch(m as Request));
     } catch (e) {
       out = this.bug(e);
     }
-    // A put* reply (a number) is sent at once: settle() would only test that again.
-    if (typeof out === 'number') this.reply(tag, out);
-    else this.settle(tag, out, gen);
-    return true;
+    this.respond(tag, out);
+  }
+
+  /** Tflush: answered after the flushed request's own reply, so the client never sees that after Rflush. */
+  private flush(m: Tflush): void {
+    if (m.oldtag !== m.tag && this.tags.waitFor(m.oldtag, m.tag)) this.tags.hold(m.tag);
+    else this.respond(m.tag, { kind: 'Rflush', tag: m.tag });
   }
 
   /**
@@ -255,28 +288,18 @@ export class Session<N> {
    */
   private admitted(tag: number): boolean {
     if (this.revoked !== null) {
-      this.reply(tag, this.closed());
+      this.respond(tag, this.closed());
       return false;
     }
     const refused = this.tags.check(tag);
     if (refused === null) return true;
-    this.reply(tag, refused);
+    this.respond(tag, refused);
     return false;
-  }
-
-  /** Sends a handler's answer now, or holds its tag until its promise settles. */
-  private settle(tag: number, out: Maybe<Outcome>, gen: number): void {
-    if (typeof out === 'number' || !isPromise(out)) {
-      this.reply(tag, out);
-      return;
-    }
-    this.tags.hold(tag);
-    out.then((r) => this.finish(tag, r, gen), (e) => this.finish(tag, this.bug(e), gen));
   }
 
   /** For stream transports: the splitter skipped a frame declared larger than msize (spec §15: TooBig, session kept). */
   refuseOversize(tag: number, declaredBytes: number): void {
-    this.reply(tag, new NineError('TooBig', `frame of ${declaredBytes} bytes exceeds msize ${this.msizeBytes}`));
+    this.respond(tag, refusal(Etoobig, declaredBytes, this.msizeBytes));
   }
 
   /** Ends the session for `reason`; every later request gets Closed (EBADF). */
@@ -315,21 +338,21 @@ export class Session<N> {
   }
 
   private closed(): NineError {
-    return new NineError('Closed', this.revoked ?? 'session closed');
+    return refusal(Eclosed, this.revoked ?? 'session closed');
   }
 
   private bug(e: unknown): NineError {
     this.o.log?.(`9p internal error: ${e instanceof Error ? e.message : String(e)}`);
-    return new NineError('Invalid', 'internal server error', Errno.EIO);
+    return refusal(Einternal);
   }
 
   /** A held tag's answer: sent unless a Tversion came since, then any flushes that waited on it. */
-  private finish(tag: number, r: Outcome, gen: number): void {
+  private answered(tag: number, r: Outcome, gen: number): void {
     if (gen !== this.generation) return;
     // Free the tag before replying: a synchronous transport (in-memory, a channel) may hand the
     // client's next request, reusing this tag or slot, back to us from inside send().
     const flushes = this.tags.complete(tag);
-    this.reply(tag, r);
+    this.respond(tag, r);
     if (flushes === null) return;
     // A waiting Tflush may itself be flushed: answering it frees the flushes that wait on it, in
     // turn (at most the tag window's worth, each tag held once).
@@ -337,12 +360,26 @@ export class Session<N> {
     for (let i = 0; i < queue.length; i++) {
       const flushTag = queue[i];
       const more = this.tags.complete(flushTag);
-      this.reply(flushTag, { kind: 'Rflush', tag: flushTag });
+      this.respond(flushTag, { kind: 'Rflush', tag: flushTag });
       if (more !== null) queue.push(...more);
     }
   }
 
-  private reply(tag: number, r: Outcome): void {
+  /**
+   * Where every request ends (lib9p's respond), and the one writer of replies. An answer that
+   * comes later (a promise) holds its tag until it settles, then comes back here through
+   * answered(); an answer now goes to the transport, whichever form the handler gave: a put*'s
+   * length in the reply buffer, a memoised Rgetattr, a refusal, a reply message. Nothing runs
+   * between a request's admission and this call (no handler hands this session a frame), so the
+   * generation read here is the request's.
+   */
+  private respond(tag: number, r: Maybe<Outcome>): void {
+    if (typeof r !== 'number' && isPromise(r)) {
+      const gen = this.generation;
+      this.tags.hold(tag);
+      r.then((x) => this.answered(tag, x, gen), (e) => this.answered(tag, this.bug(e), gen));
+      return;
+    }
     if (typeof r === 'number') {
       // In the reply buffer, tag and all (a put*): lent to sendPart, or copied for send.
       const b = replyBytes ?? (replyBytes = replyBuffer());
@@ -411,31 +448,22 @@ export class Session<N> {
     return null;
   }
 
+  /** The requests whose handlers take the decoded message (serve() has checked them as every request). */
   private dispatch(m: Request): Maybe<Outcome> {
-    if (!this.versioned) return notVersioned();
-    if (m.kind === 'Tauth') return new NineError('NotFound', 'no auth fid: tickets travel in aname');
-    const late = this.expired();
-    if (late !== null) return late;
-    // The small ops first: a switch over names compares them in order inside quickjs-ng.
     switch (m.kind) {
-      case 'Tgetattr': return this.getattr(m.tag, m.fid);
-      case 'Twalk': return this.walk(m.tag, m.fid, m.newfid, m.names);
-      case 'Tread': return this.read(m.tag, m.fid, m.offset, m.count);
-      case 'Tlopen': return this.open(m.tag, m.fid, m.flags);
-      case 'Tclunk': return this.clunk(m.tag, m.fid);
       case 'Twrite': return this.write(m);
       case 'Tattach': return this.attach(m);
       case 'Treaddir': return this.readdir(m);
       case 'Tstatfs': return this.statfs(m);
       case 'Trefused': return this.refuse(m);
-      default: return new NineError('Invalid', `unexpected ${m.kind}`);
+      default: return refusal(Eunexpected, m.kind);
     }
   }
 
   // ---- the messages ----
 
   private version(m: Tversion): Outcome {
-    if (m.msize < MSIZE_MIN_BYTES) return new NineError('Invalid', `msize ${m.msize} below ${MSIZE_MIN_BYTES}`);
+    if (m.msize < MSIZE_MIN_BYTES) return refusal(Emsizesmall, m.msize, MSIZE_MIN_BYTES);
     // A new Tversion aborts everything in progress and starts the session over (9P semantics).
     this.generation++;
     this.tags.clear();
@@ -446,7 +474,7 @@ export class Session<N> {
   }
 
   private attach(m: Tattach): Maybe<Outcome> {
-    if (m.afid !== NOFID) return new NineError('Invalid', 'no auth fid: tickets travel in aname');
+    if (m.afid !== NOFID) return refusal(Eafid);
     const held = this.fids.reserve(m.fid);
     if (held !== null) return held;
     const who = resolvePrincipal(m.uname, m.aname, this.o.attach, this.o.nowMs());
@@ -492,7 +520,7 @@ export class Session<N> {
     }
   }
 
-  // The handlers take the request's fields as values: handleSmall reads them without a message.
+  // The small handlers take the request's fields as values: the fast decoder reads them without a message.
 
   private walk(tag: number, fid: number, newfid: number, names: readonly string[]): Maybe<Outcome> {
     const spent = this.opsLeft === null ? null : this.charge();
@@ -502,7 +530,7 @@ export class Session<N> {
     const inPlace = newfid === fid;
     // Walking from an open directory to a new fid is what `diodls -l` does (stat each entry from
     // the listing fid); the new fid starts unopened. In place it would drop the open state: refused.
-    if (from.open !== null && inPlace) return new NineError('Invalid', `fid ${fid} is open; walk it to a new fid`);
+    if (from.open !== null && inPlace) return refusal(Ewalkopen, fid);
     if (!inPlace) {
       const held = this.fids.reserve(newfid);
       if (held !== null) return held;
@@ -519,7 +547,7 @@ export class Session<N> {
   ): Maybe<Outcome> {
     for (let i = qids.length; i < names.length; i++) {
       if ((qid.type & QID_DIR) === 0) {
-        const why = new NineError('NotFound', `${names[i - 1] ?? 'start'} is not a directory`, Errno.ENOTDIR);
+        const why = refusal(Ewalknodir, names[i - 1] ?? 'start');
         return this.walkFailed(tag, fid, newfid, qids, why);
       }
       if (names[i] === WALK_STAY_NAME) {
@@ -572,13 +600,13 @@ export class Session<N> {
     if (spent !== null) return spent;
     const e = this.fids.find(fid);
     if (e === undefined) return this.fids.missing(fid);
-    if (e.open !== null) return new NineError('Invalid', `fid ${fid} already open`);
+    if (e.open !== null) return refusal(Ealreadyopen, fid);
     const mode = flags & OpenFlag.ACCMODE;
     const access: Access = mode === OpenFlag.WRONLY ? 'write' : mode === OpenFlag.RDWR ? 'read-write' : 'read';
     const dir = isDir(e.qid);
     if (access !== 'read') {
-      if (dir) return new NineError('Permission', 'directories are never writable');
-      if ((e.qid.type & QidType.APPEND) === 0) return new NineError('Permission', 'write-open needs an append-only node (qid 0x40)');
+      if (dir) return refusal(Edirwrite);
+      if ((e.qid.type & QidType.APPEND) === 0) return refusal(Enotappend);
     }
     let file: Answer<OpenFile>;
     try {
@@ -615,8 +643,8 @@ export class Session<N> {
     if (spent !== null) return spent;
     const e = this.fids.find(fid);
     if (e === undefined) return this.fids.missing(fid);
-    if (e.open === null) return new NineError('Invalid', `fid ${fid} is not open`);
-    if (e.open.access === 'write') return new NineError('Permission', `fid ${fid} is not open for reading`);
+    if (e.open === null) return refusal(Enotopen, fid);
+    if (e.open.access === 'write') return refusal(Enotopenread, fid);
     const room = this.msizeBytes - RREAD_HEADER_BYTES;
     const count = countAsked < room ? countAsked : room;
     const open = e.open;
@@ -627,7 +655,7 @@ export class Session<N> {
       const start = offset > BigInt(all.length) ? all.length : Number(offset);
       return { kind: 'Rread', tag, data: all.subarray(start, start + count) };
     }
-    if (open.file.read === undefined) return new NineError('Permission', 'node is not readable');
+    if (open.file.read === undefined) return refusal(Eunreadable);
     let data: Answer<Uint8Array>;
     try {
       data = open.file.read(offset, count);
@@ -650,14 +678,14 @@ export class Session<N> {
     if (spent !== null) return spent;
     const e = this.fids.get(m.fid);
     if (e instanceof NineError) return e;
-    if (e.open === null) return new NineError('Invalid', `fid ${m.fid} is not open`);
+    if (e.open === null) return refusal(Enotopen, m.fid);
     if (e.open.access === 'read') {
-      if ((e.qid.type & QidType.APPEND) === 0) return new NineError('Permission', 'read-only node');
-      return new NineError('Permission', `fid ${m.fid} is not open for writing`);
+      if ((e.qid.type & QidType.APPEND) === 0) return refusal(Ereadonly);
+      return refusal(Enotopenwrite, m.fid);
     }
     const open = e.open;
     const writer = open.file.write;
-    if (writer === undefined) return new NineError('Permission', 'read-only node');
+    if (writer === undefined) return refusal(Ereadonly);
     return chain(this.call(() => writer.call(open.file, m.offset, m.data)), (n: number | NineError): Outcome => {
       if (n instanceof NineError) return n;
       return { kind: 'Rwrite', tag: m.tag, count: Math.min(n, m.data.length) };
@@ -720,7 +748,7 @@ export class Session<N> {
     if (spent !== null) return spent;
     const e = this.fids.get(m.fid);
     if (e instanceof NineError) return e;
-    if (e.open === null || e.open.listing === null) return new NineError('Invalid', `fid ${m.fid} is not an open directory`);
+    if (e.open === null || e.open.listing === null) return refusal(Enotopendir, m.fid);
     const listing = e.open.listing;
     const room = Math.min(m.count, this.msizeBytes - RREAD_HEADER_BYTES);
     const entries: Dirent[] = [];
@@ -752,10 +780,7 @@ export class Session<N> {
       const fid = u32At(m.body, 0);
       if (this.fids.find(fid) === undefined) return this.fids.missing(fid);
     }
-    const errno = REFUSAL[m.name];
-    return errno === Errno.EPERM
-      ? new NineError('Permission', `${m.name} refused: the namespace is not mutable by clients`)
-      : new NineError('Invalid', `${m.name} not supported`, errno);
+    return refusal(REFUSAL[m.name], m.name);
   }
 
   // ---- hot reload ----

@@ -1,5 +1,5 @@
 // The in-flight tag window (spec §5.4): at most TAGS_IN_FLIGHT_MAX requests outstanding, each tag once.
-import { Errno, NineError } from './errors.js';
+import { Etaginuse, Etagwindow, refusal, type NineError } from './errors.js';
 import { TAGS_IN_FLIGHT_MAX } from './limits.js';
 
 export class TagWindow {
@@ -21,9 +21,8 @@ export class TagWindow {
    */
   check(tag: number): NineError | null {
     if (this.held === 0) return null;
-    if (this.inFlight.has(tag)) return new NineError('Invalid', 'tag already in use');
-    // EAGAIN, not EBUSY (spec §0): the client should retry once a reply frees a slot.
-    if (this.held >= TAGS_IN_FLIGHT_MAX) return new NineError('Busy', 'tag window exceeded', Errno.EAGAIN);
+    if (this.inFlight.has(tag)) return refusal(Etaginuse);
+    if (this.held >= TAGS_IN_FLIGHT_MAX) return refusal(Etagwindow);
     return null;
   }
 
