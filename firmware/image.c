@@ -1,11 +1,11 @@
 /* The boot image: strict CPIO reader and whole-image verification before anything runs. */
 #include "image.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "engine_id.h"
+#include "error_text.h"
 #include "image_sig.h"
 #include "qbc.h"
 #include "sha256.h"
@@ -18,15 +18,8 @@ static const char CPIO_TRAILER[] = "TRAILER!!!";
 /* Field order of a newc header after the magic. */
 enum { F_INO, F_MODE, F_UID, F_GID, F_NLINK, F_MTIME, F_FILESIZE, F_DEVMAJOR, F_DEVMINOR, F_RDEVMAJOR, F_RDEVMINOR, F_NAMESIZE, F_CHECK, F_COUNT };
 
-static int fail(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t err_len, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int n = snprintf(err, err_len, "image: ");
-  vsnprintf(err + n, err_len - (size_t)n, fmt, ap);
-  va_end(ap);
-  return -1;
-}
+/* Every refusal here reads "image: <detail>". */
+#define fail(err, err_len, ...) error_text((err), (err_len), "image: ", __VA_ARGS__)
 
 static size_t pad4(size_t n) { return (CPIO_ALIGN_BYTES - n % CPIO_ALIGN_BYTES) % CPIO_ALIGN_BYTES; }
 

@@ -1,22 +1,15 @@
 /* Image signatures (format v1): checks manifest.sig with Monocypher's Ed25519 before the manifest is parsed. */
 #include "image_sig.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "error_text.h"
 #include "monocypher-ed25519.h"
 #include "sha256.h"
 
-static int fail(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t err_len, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int n = snprintf(err, err_len, "image: ");
-  vsnprintf(err + n, err_len - (size_t)n, fmt, ap);
-  va_end(ap);
-  return -1;
-}
+/* Every refusal here reads "image: <detail>". */
+#define fail(err, err_len, ...) error_text((err), (err_len), "image: ", __VA_ARGS__)
 
 void image_key_id(const uint8_t key[IMAGE_SIG_KEY_BYTES], char out[IMAGE_KEY_ID_HEX_DIGITS + 1]) {
   uint8_t digest[SHA256_DIGEST_BYTES];

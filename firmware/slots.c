@@ -6,17 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error_text.h"
 #include "sha256.h"
 
-static int fail(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t err_len, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int n = snprintf(err, err_len, "slots: ");
-  vsnprintf(err + n, err_len - (size_t)n, fmt, ap);
-  va_end(ap);
-  return -1;
-}
+/* Every refusal here reads "slots: <detail>". */
+#define fail(err, err_len, ...) error_text((err), (err_len), "slots: ", __VA_ARGS__)
 
 static void why(SlotBoot *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void why(SlotBoot *b, const char *fmt, ...) {

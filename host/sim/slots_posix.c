@@ -5,12 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "error_text.h"
 
 void sim_kill_point(const char *point) {
   const char *at = getenv("COHESIX_SIM_KILL_AT");
@@ -20,15 +21,8 @@ void sim_kill_point(const char *point) {
   }
 }
 
-static int fail(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t err_len, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int n = snprintf(err, err_len, "slots: ");
-  vsnprintf(err + n, err_len - (size_t)n, fmt, ap);
-  va_end(ap);
-  return -1;
-}
+/* Every refusal here reads "slots: <detail>". */
+#define fail(err, err_len, ...) error_text((err), (err_len), "slots: ", __VA_ARGS__)
 
 static void path_of(const SlotsPosix *p, const char *name, char *out, size_t cap) { snprintf(out, cap, "%s/%s", p->dir, name); }
 
