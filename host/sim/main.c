@@ -314,6 +314,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "[firmware] slots: %s\n", run.boot.why);
     }
     firmware_on_online(on_online, &run);
+    slots_posix_serve(&posix, &run.store, run.boot.slot);
     if (run.boot.trial) watchdog_arm(online_timeout_ms);
     sim_kill_point("booted");
   } else {
@@ -333,6 +334,19 @@ int main(int argc, char **argv) {
             slot_name(run.boot.slot), online_timeout_ms, to);
     free(img);
     return SIM_EXIT_NOT_ONLINE;
+  }
+  if (sim_restart_requested()) {
+    /* An installed update asked for a reset: the host's stand-in is to run this program afresh in
+       the same process (same pid, same arguments), so the boot reads the state record and tries the
+       new slot exactly as a board reset would. Sockets are close-on-exec: the ports are free again. */
+    fprintf(stderr, "cohesix-sim: restarting into the updated slot (re-exec, pid %ld)\n", (long)getpid());
+    fflush(NULL);
+    free(img);
+    sim_kill_point("restart");
+    execv("/proc/self/exe", argv);
+    execvp(argv[0], argv);
+    fprintf(stderr, "cohesix-sim: cannot re-execute %s: %s; the next start boots the updated slot\n", argv[0], strerror(errno));
+    return 1;
   }
   fprintf(stderr, "cohesix-sim: stopped%s\n", rc ? " (root-task fault)" : "");
   free(img);

@@ -1,6 +1,9 @@
-/* A/B slots on the host: the state file is written new, fsynced, renamed over the old one, and the folder fsynced. */
+/* A/B slots on the host: the state file is written new, fsynced, renamed over the old one, and the folder fsynced; updates are staged beside the slot. */
 #define _GNU_SOURCE
 #include "slots_posix.h"
+
+#include "boot.h"
+#include "hal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -109,4 +112,108 @@ int slots_posix_init(SlotsPosix *p, const char *dir, SlotStore *store) {
   snprintf(p->dir, sizeof p->dir, "%s", dir);
   *store = (SlotStore){p, read_state, write_state, has_image};
   return 0;
+}
+
+/* ---- the slot HAL (bindings/hal.h): over-the-air updates staged as `.<slot>.img.part` in the folder ---- */
+
+static struct {
+  SlotsPosix *p;
+  const SlotStore *store;
+  SlotId booted;
+  int fd; /* the staged file, or -1 */
+  SlotId slot;
+  uint32_t bytes;
+  int restart;
+} g_ota = {.fd = -1};
+
+void slots_posix_serve(SlotsPosix *p, const SlotStore *store, SlotId booted) {
+  g_ota.p = p;
+  g_ota.store = store;
+  g_ota.booted = booted;
+}
+
+int sim_restart_requested(void) { return g_ota.restart; }
+
+SlotId hal_slots_booted(void) { return g_ota.p ? g_ota.booted : SLOT_NONE; }
+const SlotStore *hal_slots_store(void) { return g_ota.p ? g_ota.store : NULL; }
+
+static void stage_path(SlotId s, char *out, size_t cap) {
+  char name[sizeof ".A.img.part"];
+  snprintf(name, sizeof name, ".%c.img.part", slot_name(s));
+  path_of(g_ota.p, name, out, cap);
+}
+
+void hal_slot_stage_drop(void) {
+  if (g_ota.fd < 0) return;
+  close(g_ota.fd);
+  g_ota.fd = -1;
+  char path[SLOTS_DIR_BYTES_MAX + 16];
+  stage_path(g_ota.slot, path, sizeof path);
+  unlink(path);
+}
+
+int hal_slot_stage_open(SlotId slot, uint32_t bytes, char *err, size_t err_len) {
+  if (!g_ota.p) return fail(err, err_len, "the firmware did not boot from slots");
+  if (slot == g_ota.booted) return fail(err, err_len, "slot %c is running: it cannot be staged into", slot_name(slot));
+  hal_slot_stage_drop();
+  char path[SLOTS_DIR_BYTES_MAX + 16];
+  stage_path(slot, path, sizeof path);
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(err, err_len, "cannot create %s: %s", path, strerror(errno));
+  g_ota.fd = fd;
+  g_ota.slot = slot;
+  g_ota.bytes = bytes;
+  return 0;
+}
+
+int hal_slot_stage_write(uint32_t offset, const uint8_t *data, size_t len, char *err, size_t err_len) {
+  if (g_ota.fd < 0) return fail(err, err_len, "nothing is staged");
+  if ((uint64_t)offset + len > g_ota.bytes) return fail(err, err_len, "write past the %u bytes staged", (unsigned)g_ota.bytes);
+  while (len) {
+    ssize_t w = pwrite(g_ota.fd, data, len, offset);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return fail(err, err_len, "cannot write the staged image: %s", strerror(errno));
+    data += w;
+    offset += (uint32_t)w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
+int hal_slot_stage_read(uint32_t offset, uint8_t *buf, size_t len, char *err, size_t err_len) {
+  if (g_ota.fd < 0) return fail(err, err_len, "nothing is staged");
+  while (len) {
+    ssize_t r = pread(g_ota.fd, buf, len, offset);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return fail(err, err_len, "cannot read the staged image back: %s", r < 0 ? strerror(errno) : "short file");
+    buf += r;
+    offset += (uint32_t)r;
+    len -= (size_t)r;
+  }
+  return 0;
+}
+
+int hal_slot_stage_install(char *err, size_t err_len) {
+  if (g_ota.fd < 0) return fail(err, err_len, "nothing is staged");
+  char part[SLOTS_DIR_BYTES_MAX + 16], path[SLOTS_DIR_BYTES_MAX + 16];
+  stage_path(g_ota.slot, part, sizeof part);
+  slots_posix_image_path(g_ota.p, g_ota.slot, path, sizeof path);
+  if (fsync(g_ota.fd) < 0) return fail(err, err_len, "cannot fsync %s: %s", part, strerror(errno));
+  close(g_ota.fd);
+  g_ota.fd = -1;
+  sim_kill_point("update-staged");
+  if (rename(part, path) < 0) return fail(err, err_len, "cannot rename %s to %s: %s", part, path, strerror(errno));
+  sim_kill_point("update-installed");
+  int dfd = open(g_ota.p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return fail(err, err_len, "cannot open folder %s to fsync it: %s", g_ota.p->dir, strerror(errno));
+  int r = fsync(dfd);
+  int e = errno;
+  close(dfd);
+  if (r < 0) return fail(err, err_len, "cannot fsync folder %s: %s", g_ota.p->dir, strerror(e));
+  return 0;
+}
+
+void hal_restart(void) {
+  g_ota.restart = 1;
+  firmware_stop();
 }

@@ -17,6 +17,10 @@ typedef struct SlotsPosix {
 int slots_posix_init(SlotsPosix *p, const char *dir, SlotStore *store);
 /* dir/A.img or dir/B.img into out. */
 void slots_posix_image_path(const SlotsPosix *p, SlotId s, char *out, size_t cap);
+/* Makes the slot HAL (bindings/hal.h) serve updates: p's folder, its state store, and the slot booted. */
+void slots_posix_serve(SlotsPosix *p, const SlotStore *store, SlotId booted);
+/* Whether a capability asked for a restart (hal_restart): main re-executes the firmware when the pump stops. */
+int sim_restart_requested(void);
 /* Fault injection for the power-loss tests: SIGKILLs this process when COHESIX_SIM_KILL_AT names `point`. */
 void sim_kill_point(const char *point);
 
