@@ -110,10 +110,17 @@ export async function runUpdate(client: ConsoleClient, sink: Sink, file: string)
     if (client.attachment() === null && !(await reattach(client, me.role, me.ticket))) continue;
     const s = await client.request('UPDATE STATUS', 'UPDATE', 'ack');
     if (s instanceof CohshError || !s.ok) continue;
-    if (replyTokens((s.acks[0] ?? '').replace(/^OK UPDATE ?/, '')).get('running') === slot) {
+    const t = replyTokens((s.acks[0] ?? '').replace(/^OK UPDATE ?/, ''));
+    if (t.get('running') === slot) {
       for (const a of s.acks) sink.ack(a);
       sink.info(`update: the hive is back online on slot ${slot}`);
       return true;
+    }
+    // A fresh boot (nothing installed) on the other slot: the new image did not reach online in its trial.
+    if (t.get('installed') === '0') {
+      for (const a of s.acks) sink.ack(a);
+      sink.error(`update: the hive came back on slot ${t.get('running') ?? '?'}: slot ${slot} did not reach online and it fell back`);
+      return false;
     }
   }
   sink.error(`update: the hive did not come back on slot ${slot} within ${UPDATE_BACK_ONLINE_MS_MAX} ms (it falls back to the other slot on its next start)`);

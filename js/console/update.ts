@@ -4,7 +4,7 @@
 //   UPDATE DATA <offset> <base64>  → OK UPDATE stage=data received=<n>
 //   UPDATE COMMIT                  → OK UPDATE stage=commit slot=<A|B> image=<id> restart_ms=<ms>
 //   UPDATE ABORT                   → OK UPDATE stage=abort
-//   UPDATE STATUS                  → OK UPDATE stage=status running=<A|B|-> target=<A|B|-> staged=<received>/<bytes>|none
+//   UPDATE STATUS                  → OK UPDATE stage=status running=<A|B|-> target=<A|B|-> staged=<received>/<bytes>|none installed=<0|1>
 //
 // <digest> is the SHA-256 of the whole image file (hex, 64 chars). BEGIN answers with the offset to
 // send from: 0 for a new upload, the bytes already held when the same size and digest were staged

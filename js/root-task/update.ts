@@ -58,7 +58,7 @@ export class UpdateService {
     }
     if (op.op === 'status') {
       const staged = st.staged === null ? 'none' : `${st.staged.received}/${st.staged.bytes}`;
-      return `stage=status running=${st.running ?? '-'} target=${st.target ?? '-'} staged=${staged}`;
+      return `stage=status running=${st.running ?? '-'} target=${st.target ?? '-'} staged=${staged} installed=${st.installed || this.restarting ? 1 : 0}`;
     }
     if (!st.slots) return new UpdateRefusal('policy', 'no-slots', '', 'this hive did not boot from A/B slots');
     if (this.restarting || st.installed) return new UpdateRefusal('busy', 'restart-pending', `slot=${st.target ?? '-'}`);
