@@ -201,7 +201,11 @@ int slot_disk_write_image(SlotDisk *d, SlotId s, uint64_t offset, const uint8_t 
     offset += n;
     len -= n;
   }
-  return d->dev->flush(d->dev->ctx) < 0 ? fail(err, err_len, "cannot flush slot %c", slot_name(s)) : 0;
+  return 0;
+}
+
+int slot_disk_flush(SlotDisk *d, char *err, size_t err_len) {
+  return d->dev->flush(d->dev->ctx) < 0 ? fail(err, err_len, "cannot flush the disk") : 0;
 }
 
 int slot_disk_read_image(SlotDisk *d, SlotId s, uint64_t offset, uint8_t *buf, size_t len, char *err, size_t err_len) {

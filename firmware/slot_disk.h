@@ -65,8 +65,9 @@ int slot_disk_open(SlotDisk *d, const BlockDev *dev, char *err, size_t err_len);
 void slot_disk_store(SlotDisk *d, SlotStore *store);
 /* Records the length of the image in slot s (0: empty), keeping the state record as it is. */
 int slot_disk_set_image_bytes(SlotDisk *d, SlotId s, uint32_t bytes, char *err, size_t err_len);
-/* Raw slot bytes: write (then flush) and read, bounded by the slot's size. */
+/* Raw slot bytes: write and read, bounded by the slot's size; slot_disk_flush makes the writes durable. */
 int slot_disk_write_image(SlotDisk *d, SlotId s, uint64_t offset, const uint8_t *data, size_t len, char *err, size_t err_len);
+int slot_disk_flush(SlotDisk *d, char *err, size_t err_len);
 int slot_disk_read_image(SlotDisk *d, SlotId s, uint64_t offset, uint8_t *buf, size_t len, char *err, size_t err_len);
 /* Encodes one state copy into a sector (exposed for the torn-write tests and host/image/slot-disk.ts's vectors). */
 void slot_disk_encode_state(uint8_t sector[SLOT_DISK_SECTOR_BYTES], uint64_t seq, const uint32_t image_bytes[3], const char *rec,

@@ -177,7 +177,7 @@ static void install_with_power_lost_at_every_write_boots_a_whole_image(void **st
     slot_disk_store(&d, &st);
     /* 1. B is empty on record, 2. its bytes, 3. its length, 4. it is on trial. */
     int ok = slot_disk_set_image_bytes(&d, SLOT_B, 0, err, sizeof err) == 0 &&
-             slot_disk_write_image(&d, SLOT_B, 0, b, sizeof b, err, sizeof err) == 0 &&
+             slot_disk_write_image(&d, SLOT_B, 0, b, sizeof b, err, sizeof err) == 0 && slot_disk_flush(&d, err, sizeof err) == 0 &&
              slot_disk_set_image_bytes(&d, SLOT_B, sizeof b, err, sizeof err) == 0 && slots_mark_trial(&st, SLOT_B, SLOT_A, err, sizeof err) == 0;
     if (ok) total = m->writes - setup;
     power_on(m);

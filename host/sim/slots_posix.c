@@ -124,7 +124,9 @@ static struct {
   SlotId slot;
   uint32_t bytes;
   int restart;
+  int disk_staged; /* --slot-disk: an update is being written into the slot itself */
 } g_ota = {.fd = -1};
+static SlotsDiskPosix *g_disk;
 
 void slots_posix_serve(SlotsPosix *p, const SlotStore *store, SlotId booted) {
   g_ota.p = p;
@@ -134,8 +136,8 @@ void slots_posix_serve(SlotsPosix *p, const SlotStore *store, SlotId booted) {
 
 int sim_restart_requested(void) { return g_ota.restart; }
 
-SlotId hal_slots_booted(void) { return g_ota.p ? g_ota.booted : SLOT_NONE; }
-const SlotStore *hal_slots_store(void) { return g_ota.p ? g_ota.store : NULL; }
+SlotId hal_slots_booted(void) { return g_ota.p || g_disk ? g_ota.booted : SLOT_NONE; }
+const SlotStore *hal_slots_store(void) { return g_ota.p || g_disk ? g_ota.store : NULL; }
 
 static void stage_path(SlotId s, char *out, size_t cap) {
   char name[sizeof ".A.img.part"];
@@ -144,6 +146,8 @@ static void stage_path(SlotId s, char *out, size_t cap) {
 }
 
 void hal_slot_stage_drop(void) {
+  /* On a disk the slot was recorded empty when staging began; it stays empty. */
+  g_ota.disk_staged = 0;
   if (g_ota.fd < 0) return;
   close(g_ota.fd);
   g_ota.fd = -1;
@@ -153,9 +157,20 @@ void hal_slot_stage_drop(void) {
 }
 
 int hal_slot_stage_open(SlotId slot, uint32_t bytes, char *err, size_t err_len) {
-  if (!g_ota.p) return fail(err, err_len, "the firmware did not boot from slots");
+  if (!g_ota.p && !g_disk) return fail(err, err_len, "the firmware did not boot from slots");
   if (slot == g_ota.booted) return fail(err, err_len, "slot %c is running: it cannot be staged into", slot_name(slot));
   hal_slot_stage_drop();
+  if (g_disk) {
+    /* The disk has no room for a third copy: the bytes go into the slot itself, recorded empty first,
+       so no record ever names half an image. The running slot and the record's last good are untouched. */
+    if ((uint64_t)bytes > g_disk->disk.slot_sectors * SLOT_DISK_SECTOR_BYTES)
+      return fail(err, err_len, "%u bytes do not fit slot %c", (unsigned)bytes, slot_name(slot));
+    if (g_disk->disk.image_bytes[slot] && slot_disk_set_image_bytes(&g_disk->disk, slot, 0, err, err_len) < 0) return -1;
+    g_ota.slot = slot;
+    g_ota.bytes = bytes;
+    g_ota.disk_staged = 1;
+    return 0;
+  }
   char path[SLOTS_DIR_BYTES_MAX + 16];
   stage_path(slot, path, sizeof path);
   int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -167,6 +182,10 @@ int hal_slot_stage_open(SlotId slot, uint32_t bytes, char *err, size_t err_len) 
 }
 
 int hal_slot_stage_write(uint32_t offset, const uint8_t *data, size_t len, char *err, size_t err_len) {
+  if (g_ota.disk_staged) {
+    if ((uint64_t)offset + len > g_ota.bytes) return fail(err, err_len, "write past the %u bytes staged", (unsigned)g_ota.bytes);
+    return slot_disk_write_image(&g_disk->disk, g_ota.slot, offset, data, len, err, err_len);
+  }
   if (g_ota.fd < 0) return fail(err, err_len, "nothing is staged");
   if ((uint64_t)offset + len > g_ota.bytes) return fail(err, err_len, "write past the %u bytes staged", (unsigned)g_ota.bytes);
   while (len) {
@@ -181,6 +200,10 @@ int hal_slot_stage_write(uint32_t offset, const uint8_t *data, size_t len, char 
 }
 
 int hal_slot_stage_read(uint32_t offset, uint8_t *buf, size_t len, char *err, size_t err_len) {
+  if (g_ota.disk_staged) {
+    if (slot_disk_flush(&g_disk->disk, err, err_len) < 0) return -1;
+    return slot_disk_read_image(&g_disk->disk, g_ota.slot, offset, buf, len, err, err_len);
+  }
   if (g_ota.fd < 0) return fail(err, err_len, "nothing is staged");
   while (len) {
     ssize_t r = pread(g_ota.fd, buf, len, offset);
@@ -194,6 +217,14 @@ int hal_slot_stage_read(uint32_t offset, uint8_t *buf, size_t len, char *err, si
 }
 
 int hal_slot_stage_install(char *err, size_t err_len) {
+  if (g_ota.disk_staged) {
+    if (slot_disk_flush(&g_disk->disk, err, err_len) < 0) return -1;
+    sim_kill_point("update-staged");
+    if (slot_disk_set_image_bytes(&g_disk->disk, g_ota.slot, g_ota.bytes, err, err_len) < 0) return -1;
+    g_ota.disk_staged = 0;
+    sim_kill_point("update-installed");
+    return 0;
+  }
   if (g_ota.fd < 0) return fail(err, err_len, "nothing is staged");
   char part[SLOTS_DIR_BYTES_MAX + 16], path[SLOTS_DIR_BYTES_MAX + 16];
   stage_path(g_ota.slot, part, sizeof part);
@@ -216,4 +247,54 @@ int hal_slot_stage_install(char *err, size_t err_len) {
 void hal_restart(void) {
   g_ota.restart = 1;
   firmware_stop();
+}
+
+/* ---- slots on a disk image file or block device (--slot-disk): firmware/slot_disk.c over pread/pwrite ---- */
+
+static int file_read(void *ctx, uint64_t lba, uint8_t *buf, uint32_t count) {
+  int fd = *(int *)ctx;
+  size_t len = (size_t)count * SLOT_DISK_SECTOR_BYTES;
+  off_t at = (off_t)(lba * SLOT_DISK_SECTOR_BYTES);
+  while (len) {
+    ssize_t r = pread(fd, buf, len, at);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    buf += r;
+    at += r;
+    len -= (size_t)r;
+  }
+  return 0;
+}
+
+static int file_write(void *ctx, uint64_t lba, const uint8_t *buf, uint32_t count) {
+  int fd = *(int *)ctx;
+  size_t len = (size_t)count * SLOT_DISK_SECTOR_BYTES;
+  off_t at = (off_t)(lba * SLOT_DISK_SECTOR_BYTES);
+  while (len) {
+    ssize_t w = pwrite(fd, buf, len, at);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    buf += w;
+    at += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
+static int file_flush(void *ctx) { return fsync(*(int *)ctx); }
+
+int slots_disk_posix_open(SlotsDiskPosix *p, const char *path, SlotStore *store, char *err, size_t err_len) {
+  p->fd = open(path, O_RDWR | O_CLOEXEC);
+  if (p->fd < 0) return fail(err, err_len, "cannot open slot disk %s: %s", path, strerror(errno));
+  off_t end = lseek(p->fd, 0, SEEK_END);
+  p->dev = (BlockDev){&p->fd, end > 0 ? (uint64_t)end / SLOT_DISK_SECTOR_BYTES : 0, file_read, file_write, file_flush};
+  if (slot_disk_open(&p->disk, &p->dev, err, err_len) < 0) return -1;
+  slot_disk_store(&p->disk, store);
+  return 0;
+}
+
+void slots_disk_posix_serve(SlotsDiskPosix *p, const SlotStore *store, SlotId booted) {
+  g_disk = p;
+  g_ota.store = store;
+  g_ota.booted = booted;
 }
