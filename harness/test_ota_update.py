@@ -417,3 +417,46 @@ def test_power_loss_at_20_random_points_boots_a_verified_image(tmp_path, images)
     for o in outcomes:
         print(f"{o['case']:2} {o['phase']:10} +{o['kill_after_ms']:3} ms reached={o['reached']:12} -> {o['next_boot']}: {o['why']}")
     assert len(outcomes) == POWER_LOSS_CASES
+
+
+# ---------------------------------------------------------------- slots on a disk (the layout the seL4 port will keep)
+
+
+def test_disk_flashed_by_cohimg_boots_in_the_firmware_and_takes_an_update(tmp_path, images):
+    # cohimg (TypeScript) writes the layout, the firmware (C, firmware/slot_disk.c) reads it and writes its
+    # state copies, and cohimg reads those back: the same bytes on both sides.
+    disk = tmp_path / "disk.img"
+    r = cohimg("flash", str(images["good_a"]), "--to", str(disk), "--slot", "A", "--trust-key", str(images["pub"]))
+    assert "into slot A of" in r.stdout and "read back and compared: identical" in r.stdout, r.stdout
+    port = free_port()
+    sim = Sim(None, "none", ("--slot-disk", str(disk), "--trust-key", str(images["pub"]), "--online-timeout-ms",
+                             str(ONLINE_TIMEOUT_MS), "--console-port", str(port)))
+    try:
+        sim.expect_log(CONFIRMED_RE, 10.0, what="confirm of slot A")
+        st = cohimg("slot", "status", "--disk", str(disk)).stdout
+        assert re.search(r"^state +active=A last_good=A attempts=0$", st, re.M), st
+        r = update(port, images["good_b"])
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "update: the hive is back online on slot B" in r.stdout
+        st = cohimg("slot", "status", "--disk", str(disk)).stdout
+        assert re.search(r"^state +active=B last_good=B attempts=0$", st, re.M), st
+        assert re.search(rf"^slot B +{images['good_b'].stat().st_size} bytes at sector", st, re.M), st
+        # A refused image on a disk: the running slot A... now B, untouched, and the other slot recorded empty.
+        r = update(port, images["bad_sig"])
+        assert "detail=bad-signature" in r.stdout
+        st = cohimg("slot", "status", "--disk", str(disk)).stdout
+        assert re.search(r"^state +active=B last_good=B attempts=0$", st, re.M) and re.search(r"^slot A +\(empty\)", st, re.M), st
+    finally:
+        sim.kill()
+
+
+def test_no_bootable_slot_on_the_disk_boots_the_factory_image_and_says_why(tmp_path, images):
+    not_a_disk = tmp_path / "blank.img"
+    not_a_disk.write_bytes(bytes(64 * 1024))
+    sim = Sim(images["good_a"], "none", ("--slot-disk", str(not_a_disk), "--trust-key", str(images["pub"])))
+    try:
+        sim.wait_ready()
+        assert ("[firmware] slots: slot disk: no COHSLOTS header: not a slot disk: booting the factory image "
+                f"{images['good_a']}") in sim.log.text()
+    finally:
+        sim.kill()
