@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "engine_hal.h"
+#include "slots.h"
 
 /* Readiness bits reported by hal_net_ready() for the last hal_wait_until(). */
 #define HAL_NET_READABLE 0x1u
@@ -47,5 +48,30 @@ void hal_net_want_read(int sock, int on);
 /* HAL_NET_* bits seen for this handle by the last wait. Level, not edge: a handle with unread bytes
    reports READABLE again at the next wait (net.c stops reading after a short read on that promise). */
 unsigned hal_net_ready(int handle);
+
+/*
+ * A/B slot storage for over-the-air updates (docs/slots.md, docs/ota-update.md). The host keeps files in
+ * its --slots folder (host/sim/slots_posix.c); the seL4 port will keep a virtio-blk disk. An update is
+ * staged apart from the slot it goes to, so a crash mid-upload leaves every slot and the state record as
+ * they were. One staged update at a time, platform-wide.
+ */
+/* The slot the firmware booted from, or SLOT_NONE when it did not boot from slots (no updates then). */
+SlotId hal_slots_booted(void);
+/* The store of the state record (firmware/slots.h), or NULL when not booted from slots. */
+const SlotStore *hal_slots_store(void);
+/* Starts staging an image of `bytes` for `slot`, dropping any staged bytes. 0, or -1 with err. */
+int hal_slot_stage_open(SlotId slot, uint32_t bytes, char *err, size_t err_len);
+/* Writes staged bytes at offset (offset + len <= the bytes given to open). 0, or -1 with err. */
+int hal_slot_stage_write(uint32_t offset, const uint8_t *data, size_t len, char *err, size_t err_len);
+/* Reads staged bytes back as the device holds them (verification reads what was written). */
+int hal_slot_stage_read(uint32_t offset, uint8_t *buf, size_t len, char *err, size_t err_len);
+/* Makes the staged bytes the slot's image, durably and atomically (old image or new, never torn). */
+int hal_slot_stage_install(char *err, size_t err_len);
+/* Drops the staged bytes; the slot keeps what it had. */
+void hal_slot_stage_drop(void);
+/* Restarts the firmware into whatever the state record says next: the host re-executes itself (same
+   process id) once the pump has stopped; the seL4 port makes a PSCI SYSTEM_RESET. Returns at once;
+   the restart happens when the current pump turn ends. */
+void hal_restart(void);
 
 #endif

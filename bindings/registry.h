@@ -16,6 +16,7 @@
   X(TIMER, timer)               \
   X(CHANNEL, channel)           \
   X(TASK, task)                 \
-  X(IMAGE, image)
+  X(IMAGE, image)               \
+  X(UPDATE, update)
 
 #endif

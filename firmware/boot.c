@@ -23,6 +23,16 @@ int firmware_image_signed(const char **signer_id) {
   return g_image.is_signed;
 }
 
+int fw_image_verify(const uint8_t *buf, size_t len, char *image_id, size_t id_cap, char *err, size_t err_len) {
+  /* Static: an Image and a Manifest are too big for a task's native stack, and one update verifies at a time. */
+  static Image img;
+  static Manifest m;
+  if (image_open(buf, len, &g_trust, &img, &m, err, err_len) < 0) return -1;
+  snprintf(image_id, id_cap, "%s", m.image_id);
+  manifest_free(&m);
+  return 0;
+}
+
 int firmware_boot(const uint8_t *image, size_t len, const char *root_args_json, char *err, size_t err_len) {
   memset(&g_fw, 0, sizeof g_fw);
   g_fw.boot_us = hal_clock_us();

@@ -182,3 +182,13 @@ int image_open(const uint8_t *buf, size_t len, const ImageTrust *trust, Image *i
   }
   return 0;
 }
+
+const char *image_refusal_tag(const char *err) {
+  if (strstr(err, "unsigned")) return "unsigned"; /* before "trusts only", which its message also says */
+  if (strstr(err, "trusts only")) return "untrusted-key";
+  if (strstr(err, "does not verify over manifest.json") || strstr(err, "a v1 signature is") || strstr(err, "not a v1 signature"))
+    return "bad-signature";
+  if (strstr(err, "no trusted key configured")) return "no-trusted-key";
+  if (strstr(err, "built for engine") || strstr(err, "another engine")) return "wrong-engine";
+  return "invalid-image";
+}

@@ -37,5 +37,9 @@ int image_read_cpio(const uint8_t *buf, size_t len, Image *img, char *err, size_
 int image_open(const uint8_t *buf, size_t len, const ImageTrust *trust, Image *img, Manifest *m, char *err,
                size_t err_len);
 const ImageEntry *image_entry(const Image *img, const char *name);
+/* The stable tag of a refusal image_open wrote into err (over-the-air updates answer with it):
+   bad-signature, untrusted-key, unsigned, no-trusted-key, wrong-engine, or invalid-image. Kept here,
+   beside the messages it reads, so a reworded message and its tag change together (test_image.c). */
+const char *image_refusal_tag(const char *err);
 
 #endif

@@ -164,3 +164,12 @@ int slots_confirm(const SlotStore *store, SlotBoot *b, char *err, size_t err_len
   b->trial = 0;
   return persist(store, st, err, err_len);
 }
+
+SlotId slots_update_target(SlotId running) { return running == SLOT_NONE ? SLOT_NONE : other(running); }
+
+int slots_mark_trial(const SlotStore *store, SlotId slot, SlotId fallback, char *err, size_t err_len) {
+  if (slot != SLOT_A && slot != SLOT_B) return fail(err, err_len, "mark for trial: no slot named");
+  if (slot == fallback) return fail(err, err_len, "mark for trial: slot %c is the fallback itself", slot_name(slot));
+  SlotState st = {slot, fallback, 0};
+  return persist(store, &st, err, err_len);
+}

@@ -58,4 +58,11 @@ int slots_refused(const SlotStore *store, SlotBoot *b, const char *reason, char 
 /* The booted image reached online: b->slot becomes the last good slot. */
 int slots_confirm(const SlotStore *store, SlotBoot *b, char *err, size_t err_len);
 
+/* Over-the-air update: the slot a new image goes to while `running` runs, always the other one, so
+   the image that is running (and the fallback it is) is never overwritten. */
+SlotId slots_update_target(SlotId running);
+/* A verified image now fills `slot`: the next boot tries it (attempts 0), falling back to `fallback`
+   (the running, confirmed slot). One record write: a crash before it lands boots `fallback` again. */
+int slots_mark_trial(const SlotStore *store, SlotId slot, SlotId fallback, char *err, size_t err_len);
+
 #endif

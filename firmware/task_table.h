@@ -111,6 +111,10 @@ void fw_note_task_log(const TaskSlot *s, const char *line, size_t len);
 const Manifest *fw_manifest(void);
 /* The bytes of the verified image's entry `name`, or NULL. */
 const uint8_t *fw_image_entry(const char *name, size_t *len);
+/* Verifies a whole hive image exactly as boot does (image_open: signature before any bytecode, the
+   trusted key, the engine fingerprint, every bundle) without running it; fills image_id (the
+   manifest's) on success. -1 with err (image_refusal_tag names it) when it would be refused. */
+int fw_image_verify(const uint8_t *buf, size_t len, char *image_id, size_t id_cap, char *err, size_t err_len);
 /* hal_clock_us() when the firmware booted. */
 uint64_t fw_boot_us(void);
 

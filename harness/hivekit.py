@@ -60,7 +60,7 @@ FRAME_DECLARED_BYTES_MAX = 8192
 ROOT_ARENA_BYTES = 4 * 1024 * 1024
 TASK_ARENA_BYTES = 256 * 1024
 CPU_SLICE_MS = 50
-ROOT_GRANTS = ["log", "console", "net", "timer", "channel", "task", "image"]
+ROOT_GRANTS = ["log", "console", "net", "timer", "channel", "task", "image", "update"]
 
 
 def _need_build() -> None:

@@ -232,3 +232,37 @@ unsigned hal_net_ready(int handle) {
   (void)handle;
   return 0;
 }
+
+/*
+ * Slot storage: the seL4 port boots the image linked into the root task (the factory image) until the
+ * virtio-blk driver and the on-disk slot layout land (issue 16), so it reports no slots and every update
+ * is refused with detail=no-slots. hal_restart will make a PSCI SYSTEM_RESET there.
+ */
+SlotId hal_slots_booted(void) { return SLOT_NONE; }
+const SlotStore *hal_slots_store(void) { return NULL; }
+int hal_slot_stage_open(SlotId slot, uint32_t bytes, char *err, size_t err_len) {
+  (void)slot;
+  (void)bytes;
+  snprintf(err, err_len, "slots: no slot storage on this board yet");
+  return -1;
+}
+int hal_slot_stage_write(uint32_t offset, const uint8_t *data, size_t len, char *err, size_t err_len) {
+  (void)offset;
+  (void)data;
+  (void)len;
+  snprintf(err, err_len, "slots: no slot storage on this board yet");
+  return -1;
+}
+int hal_slot_stage_read(uint32_t offset, uint8_t *buf, size_t len, char *err, size_t err_len) {
+  (void)offset;
+  (void)buf;
+  (void)len;
+  snprintf(err, err_len, "slots: no slot storage on this board yet");
+  return -1;
+}
+int hal_slot_stage_install(char *err, size_t err_len) {
+  snprintf(err, err_len, "slots: no slot storage on this board yet");
+  return -1;
+}
+void hal_slot_stage_drop(void) {}
+void hal_restart(void) {}

@@ -1,4 +1,5 @@
 /* A device HAL for unit tests: no UART input, log lines kept for assertions, sockets refused. */
+#include <stdio.h>
 #include <string.h>
 
 #include "hal.h"
@@ -61,3 +62,33 @@ unsigned hal_net_ready(int h) {
   (void)h;
   return 0;
 }
+
+/* No slot storage here: the firmware did not boot from slots, so updates are refused. */
+SlotId hal_slots_booted(void) { return SLOT_NONE; }
+const SlotStore *hal_slots_store(void) { return NULL; }
+int hal_slot_stage_open(SlotId slot, uint32_t bytes, char *err, size_t err_len) {
+  (void)slot;
+  (void)bytes;
+  snprintf(err, err_len, "slots: no slot storage");
+  return -1;
+}
+int hal_slot_stage_write(uint32_t offset, const uint8_t *data, size_t len, char *err, size_t err_len) {
+  (void)offset;
+  (void)data;
+  (void)len;
+  snprintf(err, err_len, "slots: no slot storage");
+  return -1;
+}
+int hal_slot_stage_read(uint32_t offset, uint8_t *buf, size_t len, char *err, size_t err_len) {
+  (void)offset;
+  (void)buf;
+  (void)len;
+  snprintf(err, err_len, "slots: no slot storage");
+  return -1;
+}
+int hal_slot_stage_install(char *err, size_t err_len) {
+  snprintf(err, err_len, "slots: no slot storage");
+  return -1;
+}
+void hal_slot_stage_drop(void) {}
+void hal_restart(void) {}

@@ -130,6 +130,8 @@ static void other_key_refused_naming_both_keys(void **state) {
   image_key_id(g_other.pub, b);
   snprintf(want, sizeof want, "image: signature: signed by key %s, this firmware trusts only key %s", a, b);
   assert_string_equal(err, want);
+  /* The tag an over-the-air update answers with (ERR UPDATE ... detail=untrusted-key). */
+  assert_string_equal(image_refusal_tag(err), "untrusted-key");
 }
 
 static void unsigned_image_refused_when_a_key_is_trusted(void **state) {
@@ -142,6 +144,7 @@ static void unsigned_image_refused_when_a_key_is_trusted(void **state) {
   ImageTrust t = trusting(&g_key);
   assert_int_equal(open_image(img, len, &t, err, sizeof err), -1);
   assert_non_null(strstr(err, "image: unsigned image refused: no manifest.sig entry"));
+  assert_string_equal(image_refusal_tag(err), "unsigned");
 }
 
 static void release_rules(void **state) {
@@ -151,9 +154,11 @@ static void release_rules(void **state) {
   size_t len = make_image(img, "release", NULL);
   assert_int_equal(open_image(img, len, NULL, err, sizeof err), -1);
   assert_string_equal(err, "image: unsigned release image refused: a release image must carry manifest.sig by the trusted key");
+  assert_string_equal(image_refusal_tag(err), "unsigned");
   len = make_image(img, "release", &g_key);
   assert_int_equal(open_image(img, len, NULL, err, sizeof err), -1);
   assert_string_equal(err, "image: release image refused: no trusted key configured (cohesix-sim --trust-key <file>)");
+  assert_string_equal(image_refusal_tag(err), "no-trusted-key");
   ImageTrust t = trusting(&g_key);
   assert_int_equal(open_image(img, len, &t, err, sizeof err), 0);
 }
@@ -176,7 +181,7 @@ static void every_flipped_byte_refused(void **state) {
   ImageTrust t = trusting(&g_key);
   const ImageTrust *trusts[2] = {&t, NULL};
   const uint8_t masks[3] = {0x01, 0x80, 0x20};
-  unsigned tried = 0;
+  unsigned tried = 0, bad_signature = 0;
   for (unsigned k = 0; k < 2; k++) {
     for (size_t i = 0; i < g_image_len; i++) {
       for (unsigned m = 0; m < 3; m++) {
@@ -188,11 +193,17 @@ static void every_flipped_byte_refused(void **state) {
         if (open_image(img, g_image_len, trusts[k], err, sizeof err) == 0)
           fail_msg("byte %zu ^ 0x%02x was accepted (%s)", i, masks[m], trusts[k] ? "trusted key" : "no trusted key");
         assert_true(strncmp(err, "image: ", 7) == 0 || strncmp(err, "manifest: ", 10) == 0);
+        /* A flipped signature or manifest byte is what an update answers detail=bad-signature for. */
+        if (strstr(err, "does not verify over manifest.json")) {
+          assert_string_equal(image_refusal_tag(err), "bad-signature");
+          bad_signature++;
+        }
         tried++;
       }
     }
   }
   assert_true(tried > 2 * g_image_len);
+  assert_true(bad_signature > 0);
 }
 
 static void truncated_and_extended_refused(void **state) {

@@ -11,7 +11,7 @@
 #include "firmware.h"
 
 /* The grant bits manifests and images already carry: a capability's bit never moves. */
-static const char *const GRANT_BIT_ORDER[] = {"log", "console", "net", "timer", "channel", "task", "image"};
+static const char *const GRANT_BIT_ORDER[] = {"log", "console", "net", "timer", "channel", "task", "image", "update"};
 
 static void every_capability_registers_once_in_grant_bit_order(void **state) {
   (void)state;

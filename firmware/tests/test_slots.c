@@ -127,6 +127,40 @@ static void new_image_that_never_gets_online_falls_back(void **state) {
   assert_int_equal(s.attempts, 0);
 }
 
+/* Over-the-air update: the image goes to the slot not running, and is then tried once with the running slot as fallback. */
+static void update_goes_to_the_other_slot_and_is_tried_once(void **state) {
+  (void)state;
+  assert_int_equal(slots_update_target(SLOT_A), SLOT_B);
+  assert_int_equal(slots_update_target(SLOT_B), SLOT_A);
+  assert_int_equal(slots_update_target(SLOT_NONE), SLOT_NONE);
+  Mem m = {.has = {0, 1, 1}};
+  SlotStore st = store_of(&m);
+  set_state(&m, SLOT_A, SLOT_A, 0);
+  char err[300];
+  assert_int_equal(slots_mark_trial(&st, SLOT_A, SLOT_A, err, sizeof err), -1);
+  assert_string_equal(err, "slots: mark for trial: slot A is the fallback itself");
+  assert_int_equal(m.writes, 0);
+  /* Power lost during the one write: the old record stands, the next boot is A again. */
+  m.fail_writes = 1;
+  assert_int_equal(slots_mark_trial(&st, SLOT_B, SLOT_A, err, sizeof err), -1);
+  SlotBoot b;
+  m.fail_writes = 0;
+  assert_int_equal(slots_plan(&st, &b, err, sizeof err), 0);
+  assert_int_equal(b.slot, SLOT_A);
+  assert_int_equal(slots_mark_trial(&st, SLOT_B, SLOT_A, err, sizeof err), 0);
+  SlotState s = state_of(&m);
+  assert_int_equal(s.active, SLOT_B);
+  assert_int_equal(s.last_good, SLOT_A);
+  assert_int_equal(s.attempts, 0);
+  assert_int_equal(slots_plan(&st, &b, err, sizeof err), 0);
+  assert_int_equal(b.slot, SLOT_B);
+  assert_true(b.trial);
+  assert_int_equal(slots_confirm(&st, &b, err, sizeof err), 0);
+  s = state_of(&m);
+  assert_int_equal(s.active, SLOT_B);
+  assert_int_equal(s.last_good, SLOT_B);
+}
+
 static void refused_image_falls_back_at_once(void **state) {
   (void)state;
   Mem m = {.has = {0, 1, 1}};
@@ -190,6 +224,7 @@ int main(void) {
       cmocka_unit_test(no_record_starts_with_a_and_records_the_attempt),
       cmocka_unit_test(new_image_that_never_gets_online_falls_back),
       cmocka_unit_test(refused_image_falls_back_at_once),
+      cmocka_unit_test(update_goes_to_the_other_slot_and_is_tried_once),
       cmocka_unit_test(power_loss_at_any_write_never_leaves_only_a_bad_choice),
       cmocka_unit_test(unreadable_record_and_missing_images),
   };

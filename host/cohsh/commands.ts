@@ -9,6 +9,7 @@ import { LIFECYCLE_COMMANDS, parseLifecycleCommand, stateFromText, transitionAll
 import { TAIL_POLL_MS_DEFAULT } from './limits.js';
 import type { Sink } from './output.js';
 import { runReload } from './reload.js';
+import { runUpdate } from './update.js';
 import { SPAWN_USAGE, buildSpawnJson } from './spawn.js';
 
 export interface ShellContext {
@@ -278,6 +279,22 @@ const COMMANDS: CommandSpec[] = [
       if (args.length !== 2) return fail(ctx, 'reload requires <task> <file.qbc>');
       if (!(await needAttached(ctx, 'reload'))) return FAILED;
       return (await runReload(ctx.client, ctx.sink, args[0], args[1])) ? OK : FAILED;
+    },
+  },
+  {
+    name: 'update',
+    usage: 'update <image>',
+    summary: 'install a signed hive image into the other A/B slot and restart into it (queen)',
+    details:
+      'Sends UPDATE BEGIN <bytes> <sha256>, the image in DATA chunks, then COMMIT. The hive stages it\n' +
+      'into the slot it is not running, checks its SHA-256 and verifies it as boot does (signature\n' +
+      'first, trusted key, engine fingerprint), marks that slot for trial and restarts into it; cohsh\n' +
+      'waits until the hive answers from the new slot. A dropped connection resumes where it stopped.\n' +
+      'A refused image leaves the running slot untouched. Dev and release images alike.',
+    async run(ctx, args) {
+      if (args.length !== 1) return fail(ctx, 'update requires <image>');
+      if (!(await needAttached(ctx, 'update'))) return FAILED;
+      return (await runUpdate(ctx.client, ctx.sink, args[0])) ? OK : FAILED;
     },
   },
   {

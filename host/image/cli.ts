@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import { ImageError, type ImageErrorCode } from './errors.js';
 import { buildImage, checkBundles, checkImage, checkImageSignature, openImage, signImage, type BundleSource, type OpenedImage } from './image.js';
 import { cpioExtent, IMAGE_BYTES_MAX } from './cpio.js';
-import { checkTarget, flashImage } from './flash.js';
+import { checkTarget, flashImage, progress } from './flash.js';
+import { flashSlot, formatSlotDisk, openSlotDisk, setSlotDiskState, SLOT_DISK_SECTOR_BYTES } from './slot-disk.js';
 import { generateKeys, KEY_FILE_BYTES_MAX, parsePrivateKey, parsePublicKey, SIG_ENTRY_NAME, type Signer } from './sign.js';
 import { installImage, readSlotState, slotImagePath } from './slots.js';
 import { MANIFEST_ENTRY_NAME, parseManifestBytes, type ManifestTemplate } from './manifest.js';
@@ -40,10 +41,16 @@ export const USAGE = `usage: cohimg <command> [options]
   cohimg flash <image> --to <file-or-block-device> [--force] [--trust-key <file.pub>]
       Writes the image, reads it back and compares. Refuses a mounted device, and a block device
       that is neither removable nor a loop device unless --force.
+  cohimg flash <image> --to <disk> --slot A|B [--format] [--force] [--trust-key <file.pub>]
+      Writes the image into a slot of an A/B slot disk (docs/slots.md; a missing file is created
+      and formatted; --format lays the slots out on an existing one), reads it back, and makes
+      that slot the one to try next boot. Refuses the last good slot unless --force.
   cohimg slot install <image> --slot-dir <dir> [--trust-key <file.pub>]
       Writes the image into the inactive A/B slot and makes it the slot to try next boot.
-  cohimg slot status --slot-dir <dir>
+  cohimg slot status (--slot-dir <dir> | --disk <disk>)
       Prints the slot state record and which slots hold an image.
+  cohimg slot set --disk <disk> --active A|B
+      Makes a slot the one to boot next (on trial unless it is the last good one).
   cohimg --help
 
 exit status: 0 ok, 1 refused (bad input or corrupt image), 2 usage error
@@ -411,9 +418,24 @@ function checkedImage(path: string, trustKeyPath: string | undefined): OpenedIma
 }
 
 function flash(args: string[], io: Io): number {
-  const { values, positionals } = options(args, { to: { type: 'string' }, force: { type: 'boolean' }, 'trust-key': { type: 'string' } }, 1);
+  const { values, positionals } = options(args, {
+    to: { type: 'string' }, force: { type: 'boolean' }, 'trust-key': { type: 'string' }, slot: { type: 'string' }, format: { type: 'boolean' },
+  }, 1);
   if (!values.to) throw new UsageError('flash: --to <file-or-block-device> is required');
   const img = checkedImage(positionals[0], values['trust-key']);
+  if (values.slot !== undefined) {
+    if (values.slot !== 'A' && values.slot !== 'B') throw new UsageError('flash: --slot must be A or B');
+    const target = checkTarget(values.to, values.force === true);
+    if (values.format === true || !existsSync(values.to)) formatSlotDisk(values.to);
+    const disk = openSlotDisk(values.to);
+    const tty = process.stderr.isTTY === true;
+    const bar = tty ? (done: number, total: number, phase: string) => io.err(progress(done, total, phase) + (done === total ? '\n' : '')) : null;
+    const r = flashSlot(disk, values.slot, img.bytes, bar, values.force === true);
+    io.out(`cohimg flash: wrote ${img.bytes.length} bytes into slot ${values.slot} of ${target.path} in ${r.writeMs.toFixed(1)} ms, read back and compared: ` +
+      `identical, sha256 ${sha256Hex(img.bytes)}; next boot tries slot ${values.slot}` +
+      `${r.state.last_good ? `, falling back to slot ${r.state.last_good} unless it reaches online` : ' (no slot is known good yet)'}\n`);
+    return 0;
+  }
   const target = checkTarget(values.to, values.force === true);
   const tty = process.stderr.isTTY === true;
   const r = flashImage(img.bytes, target, tty ? (line) => io.err(line) : null);
@@ -434,17 +456,39 @@ function slot(args: string[], io: Io): number {
       `${state.last_good ? `, falling back to slot ${state.last_good} unless it reaches online` : ' (no slot is known good yet)'}\n`);
     return 0;
   }
+  if (sub === 'status' && rest.includes('--disk')) {
+    const { values } = options(rest, { disk: { type: 'string' } }, 0);
+    const d = openSlotDisk(values.disk as string);
+    const st = d.state;
+    let s = st ? `state      active=${st.active} last_good=${st.last_good ?? '-'} attempts=${st.attempts}\n` : 'state      none (the firmware starts with slot A)\n';
+    s += `copy       ${d.newest < 0 ? 'none valid' : `${d.newest + 1} of 2, seq ${d.seq}`}${d.badCopies.length > 0 && d.newest >= 0 && d.seq > 1n ? ` (copy ${d.badCopies.map((i) => i + 1).join(', ')} torn or unreadable)` : ''}\n`;
+    for (const n of ['A', 'B'] as const) {
+      s += `slot ${n}     ${d.imageBytes[n] > 0 ? `${d.imageBytes[n]} bytes at sector ${d.slotLba[n]}` : '(empty)'} of ${d.slotSectors * SLOT_DISK_SECTOR_BYTES}\n`;
+    }
+    io.out(s);
+    return 0;
+  }
+  if (sub === 'set') {
+    const { values } = options(rest, { disk: { type: 'string' }, active: { type: 'string' } }, 0);
+    if (!values.disk) throw new UsageError('slot set: --disk <disk> is required');
+    if (values.active !== 'A' && values.active !== 'B') throw new UsageError('slot set: --active must be A or B');
+    const d = openSlotDisk(values.disk);
+    const lastGood = d.state?.last_good ?? null;
+    setSlotDiskState(d, { active: values.active, last_good: lastGood, attempts: 0 });
+    io.out(`cohimg slot set: next boot ${lastGood === values.active ? 'boots' : 'tries'} slot ${values.active} of ${values.disk}\n`);
+    return 0;
+  }
   if (sub === 'status') {
     const { values } = options(rest, { 'slot-dir': { type: 'string' } }, 0);
     const dir = values['slot-dir'];
-    if (!dir) throw new UsageError('slot status: --slot-dir <dir> is required');
+    if (!dir) throw new UsageError('slot status: --slot-dir <dir> or --disk <disk> is required');
     const state = readSlotState(dir);
     let s = state ? `state      active=${state.active} last_good=${state.last_good ?? '-'} attempts=${state.attempts}\n` : 'state      none (the firmware starts with slot A)\n';
     for (const n of ['A', 'B'] as const) s += `slot ${n}     ${existsSync(slotImagePath(dir, n)) ? slotImagePath(dir, n) : '(empty)'}\n`;
     io.out(s);
     return 0;
   }
-  throw new UsageError(`slot: expected install or status, got ${JSON.stringify(sub ?? '')}`);
+  throw new UsageError(`slot: expected install, status or set, got ${JSON.stringify(sub ?? '')}`);
 }
 
 function isMain(): boolean {

@@ -93,7 +93,7 @@ export function checkTarget(path: string, force: boolean): FlashTarget {
   return { path, kind: 'block', disk };
 }
 
-function progress(done: number, total: number, phase: string): string {
+export function progress(done: number, total: number, phase: string): string {
   const filled = total === 0 ? PROGRESS_BAR_CHARS : Math.round((done / total) * PROGRESS_BAR_CHARS);
   const pct = total === 0 ? 100 : Math.floor((done / total) * 100);
   return `\r${phase} [${'#'.repeat(filled)}${'.'.repeat(PROGRESS_BAR_CHARS - filled)}] ${String(pct).padStart(3)}% ${done}/${total} bytes`;

@@ -90,9 +90,9 @@ test('manifest: a bundle not named <task>.qbc is refused', () => {
 });
 
 test('manifest: an unknown or repeated grant is refused', () => {
-  imageRefuses((m) => m.tasks[1].grants.push('gpu'), 'manifest: tasks[1].grants[3] "gpu" is not a capability (one of log console net timer channel task image)');
+  imageRefuses((m) => m.tasks[1].grants.push('gpu'), 'manifest: tasks[1].grants[3] "gpu" is not a capability (one of log console net timer channel task image update)');
   imageRefuses((m) => m.tasks[1].grants.push('log'), 'manifest: tasks[1].grants[3] "log" is granted twice');
-  imageRefuses((m) => (m.tasks[1].grants = 'log'), 'manifest: tasks[1].grants must be an array of capability names (log console net timer channel task image)');
+  imageRefuses((m) => (m.tasks[1].grants = 'log'), 'manifest: tasks[1].grants must be an array of capability names (log console net timer channel task image update)');
   const none = filled();
   none.tasks[1].grants = [];
   assert.deepEqual(validateManifest(none).tasks[1].grants, []);

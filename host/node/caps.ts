@@ -5,6 +5,7 @@
 // net.listen binds asynchronously here: localPort() reports the requested port until the bind
 // completes, and a bind failure is logged. Everything else (grants, bounds, error codes,
 // delivery order, deferred task start) follows bindings/.
+import { UPDATE_IMAGE_BYTES_MAX } from '../../js/root-task/update.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type {
@@ -354,6 +355,28 @@ export class NodeHive {
           return new Uint8Array(b);
         },
         manifest: () => (need('image'), hive.opts.manifest ?? null),
+      },
+      // Node has no A/B slots to update, as a firmware booted with --image has none: status says so
+      // and every other call throws NotFound, exactly as bindings/update.c does without slots.
+      update: {
+        status: () => (need('update'), { slots: false, running: null, target: null, bytesMax: UPDATE_IMAGE_BYTES_MAX, installed: false, staged: null }),
+        begin() {
+          need('update');
+          throw err('update', 'NotFound', 'this firmware did not boot from A/B slots');
+        },
+        write() {
+          need('update');
+          throw err('update', 'NotFound', 'no update is staged');
+        },
+        commit() {
+          need('update');
+          throw err('update', 'NotFound', 'no update is staged');
+        },
+        abort: () => void need('update'),
+        restart() {
+          need('update');
+          throw err('update', 'NotFound', 'no update is installed');
+        },
       },
       net: {
         listen(o: ListenOptions, handlers: ListenHandlers) {

@@ -15,6 +15,9 @@ import {
   AUTH_TOKEN_BYTES_MAX, MANIFEST_IMAGE_ID_BYTES_MAX, MANIFEST_NAME_BYTES_MAX, MANIFEST_TASKS_MAX,
   TASK_ARENA_BYTES_MAX, TASK_ARENA_BYTES_MIN, TASK_ARENA_PAGE_BYTES, TASK_CPU_SLICE_MS_MAX, TASK_CPU_SLICE_MS_MIN,
 } from '../image/manifest.js';
+import { UPDATE_IMAGE_BYTES_MAX } from '../../js/root-task/update.js';
+import { UPDATE_CHUNK_BYTES_MAX } from '../../js/console/update.js';
+import { RELOAD_CHUNK_BYTES_MAX } from '../../js/console/reload.js';
 import { CPIO_ALIGN_BYTES, CPIO_BLOCK_BYTES, CPIO_HEADER_BYTES, IMAGE_BYTES_MAX, IMAGE_ENTRIES_MAX, IMAGE_NAME_BYTES_MAX } from '../image/cpio.js';
 import { QBC_DIGEST_BYTES, QBC_HEADER_BYTES } from '../image/qbc.js';
 import { FLASH_CHUNK_BYTES } from '../image/flash.js';
@@ -129,6 +132,13 @@ test('limits: the image and .qbc layout of the image tool and root-task is the f
   assert.equal(need(qbc, 'QBC_DIGEST_OFFSET', 'engine/port/qbc.h'), ROOT_QBC_DIGEST_OFFSET);
   assert.equal(ROOT_QBC_DIGEST_BYTES, QBC_DIGEST_BYTES);
   assert.equal(ROOT_QBC_DIGEST_OFFSET + ROOT_QBC_DIGEST_BYTES, QBC_HEADER_BYTES, 'the payload digest ends the header');
+});
+
+test('limits: an over-the-air update takes what boot takes, in RELOAD-sized console chunks (bindings/update.c, firmware/image.h)', () => {
+  assert.equal(UPDATE_IMAGE_BYTES_MAX, IMAGE_BYTES_MAX);
+  const update = cDefines(readFileSync('bindings/update.c', 'utf8'));
+  assert.ok(UPDATE_CHUNK_BYTES_MAX <= need(update, 'UPDATE_WRITE_BYTES_MAX', 'bindings/update.c'), 'one DATA line is one device write');
+  assert.equal(UPDATE_CHUNK_BYTES_MAX, RELOAD_CHUNK_BYTES_MAX);
 });
 
 test('limits: every Python copy of a C or TS bound (harness/, bench/) has its source\'s value', () => {

@@ -33,12 +33,14 @@
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: cohesix-sim (--image <file> | --slots <dir>) [--trust-key <file>] [--online-timeout-ms N]\n"
+          "usage: cohesix-sim (--image <file> | --slots <dir> | --slot-disk <file> [--image <factory>]) [--trust-key <file>] [--online-timeout-ms N]\n"
           "                   [--uart stdio|pty|none] [--console-port N] [--9p-port N] [--bind ADDR] [--auth-token TOKEN]\n"
           "                   [--spin-us N]\n"
           "\n"
           "  --image FILE        hive image (CPIO) to verify and boot\n"
           "  --slots DIR         boot from A/B slots: DIR/A.img, DIR/B.img and DIR/state (docs/slots.md)\n"
+          "  --slot-disk FILE    boot from A/B slots on a disk image or block device (docs/slots.md \"On a disk\");\n"
+          "                      with --image, that image is the factory image used when no slot boots\n"
           "  --trust-key FILE    public key (cohimg keygen) every image must be signed by; release images need it\n"
           "  --online-timeout-ms N  with --slots: a new image not online by then stops the firmware (default %ld)\n"
           "  --uart MODE         UART console on stdio (default), a new pty, or none\n"
@@ -168,7 +170,7 @@ static int parse_port(const char *flag, const char *v, long *out) {
 
 int main(int argc, char **argv) {
   const char *image = NULL, *uart = "stdio", *bind = SIM_DEFAULT_BIND, *token = SIM_DEFAULT_AUTH_TOKEN;
-  const char *slots_dir = NULL, *trust_key = NULL;
+  const char *slots_dir = NULL, *trust_key = NULL, *slot_disk = NULL;
   unsigned long spin_us = HAL_SPIN_US_DEFAULT;
   int spin_given = 0;
   long console_port = SIM_DEFAULT_CONSOLE_PORT, ninep_port = SIM_DEFAULT_9P_PORT, online_timeout_ms = SIM_ONLINE_TIMEOUT_MS_DEFAULT;
@@ -187,6 +189,7 @@ int main(int argc, char **argv) {
       return 2;
     } else if (!strcmp(a, "--image")) image = v;
     else if (!strcmp(a, "--slots")) slots_dir = v;
+    else if (!strcmp(a, "--slot-disk")) slot_disk = v;
     else if (!strcmp(a, "--trust-key")) trust_key = v;
     else if (!strcmp(a, "--online-timeout-ms")) {
       char *end;
@@ -221,8 +224,8 @@ int main(int argc, char **argv) {
     }
     i++;
   }
-  if (!image == !slots_dir) {
-    fprintf(stderr, "cohesix-sim: give exactly one of --image and --slots\n");
+  if (slot_disk ? slots_dir != NULL : !image == !slots_dir) {
+    fprintf(stderr, "cohesix-sim: give exactly one of --image and --slots (or --slot-disk, with --image as its factory image)\n");
     usage(stderr);
     return 2;
   }
@@ -285,7 +288,62 @@ int main(int argc, char **argv) {
   static SlotsPosix posix;
   static SlotsRun run;
   char slot_path[SIM_PATH_BYTES_MAX];
-  if (slots_dir) {
+  static SlotsDiskPosix disk;
+  if (slot_disk) {
+    const char *factory = image;
+    char why[700] = "";
+    int booted = 0;
+    if (slots_disk_posix_open(&disk, slot_disk, &run.store, err, sizeof err) < 0) {
+      snprintf(why, sizeof why, "%s", err);
+    } else {
+      if (disk.disk.why[0]) fprintf(stderr, "[firmware] slots: %s\n", disk.disk.why);
+      if (slots_plan(&run.store, &run.boot, err, sizeof err) < 0) {
+        snprintf(why, sizeof why, "%s", err);
+      } else {
+        fprintf(stderr, "[firmware] slots: %s\n", run.boot.why);
+        sim_kill_point("attempt-recorded");
+        for (;;) {
+          len = disk.disk.image_bytes[run.boot.slot];
+          img = malloc(len ? len : 1);
+          char reason[600] = "cannot read the image";
+          if (img && slot_disk_read_image(&disk.disk, run.boot.slot, 0, img, len, err, sizeof err) == 0 &&
+              firmware_boot(img, len, root_args, err, sizeof err) == 0) {
+            booted = 1;
+            break;
+          }
+          if (img) snprintf(reason, sizeof reason, "%s", err);
+          fprintf(stderr, "cohesix-sim: %s slot %c: %s\n", slot_disk, slot_name(run.boot.slot), reason);
+          free(img);
+          img = NULL;
+          if (slots_refused(&run.store, &run.boot, reason, err, sizeof err) < 0) {
+            snprintf(why, sizeof why, "%s", err);
+            break;
+          }
+          fprintf(stderr, "[firmware] slots: %s\n", run.boot.why);
+        }
+      }
+    }
+    if (booted) {
+      firmware_on_online(on_online, &run);
+      slots_disk_posix_serve(&disk, &run.store, run.boot.slot);
+      if (run.boot.trial) watchdog_arm(online_timeout_ms);
+      sim_kill_point("booted");
+    } else {
+      /* No slot boots: the factory image (on seL4, the one linked into the root task), with the reason. */
+      if (!factory) {
+        fprintf(stderr, "cohesix-sim: %s\n", why);
+        return 1;
+      }
+      fprintf(stderr, "[firmware] slots: %s: booting the factory image %s\n", why, factory);
+      img = read_image(factory, &len);
+      if (!img) return 1;
+      if (firmware_boot(img, len, root_args, err, sizeof err) < 0) {
+        fprintf(stderr, "cohesix-sim: %s: %s\n", factory, err);
+        free(img);
+        return 1;
+      }
+    }
+  } else if (slots_dir) {
     if (slots_posix_init(&posix, slots_dir, &run.store) < 0) {
       fprintf(stderr, "cohesix-sim: --slots path is longer than %u bytes\n", SLOTS_DIR_BYTES_MAX);
       return 2;
@@ -314,6 +372,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "[firmware] slots: %s\n", run.boot.why);
     }
     firmware_on_online(on_online, &run);
+    slots_posix_serve(&posix, &run.store, run.boot.slot);
     if (run.boot.trial) watchdog_arm(online_timeout_ms);
     sim_kill_point("booted");
   } else {
@@ -333,6 +392,19 @@ int main(int argc, char **argv) {
             slot_name(run.boot.slot), online_timeout_ms, to);
     free(img);
     return SIM_EXIT_NOT_ONLINE;
+  }
+  if (sim_restart_requested()) {
+    /* An installed update asked for a reset: the host's stand-in is to run this program afresh in
+       the same process (same pid, same arguments), so the boot reads the state record and tries the
+       new slot exactly as a board reset would. Sockets are close-on-exec: the ports are free again. */
+    fprintf(stderr, "cohesix-sim: restarting into the updated slot (re-exec, pid %ld)\n", (long)getpid());
+    fflush(NULL);
+    free(img);
+    sim_kill_point("restart");
+    execv("/proc/self/exe", argv);
+    execvp(argv[0], argv);
+    fprintf(stderr, "cohesix-sim: cannot re-execute %s: %s; the next start boots the updated slot\n", argv[0], strerror(errno));
+    return 1;
   }
   fprintf(stderr, "cohesix-sim: stopped%s\n", rc ? " (root-task fault)" : "");
   free(img);

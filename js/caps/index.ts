@@ -7,9 +7,9 @@
 // Keep in sync with: bindings/registry.h (grant names), firmware/caps.c (error codes), host/node/caps.ts.
 
 /** Capability names as written in a manifest's `grants` list. */
-export type CapName = 'log' | 'console' | 'net' | 'timer' | 'channel' | 'task' | 'image';
+export type CapName = 'log' | 'console' | 'net' | 'timer' | 'channel' | 'task' | 'image' | 'update';
 
-export const CAP_NAMES: readonly CapName[] = ['log', 'console', 'net', 'timer', 'channel', 'task', 'image'];
+export const CAP_NAMES: readonly CapName[] = ['log', 'console', 'net', 'timer', 'channel', 'task', 'image', 'update'];
 
 /** Stable error codes a capability call can throw (as `CapError.code`). */
 export type CapErrorCode =
@@ -195,6 +195,51 @@ export interface ImageCap {
   manifest(): unknown;
 }
 
+export type SlotLetter = 'A' | 'B';
+
+/** Where over-the-air updates stand on this device (UpdateCap.status). */
+export interface UpdateStatus {
+  /** Booted from A/B slots: updates are possible. */
+  slots: boolean;
+  /** The slot running now, and the one an update goes to (null without slots). */
+  running: SlotLetter | null;
+  target: SlotLetter | null;
+  /** Largest image an update may send, in bytes. */
+  bytesMax: number;
+  /** An update is installed and marked for trial; only the restart is left. */
+  installed: boolean;
+  /** The staged upload, kept across dropped connections until committed or aborted. */
+  staged: { bytes: number; received: number; digest: string } | null;
+}
+
+/** What commit answers: the slot now on trial, or why the image was refused (slots untouched). */
+export type UpdateCommit =
+  | { slot: SlotLetter; imageId: string; refused?: undefined }
+  /** refused: incomplete, hash-mismatch, bad-signature, untrusted-key, unsigned, no-trusted-key, wrong-engine, invalid-image, io. */
+  | { refused: string; error: string; slot?: undefined };
+
+/**
+ * Over-the-air update of the hive image (docs/ota-update.md): the image is staged into the slot that is
+ * not running, checked on the device (SHA-256, then verified as boot does: signature before any
+ * bytecode, trusted key, engine fingerprint), marked for trial, and the device restarts into it.
+ */
+export interface UpdateCap {
+  status(): UpdateStatus;
+  /**
+   * Stages an image of `bytes` with SHA-256 `digest` (hex). The same size and digest as the staged
+   * upload resume it (`offset` = bytes already held); anything else starts afresh. Throws NotFound
+   * without slots, TooBig over bytesMax, Busy once an update is installed.
+   */
+  begin(bytes: number, digest: string): { slot: SlotLetter; offset: number; resumed: boolean };
+  /** Appends bytes at `offset`, which must equal what was received; returns the bytes received. */
+  write(offset: number, chunk: Uint8Array): number;
+  commit(): UpdateCommit;
+  /** Drops the staged upload; the slot keeps what it had. */
+  abort(): void;
+  /** Restarts the device into the installed update (host: re-exec; seL4: reset) after this turn. */
+  restart(): void;
+}
+
 export interface Caps {
   log: LogCap;
   console: ConsoleCap;
@@ -203,6 +248,7 @@ export interface Caps {
   channel: ChannelCap;
   task: TaskCap;
   image: ImageCap;
+  update: UpdateCap;
 }
 
 /** What every task's `main` receives besides its caps. */

@@ -9,6 +9,7 @@ import type { TicketLimits } from '../tickets/limits.js';
 import type { LifecycleState, AttachRefusalCode } from './attach-guard.js';
 import type { ProviderError } from './errors.js';
 import type { ReloadOp, ReloadRefusal } from './reload.js';
+import type { UpdateOp, UpdateRefusal } from './update.js';
 import type { RefusalClass } from './reply.js';
 
 /** A backend answer: now, or later (NineDoor lives in another task). Refusals are values, never throws. */
@@ -104,6 +105,8 @@ export interface ConsoleBackend {
   reloadGate?(): ReloadRefusal | null;
   /** One RELOAD stage from a queen; the OK detail, or a refusal. Absent → `detail=unsupported`. */
   reload?(op: ReloadOp): Answer<string | ReloadRefusal>;
+  /** One UPDATE stage from a queen (js/console/update.ts); the OK detail, or a refusal. Absent → `detail=unsupported`. */
+  update?(op: UpdateOp): Answer<string | UpdateRefusal>;
   /** Whether TAIL may read this path; the spec's targets (targets.ts) when absent. */
   isTailTarget?(path: string): boolean;
 

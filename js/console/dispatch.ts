@@ -11,6 +11,7 @@ import {
   END_LINE, PONG_LINE, okLine, providerRefusalLine, refusalClassOf, refusalLine,
 } from './reply.js';
 import { ReloadRefusal, type ReloadOp } from './reload.js';
+import type { UpdateOp } from './update.js';
 import { ACK_LABEL, ParseError, parseRequest, type ConsoleRequest } from './request.js';
 import { isTailTarget, workerMayEcho } from './targets.js';
 
@@ -112,6 +113,8 @@ export class ConsoleDispatcher {
         return this.queenAction(label, `id=${req.workerId}`, () => this.backend.kill(req.workerId));
       case 'reload':
         return this.reload(label, req.op);
+      case 'update':
+        return this.update(label, req.op);
       default:
         if (INFO_VERBS.has(req.verb)) return this.info(req.verb as InfoVerb, label, 0);
         // Unreachable: every verb is handled above. Refuse rather than stay silent.
@@ -303,6 +306,22 @@ export class ConsoleDispatcher {
       return 'continue';
     }
     return settle(() => b.reload!(op), (r) => {
+      if (r instanceof ProviderError) this.send(providerRefusalLine(label, r));
+      else if (r instanceof ReloadRefusal) this.send(refusalLine(label, r.cls, r.wire()));
+      else this.send(okLine(label, r));
+      return 'continue';
+    });
+  }
+
+  /** UPDATE: queen only on any image; one stage, answered after the backend ran it. */
+  private update(label: string, op: UpdateOp): Step {
+    const b = this.backend;
+    if (!this.requireQueen(label)) return 'continue';
+    if (b.update === undefined) {
+      this.send(refusalLine(label, 'policy', 'detail=unsupported'));
+      return 'continue';
+    }
+    return settle(() => b.update!(op), (r) => {
       if (r instanceof ProviderError) this.send(providerRefusalLine(label, r));
       else if (r instanceof ReloadRefusal) this.send(refusalLine(label, r.cls, r.wire()));
       else this.send(okLine(label, r));

@@ -5,21 +5,22 @@ import {
   SPAWN_JSON_BYTES_MAX, TICKET_BYTES_MAX, WORKER_ID_BYTES_MAX,
 } from './limits.js';
 import { parseReloadArgs, type ReloadOp } from './reload.js';
+import { parseUpdateArgs, type UpdateOp } from './update.js';
 import { splitFirst } from './text.js';
 
 /** Verbs taking no argument (any text after them is ignored, as the reference does). */
 export const PLAIN_VERBS = ['help', 'ping', 'log', 'quit', 'nettest', 'netstats', 'bi', 'caps', 'mem'] as const;
 export type PlainVerb = (typeof PLAIN_VERBS)[number];
 export type PathVerb = 'tail' | 'cat' | 'ls';
-/** `reload` is ours (dev images, js/console/reload.ts), not the reference's. */
-export type ConsoleVerb = PlainVerb | PathVerb | 'test' | 'cachelog' | 'echo' | 'attach' | 'spawn' | 'kill' | 'reload';
+/** `reload` (dev images, js/console/reload.ts) and `update` (js/console/update.ts) are ours, not the reference's. */
+export type ConsoleVerb = PlainVerb | PathVerb | 'test' | 'cachelog' | 'echo' | 'attach' | 'spawn' | 'kill' | 'reload' | 'update';
 
 /** ACK label each verb answers with (spec §3.1). */
 export const ACK_LABEL: Readonly<Record<ConsoleVerb, string>> = {
   help: 'HELP', ping: 'PING', log: 'LOG', quit: 'QUIT', nettest: 'NETTEST', netstats: 'NETSTATS',
   bi: 'BOOTINFO', caps: 'CAPS', mem: 'MEM', test: 'TEST', cachelog: 'CACHELOG',
   tail: 'TAIL', cat: 'CAT', ls: 'LS', echo: 'ECHO', attach: 'ATTACH', spawn: 'SPAWN', kill: 'KILL',
-  reload: 'RELOAD',
+  reload: 'RELOAD', update: 'UPDATE',
 };
 
 export type ConsoleRequest =
@@ -32,6 +33,7 @@ export type ConsoleRequest =
   | { verb: 'spawn'; json: string }
   | { verb: 'kill'; workerId: string }
   | { verb: 'reload'; op: ReloadOp }
+  | { verb: 'update'; op: UpdateOp }
   /** A verb the caller added (UART recovery verbs); `name` lowercase, `rest` the trimmed rest of the line. */
   | { verb: 'extra'; name: string; rest: string };
 
@@ -72,7 +74,7 @@ export class ParseError {
   }
 }
 
-const VERBS: ReadonlySet<string> = new Set<string>([...PLAIN_VERBS, 'test', 'cachelog', 'tail', 'cat', 'ls', 'echo', 'attach', 'spawn', 'kill', 'reload']);
+const VERBS: ReadonlySet<string> = new Set<string>([...PLAIN_VERBS, 'test', 'cachelog', 'tail', 'cat', 'ls', 'echo', 'attach', 'spawn', 'kill', 'reload', 'update']);
 
 function isVerb(s: string): s is ConsoleVerb {
   return VERBS.has(s);
@@ -139,6 +141,11 @@ export function parseRequest(line: string, extraVerbs?: ReadonlySet<string>): Co
     }
     case 'reload': {
       const r = parseReloadArgs(rest);
+      if ('op' in r) return { verb, op: r };
+      return r.missing !== undefined ? new ParseError('missing-argument', r.missing) : new ParseError('invalid-value', r.invalid ?? 'stage');
+    }
+    case 'update': {
+      const r = parseUpdateArgs(rest);
       if ('op' in r) return { verb, op: r };
       return r.missing !== undefined ? new ParseError('missing-argument', r.missing) : new ParseError('invalid-value', r.invalid ?? 'stage');
     }

@@ -8,6 +8,7 @@ import type { ChannelNamespace } from './namespace.js';
 import { ConsoleBackends, recoveryVerbs, type HiveControl, type TaskPort } from './policy/index.js';
 import { RelayNet } from './relay-net.js';
 import type { ReloadService } from './reload.js';
+import type { UpdateService } from './update.js';
 import type { Supervisor } from './supervisor.js';
 
 /** The TCP console the UART's `restart` verb can restart. */
@@ -18,6 +19,7 @@ export interface ConsoleParts {
   namespace: ChannelNamespace;
   clock: { nowMs(): number; wallMs(): number };
   reload: ReloadService;
+  update: UpdateService;
   supervisor: Supervisor;
   taskPort: TaskPort;
   /** Task ids the UART may not kill: root-task itself and NineDoor. */
@@ -44,6 +46,7 @@ export function startConsoles(caps: Caps, boot: BootConfig, p: ConsoleParts): Tc
     secrets: boot.secrets,
     allowTicketlessQueen: cfg.allow_ticketless_queen ?? false,
     reload: p.reload,
+    update: p.update,
     info: infoProviders(caps, {
       imageId: manifest.image_id ?? '?',
       profile: manifest.profile ?? '?',

@@ -10,6 +10,7 @@ import { ChannelNamespace } from './namespace.js';
 import { detachedNineDoorLink, startNineDoor } from './ninedoor-start.js';
 import { HiveControl } from './policy/index.js';
 import { ReloadService } from './reload.js';
+import { UpdateService } from './update.js';
 import { Supervisor, BOOT_TASKS_MAX } from './supervisor.js';
 import { workerTaskPort } from './task-port.js';
 
@@ -73,12 +74,21 @@ export default function main(caps: Caps, config: TaskConfig): void {
     log: (line) => caps.log.write(line),
   });
 
+  // Over-the-air update (any image, queen only): UPDATE on either console stages a signed image into the other slot.
+  const update = new UpdateService({
+    update: caps.update,
+    nowMs: () => caps.timer.nowMs(),
+    later: (ms, fn) => void caps.timer.setTimeout(fn, ms),
+    log: (line) => caps.log.write(line),
+  });
+
   let ninepPort = 0;
   const tcp = startConsoles(caps, boot, {
     hive,
     namespace,
     clock,
     reload,
+    update,
     supervisor,
     taskPort,
     protectedTaskIds: [config.id, ninedoorId].filter((x) => x > 0),

@@ -1,5 +1,6 @@
 /* Link check for CI without seL4: the root task's seL4-free parts (engine, bindings, core, picolibc glue)
  * linked against picolibc with every seL4 call replaced by a refusal, so a missing libc symbol fails CI. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "boot.h"
@@ -90,3 +91,33 @@ int main(void) {
 
 /* Stands in for sel4runtime's crt0, which calls main and then exit. */
 void _start(void) { exit(main()); }
+
+/* No slot storage here: the firmware did not boot from slots, so updates are refused. */
+SlotId hal_slots_booted(void) { return SLOT_NONE; }
+const SlotStore *hal_slots_store(void) { return NULL; }
+int hal_slot_stage_open(SlotId slot, uint32_t bytes, char *err, size_t err_len) {
+  (void)slot;
+  (void)bytes;
+  snprintf(err, err_len, "slots: no slot storage");
+  return -1;
+}
+int hal_slot_stage_write(uint32_t offset, const uint8_t *data, size_t len, char *err, size_t err_len) {
+  (void)offset;
+  (void)data;
+  (void)len;
+  snprintf(err, err_len, "slots: no slot storage");
+  return -1;
+}
+int hal_slot_stage_read(uint32_t offset, uint8_t *buf, size_t len, char *err, size_t err_len) {
+  (void)offset;
+  (void)buf;
+  (void)len;
+  snprintf(err, err_len, "slots: no slot storage");
+  return -1;
+}
+int hal_slot_stage_install(char *err, size_t err_len) {
+  snprintf(err, err_len, "slots: no slot storage");
+  return -1;
+}
+void hal_slot_stage_drop(void) {}
+void hal_restart(void) {}

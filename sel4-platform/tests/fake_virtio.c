@@ -57,7 +57,8 @@ static uint32_t slot_read(FakeVirtio *f, unsigned slot, uint32_t reg) {
   }
   if (reg >= VIRTIO_MMIO_CONFIG && reg < VIRTIO_MMIO_CONFIG + 8u) {
     uint8_t cfg[8] = {0};
-    memcpy(cfg, f->mac, 6);
+    if (f->config_is_set) memcpy(cfg, f->config, sizeof cfg);
+    else memcpy(cfg, f->mac, 6);
     uint32_t o = reg - VIRTIO_MMIO_CONFIG;
     return (uint32_t)cfg[o] | (uint32_t)cfg[o + 1] << 8 | (uint32_t)cfg[o + 2] << 16 | (uint32_t)cfg[o + 3] << 24;
   }
@@ -187,3 +188,7 @@ const uint8_t *fake_tx_frame(const FakeVirtio *f, unsigned back, size_t *len) {
   *len = f->tx_len[k];
   return f->tx_frame[k];
 }
+
+void *fake_virtio_at(FakeVirtio *f, uint64_t paddr, size_t len) { return at(f, paddr, len); }
+
+void fake_virtio_used_push(FakeVirtio *f, unsigned queue, uint16_t head, uint32_t len) { used_push(f, &f->q[queue], head, len); }

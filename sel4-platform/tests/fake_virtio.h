@@ -46,6 +46,13 @@ typedef struct FakeVirtio {
   uint8_t tx_frame[FAKE_TX_CAPTURE_MAX][VIRTIO_NET_FRAME_BYTES_MAX];
   size_t tx_len[FAKE_TX_CAPTURE_MAX];
   uint64_t tx_count;
+  /* A device other than net (fake_virtio_blk.c): its config space, read instead of the MAC when set. */
+  uint8_t config[16];
+  int config_is_set;
+  /* The block device's backing store (fake_virtio_blk.c). */
+  uint8_t *blk_disk;
+  uint64_t blk_sectors;
+  int blk_fail_io; /* answer every request IOERR */
 } FakeVirtio;
 
 /* A bus with a modern virtio-net in slot net_slot and empty transports elsewhere; mem is
@@ -61,5 +68,10 @@ unsigned fake_tx_consume(FakeVirtio *f);
 int fake_rx_deliver(FakeVirtio *f, const uint8_t *frame, size_t len, uint32_t used_len);
 /* The most recent transmitted frame, back k (0 = last). */
 const uint8_t *fake_tx_frame(const FakeVirtio *f, unsigned back, size_t *len);
+
+/* For device models beside net (fake_virtio_blk.c): the driver's DMA memory at a physical address (NULL
+   and bad_paddr set when outside it), and one used-ring entry with the interrupt raised. */
+void *fake_virtio_at(FakeVirtio *f, uint64_t paddr, size_t len);
+void fake_virtio_used_push(FakeVirtio *f, unsigned queue, uint16_t head, uint32_t len);
 
 #endif

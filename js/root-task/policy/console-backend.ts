@@ -18,6 +18,7 @@ import {
 import { ProviderError, providerCodeOfNineError } from '../../console/errors.js';
 import { STREAM_LINES_MAX } from '../../console/limits.js';
 import { ReloadRefusal, type ReloadOp } from '../../console/reload.js';
+import { UpdateRefusal, type UpdateOp } from '../../console/update.js';
 import type { Later } from './answer.js';
 import { parseQueenCtlLine } from './ctl-parse.js';
 import type { HiveControl } from './hive-control.js';
@@ -44,6 +45,14 @@ export interface ConsolePolicyOptions {
   info?: InfoProviders;
   /** RELOAD (js/root-task/reload.ts); absent → `ERR RELOAD reason=policy detail=unsupported`. */
   reload?: ReloadPort;
+  /** UPDATE (js/root-task/update.ts); absent → `ERR UPDATE reason=policy detail=unsupported`. */
+  update?: UpdatePort;
+}
+
+/** Root-task's update service as a console backend sees it; `session` keys who may send the image. */
+export interface UpdatePort {
+  handle(session: string, op: UpdateOp): string | UpdateRefusal;
+  abandon(session: string): void;
 }
 
 /** Root-task's reload service as a console backend sees it; `session` keys the staged upload. */
@@ -161,7 +170,8 @@ export class PolicyConsoleBackend implements ConsoleBackend {
     const p = this.o.info?.[verb];
     if (p !== undefined) return p(count);
     if (verb === 'help') {
-      const names = this.o.reload !== undefined && this.o.reload.gate() === null ? ['reload', ...this.extraVerbNames] : this.extraVerbNames;
+      const ours = [...(this.o.reload !== undefined && this.o.reload.gate() === null ? ['reload'] : []), ...(this.o.update !== undefined ? ['update'] : [])];
+      const names = [...ours, ...this.extraVerbNames];
       const extra = names.length > 0 ? ` ${names.join(' ')}` : '';
       return [`[help] verbs: ${HELP_VERBS}${extra}`];
     }
@@ -278,6 +288,11 @@ export class PolicyConsoleBackend implements ConsoleBackend {
     return this.o.reload.handle(this.key, op);
   }
 
+  update(op: UpdateOp): string | UpdateRefusal {
+    if (this.o.update === undefined) return new UpdateRefusal('policy', 'unsupported');
+    return this.o.update.handle(this.key, op);
+  }
+
   note(n: ConsoleNote): void {
     switch (n.kind) {
       case 'refusal':
@@ -307,5 +322,6 @@ export class PolicyConsoleBackend implements ConsoleBackend {
     // Spec §15: a queen console lost any way but QUIT cuts the root.
     this.detach(reason === 'quit');
     this.o.reload?.abandon(this.key);
+    this.o.update?.abandon(this.key);
   }
 }
