@@ -150,3 +150,18 @@ def test_sel4_task_allocating_forever_is_revoked_and_console_answers(qemu, tmp_p
     assert "OK PING reply=pong" in hive.command("ping")
     listing = hive.command("tasks")
     assert "label=hoard-1" not in listing and "label=worker-1" in listing, listing
+
+
+PASTE_LINE_BYTES = 300  # over the console's 256-byte line bound, and over PL011_RX_DRAIN_BYTES_MAX in one burst
+
+
+def test_sel4_uart_300_byte_paste_gets_err_parse_and_console_goes_on(qemu):
+    """Issue 15: a paste longer than one drain's bound used to stop echo and input for good on QEMU's PL011."""
+    hive = qemu(relink(BOARD_IMAGE))
+    hive.expect(r"lifecycle transition old=BOOTING new=ONLINE reason=boot-complete", what="hive ONLINE")
+    line = "attach worker-heartbeat " + "x" * (PASTE_LINE_BYTES - len("attach worker-heartbeat "))
+    assert len(line) == PASTE_LINE_BYTES
+    reply = hive.command(line)  # written in one go: the whole paste is in QEMU's receive path at once
+    assert "ERR PARSE" in reply and "console line exceeded maximum length" in reply, reply
+    assert "OK PING reply=pong" in hive.command("ping")
+    assert "OK PING reply=pong" in hive.command("ping")
