@@ -40,6 +40,8 @@ static NetSock g_socks[NET_SOCKETS_HANDLES_MAX];
 /* One past the highest handle in use: collect scans only that far (as host/sim's g_handles_top). */
 static int g_top;
 static NetSocketsStats g_stats;
+/* net_sockets_init ran (lwIP is up with an interface): until then every listen is refused. */
+static int g_up;
 
 static void sock_reset(NetSock *s) {
   memset(s, 0, sizeof *s);
@@ -51,6 +53,7 @@ void net_sockets_init(void) {
   for (int i = 0; i < NET_SOCKETS_HANDLES_MAX; i++) sock_reset(&g_socks[i]);
   g_top = 0;
   memset(&g_stats, 0, sizeof g_stats);
+  g_up = 1;
 }
 
 NetSocketsStats net_sockets_stats(void) { return g_stats; }
@@ -186,6 +189,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
 
 int hal_net_listen(const char *host, uint16_t port) {
   ip4_addr_t addr;
+  if (!g_up) return HAL_E_INVAL; /* no device, so no stack: the platform logged why at boot */
   if (!host || !ip4addr_aton(host, &addr)) return HAL_E_INVAL;
   /* lwIP has no loopback interface here: a listener on any other address than ours (or any) could
      never be reached, so it is refused rather than left silent. */

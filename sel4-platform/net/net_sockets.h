@@ -30,7 +30,7 @@ typedef struct NetSocketsStats {
   uint64_t send_busy;       /* sends refused with HAL_E_AGAIN: back-pressure, nothing lost */
 } NetSocketsStats;
 
-/* Empties the table (lwip_init has run). */
+/* Empties the table (lwip_init has run and the interface is up). Until it is called every listen is refused. */
 void net_sockets_init(void);
 /* After lwIP has taken its input and run its timers: works out every handle's readiness, which
    hal_net_ready reports until the next call. Returns how many handles are ready (the pump must
