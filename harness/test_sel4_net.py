@@ -5,8 +5,11 @@ guest's console (31337) and NineDoor (5640) ports (boards/qemu-virt-aarch64/qemu
 """
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import socket
+import subprocess
 import struct
 import threading
 import time
@@ -16,6 +19,7 @@ import pytest
 from hivekit import AUTH_TOKEN, BANNER, FRAME_HEADER_BYTES, ConsoleClient, ping_over_tcp
 from hive_ops import Operator
 from opskit import script
+from test_hive_ref_cohsh import cohsh_argv
 from test_sel4_qemu import (BOARD_IMAGE, QEMU_BOOT_TIMEOUT_S, QemuHive, pytestmark, relink)  # noqa: F401 (the skip marks)
 
 CONSOLE_READY_TIMEOUT_S = 30.0
@@ -31,6 +35,8 @@ SLIRP_ACCEPT_PAUSE_S = 0.005
 FLOOD_THREADS = 4
 FLOOD_S = 5.0
 UART_PINGS_DURING_FLOOD = 5
+DIOD_TIMEOUT_S = 20.0
+REF_COHSH_TIMEOUT_S = 60.0
 BEAT_RE = re.compile(r'^\{"tick":(\d+),"ts_ms":(\d+)\}$')
 
 
@@ -103,6 +109,32 @@ def test_sel4_operator_spawns_tails_and_kills_a_heartbeat_worker_over_tcp(hive):
     assert op.request(f"KILL {w}") == [f"OK KILL id={w}"]
     hive.expect(rf"revoked {w}: killed by queen", what="the revocation line")
     assert op.ls("/worker") == []
+
+
+def diod_tool(name: str) -> str | None:
+    """Debian puts the diod tools in /usr/sbin, which a non-root PATH may lack."""
+    return shutil.which(name) or (f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None)
+
+
+@pytest.mark.skipif(diod_tool("diodls") is None, reason="diod tools not installed (apt-get install diod)")
+def test_sel4_diod_tools_list_and_read_ninedoor_over_tcp(hive):
+    server = f"127.0.0.1:{hive.ninep_port}"
+    r = subprocess.run([diod_tool("diodls"), "-s", server, "-a", "queen", "/proc"], capture_output=True, text=True,
+                       timeout=DIOD_TIMEOUT_S)
+    assert r.returncode == 0, r.stderr
+    assert {"boot", "lifecycle", "root"} <= set(r.stdout.split()), r.stdout
+    r = subprocess.run([diod_tool("diodcat"), "-s", server, "-a", "queen", "/proc/boot", "/proc/lifecycle/state"],
+                       capture_output=True, text=True, timeout=DIOD_TIMEOUT_S)
+    assert r.returncode == 0, r.stderr
+    assert "Cohesix boot: root-task online" in r.stdout and "state=ONLINE" in r.stdout, r.stdout
+
+
+def test_sel4_reference_cohsh_attaches_and_pings_over_tcp(hive, tmp_path):
+    argv = cohsh_argv(hive.console_port)  # skips without COHESIX_REF_COHSH (test_hive_ref_cohsh.py says how)
+    r = subprocess.run(argv, input="ping\nquit\n", capture_output=True, text=True, timeout=REF_COHSH_TIMEOUT_S,
+                       cwd=tmp_path, env={**os.environ, "HOME": str(tmp_path)})
+    out = r.stdout + r.stderr
+    assert "pong" in out.lower(), out
 
 
 def test_sel4_hostile_network_leaves_console_usable_and_frames_where_they_were(hive):
