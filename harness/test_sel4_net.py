@@ -20,6 +20,7 @@ from hivekit import AUTH_TOKEN, BANNER, FRAME_HEADER_BYTES, ConsoleClient, ping_
 from hive_ops import Operator
 from opskit import script
 from test_hive_ref_cohsh import cohsh_argv
+from test_hot_reload import records, variants  # noqa: F401 (variants: the module fixture of worker-heart builds)
 from test_sel4_qemu import (BOARD_IMAGE, QEMU_BOOT_TIMEOUT_S, QemuHive, pytestmark, relink)  # noqa: F401 (the skip marks)
 
 CONSOLE_READY_TIMEOUT_S = 30.0
@@ -109,6 +110,40 @@ def test_sel4_operator_spawns_tails_and_kills_a_heartbeat_worker_over_tcp(hive):
     assert op.request(f"KILL {w}") == [f"OK KILL id={w}"]
     hive.expect(rf"revoked {w}: killed by queen", what="the revocation line")
     assert op.ls("/worker") == []
+
+
+RELOAD_BEATS_TIMEOUT_S = 10.0  # a few of worker-heart's 1000 ms beats, under TCG
+
+
+def test_sel4_cohsh_reload_over_tcp_changes_a_running_workers_behaviour(hive, variants):  # noqa: F811
+    op = Operator(hive.console_port)
+    op.auth_attach()
+    spawn = '{"spawn":"heartbeat","ticks":100}'
+    assert op.request(f"SPAWN {spawn}") == [f"OK SPAWN payload={spawn}"]
+    workers = op.ls("/worker")
+    assert len(workers) == 1, workers
+    w = workers[0]
+
+    def wait(pred, what):
+        deadline = time.monotonic() + RELOAD_BEATS_TIMEOUT_S
+        while True:
+            got = records(op, w)
+            if pred(got):
+                return got
+            assert time.monotonic() < deadline, f"no {what} within {RELOAD_BEATS_TIMEOUT_S} s: {got}"
+            time.sleep(0.2)
+
+    wait(lambda r: len(r) >= 2, "two beats")
+    r = script(hive.console_port, f"reload {w} {variants['v2']}\n")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(rf"OK RELOAD stage=commit target={w} tasks=1 restored=1 ms=", r.stdout), r.stdout
+    recs = wait(lambda r: sum(x["note"] == "v2" for x in r) >= 2, "two beats of the new code")
+    old = [x for x in recs if x["note"] is None]
+    new = [x for x in recs if x["note"] == "v2"]
+    assert recs == old + new, recs
+    assert [x["tick"] for x in recs] == list(range(1, len(recs) + 1)), recs  # the tick counter carried over
+    hive.expect(rf"\[root-task\] reloaded {w} \(id \d+\) in [\d.]+ ms, state restored", what="root-task's reload line")
+    assert op.request(f"KILL {w}") == [f"OK KILL id={w}"]
 
 
 def diod_tool(name: str) -> str | None:
