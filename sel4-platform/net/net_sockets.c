@@ -105,7 +105,15 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
     return ERR_OK;
   }
   /* Kept until read, and not acknowledged to the window until then (tcp_recved in hal_net_recv):
-     a paused reader slows the peer, as the kernel's receive buffer does on the host. */
+     a paused reader slows the peer, as the kernel's receive buffer does on the host. The bytes move
+     out of the receive pool (a whole 1536-byte frame buffer each, COHESIX_LWIP_RX_POOL_FRAMES of
+     them for every connection) into lwIP's heap, so readers that pause cannot starve the device of
+     buffers, and with them every other connection's ACKs; with the heap full they stay where they are. */
+  struct pbuf *copy = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
+  if (copy) {
+    pbuf_free(p);
+    p = copy;
+  }
   if (s->rx)
     pbuf_cat(s->rx, p);
   else

@@ -49,7 +49,7 @@ typedef struct Peer {
   size_t rx_len;
 } Peer;
 
-static Peer *g_peers[8];
+static Peer *g_peers[16];
 static unsigned g_peer_count;
 
 static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
@@ -400,6 +400,35 @@ static void test_closed_handle_is_refused_and_closing_twice_is_harmless(void **s
   assert_int_equal(net_sockets_in_use(), 1);
 }
 
+/* Paused readers holding more segments than the receive pool has frames: the device keeps its
+   buffers (nothing dropped for want of a pbuf) and every byte is there when reading resumes. */
+#define PAUSED_READERS 4u
+#define SEGMENTS_EACH 20u /* 4 x 20 = 80 segments held, over COHESIX_LWIP_RX_POOL_FRAMES (64) */
+static void test_paused_readers_do_not_starve_the_receive_pool(void **state) {
+  (void)state;
+  _Static_assert(PAUSED_READERS * SEGMENTS_EACH > COHESIX_LWIP_RX_POOL_FRAMES, "the test must outnumber the pool");
+  static Peer peers[PAUSED_READERS];
+  int h[PAUSED_READERS];
+  for (unsigned i = 0; i < PAUSED_READERS; i++) {
+    peer_init(&peers[i], (uint16_t)(40100 + i));
+    h[i] = peer_connect(&peers[i]);
+    hal_net_want_read(h[i], 0);
+  }
+  for (unsigned k = 0; k < SEGMENTS_EACH; k++)
+    for (unsigned i = 0; i < PAUSED_READERS; i++) {
+      peer_send(&peers[i], TCP_PSH | TCP_ACK, "0123456789", 10);
+      wire_turn();
+    }
+  assert_int_equal(g_nif.stats.rx_no_pbuf, 0);
+  for (unsigned i = 0; i < PAUSED_READERS; i++) {
+    hal_net_want_read(h[i], 1);
+    uint8_t buf[SEGMENTS_EACH * 10u + 1u];
+    assert_int_equal(hal_net_recv(h[i], buf, sizeof buf), SEGMENTS_EACH * 10u);
+    hal_net_close(h[i]);
+  }
+  wire_turn();
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_listen_refuses_loopback_and_a_port_in_use),
@@ -408,6 +437,7 @@ int main(void) {
       cmocka_unit_test(test_paused_reads_are_not_reported_and_the_window_holds_the_rest),
       cmocka_unit_test(test_peer_reset_fails_the_handle),
       cmocka_unit_test(test_closed_handle_is_refused_and_closing_twice_is_harmless),
+      cmocka_unit_test(test_paused_readers_do_not_starve_the_receive_pool),
   };
   return cmocka_run_group_tests(tests, group_setup, NULL);
 }
