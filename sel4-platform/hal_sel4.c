@@ -1,6 +1,7 @@
 /* The seL4 HAL: both halves of the contract (engine_hal.h, bindings/hal.h) for the root task on
  * qemu-arm-virt: generic-timer clock and deadline interrupt, arenas from the frame pool, the PL011
- * console with receive interrupts, one notification the pump blocks on, and no network yet. */
+ * console with receive interrupts, one notification the pump blocks on, and virtio-net + lwIP behind the
+ * socket half (net/net_sockets.c; built when the lwIP drop is there, COHESIX_SEL4_NET). */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,12 @@
 #include "ring.h"
 #include "sel4_platform.h"
 #include "timer_math.h"
+#if COHESIX_SEL4_NET
+#include "lwip/init.h"
+#include "lwip/timeouts.h"
+#include "net_sockets.h"
+#include "virtio_netif.h"
+#endif
 
 /* Board facts (boards/qemu-virt-aarch64/README.md). */
 #define QEMU_VIRT_PL011_PADDR 0x09000000ull
@@ -20,6 +27,13 @@
 /* Notification badges: one bit per interrupt source. */
 #define BADGE_UART 0x1u
 #define BADGE_TIMER 0x2u
+#define BADGE_NET 0x4u
+
+/* The board's static IPv4 (QEMU user networking: the guest is 10.0.2.15/24, the gateway and the
+   host's forwarded ports come from 10.0.2.2; boards/qemu-virt-aarch64/README.md). */
+#define QEMU_VIRT_NET_ADDRESS {10, 0, 2, 15}
+#define QEMU_VIRT_NET_NETMASK {255, 255, 255, 0}
+#define QEMU_VIRT_NET_GATEWAY {10, 0, 2, 2}
 
 /* Received bytes waiting for the console task; an operator types far less between two pump turns. */
 #define UART_RX_RING_BYTES 4096u
@@ -36,6 +50,17 @@ static uint8_t g_rx_buf[UART_RX_RING_BYTES];
 static volatile uint32_t *g_uart_regs;
 static seL4_CPtr g_ntfn, g_uart_irq, g_timer_irq;
 static uint64_t g_freq_hz, g_boot_ticks, g_boot_wall_ms;
+
+#if COHESIX_SEL4_NET
+static VirtioNet g_net_dev;
+static VirtioNetif g_netif;
+static seL4_CPtr g_net_irq;
+static int g_net_ready;
+/* The last poll stopped at its bound with frames left: the device raises no interrupt for them. */
+static int g_net_backlog;
+#endif
+/* Why there is no network, for hal_net_listen's refusal (empty once the device is up). */
+static char g_net_off_reason[96] = "no network device on this board";
 
 /* ---- generic timer (EL0 access exported by KernelArmExportPCNTUser / KernelArmExportPTMRUser) ---- */
 
@@ -81,6 +106,73 @@ static seL4_CPtr irq_to_notification(seL4_Word irq, seL4_Word badge) {
   return handler;
 }
 
+/* ---- virtio-net + lwIP (a failure leaves the UART console alone: the listeners are refused, with why) ---- */
+
+#if COHESIX_SEL4_NET
+static uint32_t virtio_read(void *ctx, uint32_t off) { return ((volatile uint32_t *)ctx)[off / 4u]; }
+static void virtio_write(void *ctx, uint32_t off, uint32_t v) { ((volatile uint32_t *)ctx)[off / 4u] = v; }
+
+static void net_off(const char *why, int code) {
+  snprintf(g_net_off_reason, sizeof g_net_off_reason, "%s%s%s", why, code ? ": " : "",
+           code ? virtio_net_error_name(code) : "");
+  char line[160];
+  int n = snprintf(line, sizeof line, "hal: network off: %s", g_net_off_reason);
+  hal_log_write(line, (size_t)n);
+}
+
+static void net_init(seL4_BootInfo *bi) {
+  /* The whole virtio-mmio window, page by page: sel4_map_device gives consecutive addresses. */
+  volatile uint8_t *window = NULL;
+  for (uint32_t off = 0; off < VIRTIO_MMIO_WINDOW_BYTES; off += FRAME_PAGE_BYTES) {
+    volatile uint8_t *page = sel4_map_device(bi, VIRTIO_MMIO_WINDOW_PADDR + off);
+    if (!page || (window && page != window + off)) return net_off("cannot map the virtio-mmio window", 0);
+    if (!window) window = page;
+  }
+  VirtioMmioDev dev;
+  int rc = virtio_mmio_find((VirtioMmioIo){(void *)window, virtio_read, virtio_write}, VIRTIO_DEVICE_ID_NET, &dev);
+  if (rc < 0) return net_off("no virtio-net device", rc);
+  static VirtioNetDma dma;
+  dma.vaddr = sel4_dma_alloc(VIRTIO_NET_DMA_PAGES, dma.page_paddr);
+  if (!dma.vaddr) return net_off("no memory for virtio-net's DMA pages", 0);
+  g_net_irq = irq_to_notification(virtio_mmio_irq(&dev), BADGE_NET);
+  if (!g_net_irq) return net_off("cannot route virtio-net's interrupt", 0);
+  rc = virtio_net_init(&g_net_dev, &dev, &dma);
+  if (rc < 0) return net_off("virtio-net refused", rc);
+  virtio_netif_seed(cntpct());
+  lwip_init();
+  net_sockets_init();
+  VirtioNetifConfig cfg = {QEMU_VIRT_NET_ADDRESS, QEMU_VIRT_NET_NETMASK, QEMU_VIRT_NET_GATEWAY};
+  if (virtio_netif_add(&g_netif, &g_net_dev, &cfg) < 0) return net_off("lwIP refused the interface", 0);
+  g_net_ready = 1;
+  g_net_off_reason[0] = 0;
+  const uint8_t *m = g_net_dev.mac;
+  printf("cohesix-sel4: virtio-net in slot %u (IRQ %u), MAC %02x:%02x:%02x:%02x:%02x:%02x, 10.0.2.15/24 via 10.0.2.2\n",
+         dev.slot, (unsigned)virtio_mmio_irq(&dev), m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+/* lwIP's turn: frames in (bounded), its timers. Returns whether any handle is ready. */
+static unsigned net_service(void) {
+  if (!g_net_ready) return 0;
+  g_net_backlog = virtio_netif_poll(&g_netif) >= VIRTIO_NET_RX_POLL_FRAMES_MAX;
+  sys_check_timeouts();
+  return net_sockets_collect();
+}
+
+/* The pump's deadline, brought forward to lwIP's next timer. */
+static uint64_t net_deadline(uint64_t deadline_us, uint64_t now_us) {
+  if (!g_net_ready) return deadline_us;
+  u32_t ms = sys_timeouts_sleeptime();
+  if (ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE) return deadline_us;
+  uint64_t at = now_us + (uint64_t)ms * 1000u;
+  return deadline_us == HAL_DEADLINE_NONE || at < deadline_us ? at : deadline_us;
+}
+#else
+static void net_init(seL4_BootInfo *bi) {
+  (void)bi;
+  snprintf(g_net_off_reason, sizeof g_net_off_reason, "no network stack in this build (the lwIP drop was missing)");
+}
+#endif
+
 int sel4_hal_init(seL4_BootInfo *bi) {
   g_freq_hz = cntfrq();
   g_boot_ticks = cntpct();
@@ -112,6 +204,7 @@ int sel4_hal_init(seL4_BootInfo *bi) {
            ARM_PHYS_TIMER_IRQ);
     return -1;
   }
+  net_init(bi);
   return 0;
 }
 
@@ -153,6 +246,11 @@ void hal_wait_until(uint64_t deadline_us) {
   /* Input already in the ring is an event: the pump must read it before we sleep. */
   if (ring_used(&g_rx)) return;
   uint64_t now = hal_clock_us();
+#if COHESIX_SEL4_NET
+  /* So is a ready socket (level, as epoll on the host), and frames a bounded poll left behind. */
+  if (net_service() || g_net_backlog) return;
+  deadline_us = net_deadline(deadline_us, now);
+#endif
   if (deadline_us != HAL_DEADLINE_NONE) {
     if (deadline_us <= now) return;
     cntp_arm(g_boot_ticks + timer_us_to_ticks(deadline_us, g_freq_hz));
@@ -165,6 +263,14 @@ void hal_wait_until(uint64_t deadline_us) {
     seL4_IRQHandler_Ack(g_uart_irq);
   }
   if (badge & BADGE_TIMER) seL4_IRQHandler_Ack(g_timer_irq); /* level-triggered: disarmed above first */
+#if COHESIX_SEL4_NET
+  if (badge & BADGE_NET) {
+    /* The device's status first (it lowers the level-triggered line), then the GIC. */
+    virtio_net_irq_ack(&g_net_dev);
+    seL4_IRQHandler_Ack(g_net_irq);
+  }
+  net_service();
+#endif
 }
 
 /* ---- UART and log ---- */
@@ -181,12 +287,14 @@ void hal_log_write(const char *line, size_t len) {
   platform_console_write("\r\n", 2);
 }
 
-/* ---- sockets: none until virtio-net + a TCP/IP stack land (sel4-platform/README.md, "Network") ---- */
+/* ---- sockets: net/net_sockets.c over lwIP (which refuses listeners while the device is down: the boot
+   log said why); without lwIP in the build, every listen is refused here, with the reason ---- */
 
+#if !COHESIX_SEL4_NET
 int hal_net_listen(const char *host, uint16_t port) {
-  char line[128];
-  int n = snprintf(line, sizeof line, "hal: net listen %s:%u refused: no network device on this board yet (use the UART console)",
-                   host, (unsigned)port);
+  char line[192];
+  int n = snprintf(line, sizeof line, "hal: net listen %s:%u refused: %s (use the UART console)", host, (unsigned)port,
+                   g_net_off_reason);
   hal_log_write(line, (size_t)n);
   return HAL_E_INVAL;
 }
@@ -232,6 +340,7 @@ unsigned hal_net_ready(int handle) {
   (void)handle;
   return 0;
 }
+#endif
 
 /*
  * Slot storage: the seL4 port boots the image linked into the root task (the factory image) until the

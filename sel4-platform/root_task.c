@@ -13,9 +13,10 @@
 extern const uint8_t cohesix_image_start[];
 extern const uint8_t cohesix_image_end[];
 
-/* root-task's config.args: the UART is the console; the TCP console is asked for and refused by the
-   HAL until the network lands, and root-task carries on without it. */
-#define SEL4_ROOT_ARGS "{\"uart\":\"pl011\",\"console\":{\"port\":31337,\"bind\":\"0.0.0.0\"}}"
+/* root-task's config.args: the UART console, the TCP console and NineDoor's Secure9P on every address
+   (the guest's one: 10.0.2.15; qemu.sh forwards host ports to these). Without a network the HAL
+   refuses both listeners and root-task carries on with the UART. */
+#define SEL4_ROOT_ARGS "{\"uart\":\"pl011\",\"console\":{\"port\":31337,\"bind\":\"0.0.0.0\"},\"ninep\":{\"port\":5640}}"
 
 _Noreturn void platform_halt(int code) {
   printf("cohesix-sel4: halted (code %d)\n", code);

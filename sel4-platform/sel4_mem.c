@@ -135,3 +135,27 @@ volatile void *sel4_map_device(seL4_BootInfo *bi, uint64_t paddr) {
   g_device_pages++;
   return (volatile void *)va;
 }
+
+/* ---- DMA: frames whose physical addresses a device is told ---- */
+
+static unsigned g_dma_pages;
+
+void *sel4_dma_alloc(unsigned pages, uint64_t *paddrs) {
+  if (pages > SEL4_DMA_PAGES_MAX - g_dma_pages) return NULL;
+  seL4_Word first = SEL4_DMA_WINDOW_VADDR + (seL4_Word)g_dma_pages * FRAME_PAGE_BYTES;
+  for (unsigned i = 0; i < pages; i++) {
+    /* From the kernel-object untyped: a few dozen pages, fixed for the root task's life. */
+    seL4_CPtr frame = sel4_object_alloc(seL4_ARM_SmallPageObject, 0);
+    if (!frame) return NULL;
+    seL4_ARM_Page_GetAddress_t a = seL4_ARM_Page_GetAddress(frame);
+    if (a.error != seL4_NoError) return NULL;
+    /* Cacheable: QEMU's virtio devices (and the coherent DMA of the boards we target) see the CPU's
+       caches; a non-coherent board would need uncached pages or cache maintenance here. */
+    if (map_page(frame, first + (seL4_Word)i * FRAME_PAGE_BYTES, seL4_ARM_Default_VMAttributes | seL4_ARM_ExecuteNever) !=
+        seL4_NoError)
+      return NULL;
+    paddrs[i] = a.paddr;
+  }
+  g_dma_pages += pages;
+  return (void *)first;
+}

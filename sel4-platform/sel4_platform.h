@@ -13,7 +13,9 @@
 /* Virtual layout of the root task beyond its ELF image (board facts: boards/qemu-virt-aarch64/README.md). */
 #define SEL4_ARENA_WINDOW_VADDR 0x2000000000ull /* task arenas: FRAME_POOL_WINDOW_PAGES_MAX pages */
 #define SEL4_DEVICE_WINDOW_VADDR 0x3000000000ull /* device registers, one page each, uncached */
-#define SEL4_DEVICE_PAGES_MAX 8u
+#define SEL4_DEVICE_PAGES_MAX 8u /* PL011, PL031, the virtio-mmio window (4 pages), two spare */
+#define SEL4_DMA_WINDOW_VADDR 0x3100000000ull /* pages devices reach by physical address */
+#define SEL4_DMA_PAGES_MAX 64u                /* virtio-net needs VIRTIO_NET_DMA_PAGES (38) */
 /* Untyped kept aside for paging structures, notifications and device splits (never given to arenas). */
 #define SEL4_KERNEL_OBJECTS_UNTYPED_BITS_MIN 21u /* 2 MiB: ~500 page tables, far above what 128 MiB needs */
 
@@ -27,6 +29,10 @@ seL4_CPtr sel4_object_alloc(seL4_Word type, seL4_Word size_bits);
 int sel4_mem_init(seL4_BootInfo *bi, FramePool *pool);
 /* Maps the 4 KiB device page at paddr (from the device untyped that covers it), uncached; NULL if none. */
 volatile void *sel4_map_device(seL4_BootInfo *bi, uint64_t paddr);
+
+/* Maps `pages` new frames contiguously in the DMA window and writes each one's physical address
+   to paddrs[i]; the frames come from the kernel-object untyped and are never freed. NULL if short. */
+void *sel4_dma_alloc(unsigned pages, uint64_t *paddrs);
 
 /* The HAL's set-up (hal_sel4.c): devices, interrupts, the notification the pump waits on. */
 int sel4_hal_init(seL4_BootInfo *bi);

@@ -75,6 +75,7 @@
 #define TCP_LISTEN_BACKLOG 1     /* each listener's pending connections are bounded (tcp_backlog_delayed) */
 #define LWIP_TCP_KEEPALIVE 1     /* built in so the HAL can turn it on per connection: a vanished peer's handle then closes */
 #define LWIP_CALLBACK_API 1
+#define SO_REUSE 1               /* SOF_REUSEADDR: a listener re-opens while its old connections live (net_sockets.c) */
 
 /* ---- Checksums: no offload was negotiated with the device, so lwIP does them all ---- */
 #define CHECKSUM_GEN_IP 1

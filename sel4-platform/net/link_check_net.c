@@ -1,11 +1,12 @@
-/* Link check for CI without seL4: the network stack the root task will carry (virtio-net core, lwIP,
- * the netif glue) linked against picolibc, every device access stubbed, so a missing libc symbol fails CI. */
+/* Link check for CI without seL4: the network stack the root task carries (virtio-net core, lwIP,
+ * the netif glue, the HAL's socket half) linked against picolibc, every device access stubbed, so a missing libc symbol fails CI. */
 #include <stdlib.h>
 
+#include "../../bindings/hal.h"
 #include "libc_glue.h"
 #include "lwip/init.h"
-#include "lwip/tcp.h"
 #include "lwip/timeouts.h"
+#include "net_sockets.h"
 #include "virtio_netif.h"
 
 uint64_t hal_clock_us(void) { return 0; }
@@ -36,13 +37,6 @@ static VirtioNet g_dev;
 static VirtioNetif g_nif;
 static VirtioNetDma g_dma;
 
-static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
-  (void)arg;
-  (void)err;
-  tcp_close(pcb);
-  return ERR_OK;
-}
-
 int main(void) {
   VirtioMmioDev dev;
   if (virtio_mmio_find((VirtioMmioIo){NULL, no_read, no_write}, VIRTIO_DEVICE_ID_NET, &dev) == 0 &&
@@ -50,11 +44,19 @@ int main(void) {
     lwip_init();
     VirtioNetifConfig cfg = {{10, 0, 2, 15}, {255, 255, 255, 0}, {10, 0, 2, 2}};
     if (virtio_netif_add(&g_nif, &g_dev, &cfg) < 0) return 1;
-    struct tcp_pcb *pcb = tcp_listen(tcp_new());
-    if (pcb) tcp_accept(pcb, on_accept);
+    net_sockets_init();
+    int listener = hal_net_listen("0.0.0.0", 31337);
     for (;;) {
       virtio_netif_poll(&g_nif);
       sys_check_timeouts();
+      if (!net_sockets_collect()) continue;
+      char peer[32];
+      int h = hal_net_accept(listener, peer, sizeof peer);
+      if (h < 0) continue;
+      uint8_t buf[64];
+      long n = hal_net_recv(h, buf, sizeof buf);
+      if (n > 0) hal_net_send(h, buf, (size_t)n);
+      hal_net_close(h);
     }
   }
   return 1;
