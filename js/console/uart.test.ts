@@ -30,6 +30,20 @@ test('uart: start prints the prompt', () => {
   equal(UART_PROMPT, 'cohesix> ');
 });
 
+test('uart: the first prompt is printed once, however many callers start it (online and the bounded wait)', () => {
+  const u = uart();
+  equal(u.take(), '');
+  u.s.start();
+  u.s.start();
+  equal(u.take(), UART_PROMPT);
+});
+
+test('uart: a line typed before the first prompt is answered and ends in a prompt', () => {
+  const u = uart();
+  u.type('ping\r\n');
+  equal(u.take(), 'ping\r\nOK PING reply=pong\r\nPONG\r\ncohesix> ');
+});
+
 test('uart: ping without AUTH echoes, answers with CRLF lines, then prompts', () => {
   const u = uart();
   u.type('ping\r\n');

@@ -41,8 +41,15 @@ export class UartConsoleSession {
     );
   }
 
-  /** Prints the first prompt (after root-task's banner). */
+  private prompted = false;
+
+  /**
+   * Prints the first prompt, once (root-task calls it when the hive is ONLINE, or when it gave up
+   * waiting). Lines typed before it are answered as usual; each answer ends in a prompt of its own.
+   */
   start(): void {
+    if (this.prompted) return;
+    this.prompted = true;
     this.opts.write(UART_PROMPT);
   }
 

@@ -1,7 +1,8 @@
-// Makes root-task's two consoles: the TCP console (started once the hive is online) and the UART recovery console (at once), over one set of backends.
+// Makes root-task's two consoles: the TCP console (started once the hive is online) and the UART recovery console (input at once, its prompt once online), over one set of backends.
 import type { Caps } from '../caps/index.js';
 import { CONSOLE_AUTH_TOKEN_DEV, CONSOLE_PORT_DEFAULT, CONSOLE_SESSIONS_DEFAULT } from '../console/index.js';
 import type { BootConfig } from './boot-config.js';
+import type { UartConsoleSession } from '../console/index.js';
 import { directNet, TcpConsole, startUartConsole } from './consoles.js';
 import { infoProviders } from './info.js';
 import type { ChannelNamespace } from './namespace.js';
@@ -28,8 +29,16 @@ export interface ConsoleParts {
   ninepPort: () => number;
 }
 
-/** Starts the UART console; returns the TCP console, not yet listening (root-task starts it when the hive is online). */
-export function startConsoles(caps: Caps, boot: BootConfig, p: ConsoleParts): TcpConsole {
+/** Both consoles, as root-task drives them once the hive is online. */
+export interface Consoles {
+  /** Not yet listening: root-task starts it when the hive is online. */
+  tcp: TcpConsole;
+  /** Taking input already; `start()` prints its first prompt (when online, or when root-task stops waiting). */
+  uart: UartConsoleSession;
+}
+
+/** Starts the UART console's input and makes the TCP console. */
+export function startConsoles(caps: Caps, boot: BootConfig, p: ConsoleParts): Consoles {
   const { args, manifest, cfg } = boot;
   const tcp = new TcpConsole(caps, {
     host: boot.bind,
@@ -67,6 +76,6 @@ export function startConsoles(caps: Caps, boot: BootConfig, p: ConsoleParts): Tc
     },
     protectedTaskIds: p.protectedTaskIds,
   });
-  startUartConsole(caps, backends.make('uart', [...verbs.keys()]), verbs);
-  return tcp;
+  const uart = startUartConsole(caps, backends.make('uart', [...verbs.keys()]), verbs);
+  return { tcp, uart };
 }

@@ -61,6 +61,9 @@ export class TcpConsole {
   private table: ConsoleSessionTable | null = null;
   private tickTimer = 0;
   private makeBackend: ((peer: string) => ConsoleBackend) | null = null;
+  /** Listening, or known not to be, since the first start: what the UART's first prompt waits for. */
+  private settled = false;
+  private onSettled: (() => void) | null = null;
   port = 0;
 
   constructor(private readonly caps: Caps, private readonly o: TcpConsoleOptions) {}
@@ -71,6 +74,20 @@ export class TcpConsole {
    */
   setBackends(makeBackend: (peer: string) => ConsoleBackend): void {
     this.makeBackend = makeBackend;
+  }
+
+  /** Runs fn once the first start has its answer (listening, or down with the reason logged); at once if it has. */
+  whenSettled(fn: () => void): void {
+    if (this.settled) fn();
+    else this.onSettled = fn;
+  }
+
+  private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    const fn = this.onSettled;
+    this.onSettled = null;
+    fn?.();
   }
 
   start(port: number = this.o.port): void {
@@ -96,10 +113,12 @@ export class TcpConsole {
         this.port = p;
         // Scripts wait for this line (README: fixed names).
         caps.log.write(`console ready port=${p}`);
+        this.settle();
       },
       onDown: (reason) => {
         caps.log.write(`tcp console unavailable: ${reason}`);
         if (this.table === table) this.drop();
+        this.settle();
       },
     });
   }
@@ -148,10 +167,12 @@ export class TcpConsole {
   }
 }
 
-/** The UART recovery console: physical access is the credential (no AUTH). */
+/**
+ * The UART recovery console: physical access is the credential (no AUTH). It takes input at once;
+ * its first prompt waits for the caller's `start()` (root-task: the hive ONLINE, or a bounded wait).
+ */
 export function startUartConsole(caps: Caps, backend: ConsoleBackend, extraVerbs: ExtraVerbs): UartConsoleSession {
   const uart = new UartConsoleSession({ backend, guard: new AttachGuard(), write: (t) => caps.console.write(t), extraVerbs });
   caps.console.onInput((bytes) => uart.receive(bytes, caps.timer.nowMs()));
-  uart.start();
   return uart;
 }

@@ -15,6 +15,10 @@ import { Supervisor, BOOT_TASKS_MAX } from './supervisor.js';
 import { workerTaskPort } from './task-port.js';
 
 export const BANNER = 'Cohesix boot: root-task online';
+/** Longest the UART's first prompt waits for the hive to get ONLINE before it comes anyway. */
+export const UART_PROMPT_ONLINE_WAIT_MS = 5000;
+/** Printed before that late prompt: the recovery verbs answer, the namespace may not. */
+export const UART_NOT_ONLINE_NOTE = 'hive not online yet: recovery verbs answer (tasks, log, restart); 9P paths may not';
 /** How often root-task times out 9P requests NineDoor never answered. */
 const NAMESPACE_EXPIRE_INTERVAL_MS = 1000;
 
@@ -83,7 +87,7 @@ export default function main(caps: Caps, config: TaskConfig): void {
   });
 
   let ninepPort = 0;
-  const tcp = startConsoles(caps, boot, {
+  const { tcp, uart } = startConsoles(caps, boot, {
     hive,
     namespace,
     clock,
@@ -109,7 +113,17 @@ export default function main(caps: Caps, config: TaskConfig): void {
         caps.log.write(`boot task ${t.task} not started: ${(e as Error).message}`);
       }
     }
+    // The UART's first prompt comes after the boot lines, not amid them (seen on seL4, where the log
+    // shares the PL011): once the TCP console listens (the firmware's ONLINE signal) or said why not.
+    tcp.whenSettled(() => uart.start());
   };
+  // A hive that does not get online (NineDoor faulting at boot) still gives its recovery console a
+  // prompt, saying why, within a bounded wait.
+  caps.timer.setTimeout(() => {
+    if (isOnline) return;
+    caps.console.write(`${UART_NOT_ONLINE_NOTE}\n`);
+    uart.start();
+  }, UART_PROMPT_ONLINE_WAIT_MS);
   // The hive is ONLINE once NineDoor serves; a hive without NineDoor (test images) is at once.
   if (door !== null) {
     door.link.onReady((port) => {
