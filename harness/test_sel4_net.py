@@ -5,6 +5,7 @@ guest's console (31337) and NineDoor (5640) ports (boards/qemu-virt-aarch64/qemu
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,12 +17,13 @@ import time
 
 import pytest
 
-from hivekit import AUTH_TOKEN, BANNER, FRAME_HEADER_BYTES, ConsoleClient, ping_over_tcp
+from hivekit import AUTH_TOKEN, BANNER, FRAME_HEADER_BYTES, REPO, ConsoleClient, build_image, cohimg, ping_over_tcp
 from hive_ops import Operator
 from opskit import script
 from test_hive_ref_cohsh import cohsh_argv
 from test_hot_reload import records, variants  # noqa: F401 (variants: the module fixture of worker-heart builds)
-from test_sel4_qemu import (BOARD_IMAGE, QEMU_BOOT_TIMEOUT_S, QemuHive, pytestmark, relink)  # noqa: F401 (the skip marks)
+from test_sel4_qemu import (BOARD_IMAGE, QEMU_BOOT_TIMEOUT_S, QemuHive, pytestmark, relink,  # noqa: F401 (the skip marks)
+                            restore_board_image)  # noqa: F401 (the module fixture: relinks the board image at the end)
 
 CONSOLE_READY_TIMEOUT_S = 30.0
 HEARTBEAT_TIMEOUT_S = 5.0
@@ -38,6 +40,7 @@ FLOOD_S = 5.0
 UART_PINGS_DURING_FLOOD = 5
 DIOD_TIMEOUT_S = 20.0
 REF_COHSH_TIMEOUT_S = 60.0
+QEMU_BOARD_MANIFEST = REPO / "boards" / "qemu-virt-aarch64" / "manifest.json"
 BEAT_RE = re.compile(r'^\{"tick":(\d+),"ts_ms":(\d+)\}$')
 
 
@@ -256,3 +259,36 @@ def test_sel4_uart_answers_while_the_network_is_flooded(hive):
     assert sent[0] > 0
     print(f"\n{pings} UART pings answered while {sent[0]} bytes flooded the TCP console")
     wait_console_answers(hive.console_port)
+
+
+def test_sel4_release_image_boots_with_its_linked_key_and_refuses_reload_over_tcp(hive, tmp_path):
+    """Issue 15 item 5: a release image boots on seL4 once the root task is linked with the key it is signed by
+    (-DCOHESIX_TRUST_KEY, as cohesix-sim --trust-key), and refuses hot reload over TCP as on the host; without
+    the key the root task refuses the image, naming why. Needs its own boot: stops the module's hive first."""
+    hive.kill()
+    cohimg("keygen", "--out", str(tmp_path / "owner"))
+    manifest = json.loads(QEMU_BOARD_MANIFEST.read_text())  # the board's own: its slices are sized for TCG
+    manifest["profile"] = "release"
+    manifest["tasks"][0]["config"]["allow_ticketless_queen"] = False
+    img = build_image(tmp_path, manifest, name="release", key=tmp_path / "owner.key")
+    try:
+        unkeyed = QemuHive(relink(img))
+        try:
+            unkeyed.expect(r"cohesix-sel4: image refused: .*release", QEMU_BOOT_TIMEOUT_S, what="the refusal without a key")
+        finally:
+            unkeyed.kill()
+        h = QemuHive(relink(img, trust_key=tmp_path / "owner.pub"))
+        try:
+            h.expect(r"\[firmware\] image qemu-virt-aarch64 \(release\) verified: signed by trusted key", QEMU_BOOT_TIMEOUT_S,
+                     what="the release image verified against the linked key")
+            h.expect(r"\[root-task\] console ready port=31337", CONSOLE_READY_TIMEOUT_S, what="the TCP console listening")
+            wait_console_answers(h.console_port)
+            c = connect(h.console_port)
+            assert c.command(f"AUTH {AUTH_TOKEN}") == ["OK AUTH"]
+            assert c.command("RELOAD ABORT") == ["ERR RELOAD reason=policy detail=release-image"]
+            assert c.command("PING", replies=2) == ["OK PING reply=pong", "PONG"]
+            c.close()
+        finally:
+            h.kill()
+    finally:
+        relink(BOARD_IMAGE)

@@ -38,12 +38,14 @@ pytestmark = [
 ]
 
 
-def relink(image: Path) -> Path:
-    """Points the seL4 build at `image`, rebuilds the root task and returns the boot image."""
+def relink(image: Path, trust_key: Path | None = None) -> Path:
+    """Points the seL4 build at `image` (and the key images must be signed by, or none), rebuilds the root
+    task and returns the boot image."""
     build = Path(_build_dir)
     if not (build / "CMakeCache.txt").exists():
         pytest.fail(f"{SEL4_BUILD_ENV}={build} is not a configured CMake build directory", pytrace=False)
-    for cmd in (["cmake", f"-DCOHESIX_IMAGE={image}", str(build)], ["cmake", "--build", str(build)]):
+    configure = ["cmake", f"-DCOHESIX_IMAGE={image}", f"-DCOHESIX_TRUST_KEY={trust_key or ''}", str(build)]
+    for cmd in (configure, ["cmake", "--build", str(build)]):
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=RELINK_TIMEOUT_S)
         if r.returncode != 0:
             pytest.fail(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}", pytrace=False)

@@ -6,12 +6,18 @@
 
 #include "boot.h"
 #include "engine_id.h"
+#include "image_sig.h"
 #include "libc_glue.h"
 #include "sel4_platform.h"
 
 /* The hive image, placed by image.S (the CMake option COHESIX_IMAGE names the file). */
 extern const uint8_t cohesix_image_start[];
 extern const uint8_t cohesix_image_end[];
+#if COHESIX_TRUST_KEY_LINKED
+/* The public key file of the CMake option COHESIX_TRUST_KEY, placed the same way. */
+extern const uint8_t cohesix_trust_key_start[];
+extern const uint8_t cohesix_trust_key_end[];
+#endif
 
 /* root-task's config.args: the UART console, the TCP console and NineDoor's Secure9P on every address
    (the guest's one: 10.0.2.15; qemu.sh forwards host ports to these). Without a network the HAL
@@ -37,6 +43,16 @@ int main(void) {
          engine_id()->version, engine_id()->fingerprint_hex, len, (unsigned long long)(s.untyped_bytes_left / 1024u));
 
   char err[512];
+#if COHESIX_TRUST_KEY_LINKED
+  /* As cohesix-sim --trust-key: every image must be signed by this key, and release images boot. */
+  uint8_t key[IMAGE_SIG_KEY_BYTES];
+  size_t key_len = (size_t)(cohesix_trust_key_end - cohesix_trust_key_start);
+  if (image_pubkey_parse((const char *)cohesix_trust_key_start, key_len, key, err, sizeof err) < 0) {
+    printf("cohesix-sel4: trusted key (COHESIX_TRUST_KEY) refused: %s\n", err);
+    platform_halt(1);
+  }
+  firmware_trust_key(key);
+#endif
   if (firmware_boot(cohesix_image_start, len, SEL4_ROOT_ARGS, err, sizeof err) < 0) {
     printf("cohesix-sel4: image refused: %s\n", err);
     platform_halt(1);
