@@ -2,8 +2,13 @@
 # Boots a Cohesix seL4 image (elfloader + kernel + root task) on QEMU's virt board: UART on this terminal, virtio-net on user networking with the hive's TCP ports forwarded to the host.
 # The machine options must match those the seL4 kernel build dumped its DTB with (sel4-settings.cmake): keep them identical.
 # (The virtio-mmio transports are in that DTB whether or not a device sits behind them, so adding the NIC changes nothing there.)
-# Usage: boards/qemu-virt-aarch64/qemu.sh [--console-port N] [--9p-port N] [--bind ADDR] <build dir>/images/cohesix-root-image-arm-qemu-arm-virt
-#   (Ctrl-A x quits). Defaults: COHESIX_QEMU_CONSOLE_PORT or 31337, COHESIX_QEMU_9P_PORT or 5640, COHESIX_QEMU_BIND or 127.0.0.1.
+# Usage: boards/qemu-virt-aarch64/qemu.sh [--console-port N] [--9p-port N] [--bind ADDR] [--disk FILE [--flash IMAGE]]
+#          <build dir>/images/cohesix-root-image-arm-qemu-arm-virt   (Ctrl-A x quits).
+#   --disk FILE attaches FILE as the board's virtio-blk slot disk (docs/slots.md "On a disk"); a missing FILE is
+#   created first with slot A flashed from IMAGE (default: build/images/qemu-virt-aarch64.img) by `bin/cohimg flash`.
+#   The root task boots a slot of the disk; without one it boots the factory image linked into it.
+#   A reset the hive asks for (after `cohsh update`) ends in the line "cohesix-sel4: reset requested": QEMU's
+#   virt board gives user mode no PSCI call, so whoever runs this script restarts it on that line (the harness does). Defaults: COHESIX_QEMU_CONSOLE_PORT or 31337, COHESIX_QEMU_9P_PORT or 5640, COHESIX_QEMU_BIND or 127.0.0.1.
 #   Host <bind>:<console port> reaches the hive's TCP console (guest 10.0.2.15:31337), <bind>:<9p port> NineDoor (guest :5640).
 set -eu
 # The guest side of the forwards: the ports root-task listens on (sel4-platform/root_task.c SEL4_ROOT_ARGS).
@@ -12,19 +17,35 @@ GUEST_9P_PORT=5640
 console_port=${COHESIX_QEMU_CONSOLE_PORT:-31337}
 ninep_port=${COHESIX_QEMU_9P_PORT:-5640}
 bind=${COHESIX_QEMU_BIND:-127.0.0.1}
-usage="usage: $0 [--console-port N] [--9p-port N] [--bind ADDR] <seL4 boot image>"
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+disk=
+flash_image=$repo/build/images/qemu-virt-aarch64.img
+usage="usage: $0 [--console-port N] [--9p-port N] [--bind ADDR] [--disk FILE [--flash IMAGE]] <seL4 boot image>"
 while [ $# -gt 1 ]; do
   case "$1" in
     --console-port) console_port=$2; shift 2 ;;
     --9p-port) ninep_port=$2; shift 2 ;;
     --bind) bind=$2; shift 2 ;;
+    --disk) disk=$2; shift 2 ;;
+    --flash) flash_image=$2; shift 2 ;;
     *) echo "$usage" >&2; exit 2 ;;
   esac
 done
 [ $# -eq 1 ] || { echo "$usage" >&2; exit 2; }
+set -- "$1"
+if [ -n "$disk" ]; then
+  # First use: a formatted slot disk with slot A flashed (read back and compared by cohimg).
+  if [ ! -e "$disk" ]; then
+    "$repo/bin/cohimg" flash "$flash_image" --to "$disk" --slot A >&2
+  fi
+  set -- "$1" -drive "if=none,format=raw,file=$disk,id=d0" -device virtio-blk-device,drive=d0
+fi
+boot=$1
+shift
 # virtio-mmio version 2 (modern): the driver refuses the legacy transport QEMU offers by default.
 exec qemu-system-aarch64 -machine virt,secure=off,gic-version=2 -cpu cortex-a57 -m 1024 -nographic \
   -global virtio-mmio.force-legacy=false \
   -netdev "user,id=n0,hostfwd=tcp:$bind:$console_port-:$GUEST_CONSOLE_PORT,hostfwd=tcp:$bind:$ninep_port-:$GUEST_9P_PORT" \
   -device virtio-net-device,netdev=n0 \
-  -kernel "$1"
+  "$@" -kernel "$boot"
