@@ -7,8 +7,10 @@ on the same disk and ports.
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -71,8 +73,8 @@ def images(tmp_path_factory):
 class DiskHive:
     """QEMU (through qemu.sh) with a slot disk attached; restart() is the launcher's stand-in for a reset line."""
 
-    def __init__(self, boot_image: Path, disk: Path | None):
-        self.boot_image, self.disk = boot_image, disk
+    def __init__(self, boot_image: Path, disk: Path | None, restart_on_reset: bool = False):
+        self.boot_image, self.disk, self.restart_on_reset = boot_image, disk, restart_on_reset
         self.console_port, self.ninep_port = free_port(), free_port()
         self.boots: list[Stream] = []
         self.proc = None
@@ -82,8 +84,11 @@ class DiskHive:
         args = [str(QEMU_SCRIPT), "--console-port", str(self.console_port), "--9p-port", str(self.ninep_port)]
         if self.disk is not None:
             args += ["--disk", str(self.disk)]
+        if self.restart_on_reset:
+            args += ["--restart-on-reset"]
+        # Its own session: with --restart-on-reset, qemu.sh, its tail and QEMU are stopped together.
         self.proc = subprocess.Popen([*args, str(self.boot_image)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, start_new_session=True)
         self.uart = Stream(self.proc.stdout, "uart")
         self.boots.append(self.uart)
 
@@ -104,7 +109,10 @@ class DiskHive:
 
     def kill(self) -> None:
         if self.proc.poll() is None:
-            self.proc.kill()
+            if self.restart_on_reset:
+                os.killpg(self.proc.pid, signal.SIGTERM)  # the script's trap stops QEMU and its tail
+            else:
+                self.proc.kill()
             self.proc.wait(KILL_TIMEOUT_S)
         for p in (self.proc.stdin, self.proc.stdout):
             p.close()
@@ -114,8 +122,8 @@ class DiskHive:
 def hives():
     started: list[DiskHive] = []
 
-    def boot(boot_image: Path, disk: Path | None) -> DiskHive:
-        h = DiskHive(boot_image, disk)
+    def boot(boot_image: Path, disk: Path | None, restart_on_reset: bool = False) -> DiskHive:
+        h = DiskHive(boot_image, disk, restart_on_reset)
         started.append(h)
         return h
 
@@ -177,6 +185,25 @@ def test_update_over_tcp_to_b_resets_and_runs_b_confirmed(boot_image, images, hi
     assert "update: the hive is back online on slot B" in r.stdout, r.stdout + r.stderr
     assert "[root-task] update:" in first, first[-3000:]
     assert re.search(r"state\s+active=B last_good=B attempts=0", status(disk)), status(disk)
+
+
+def test_qemu_sh_restart_on_reset_stands_in_for_the_reset_line(boot_image, images, hives, tmp_path):
+    """The operator's path: qemu.sh --restart-on-reset restarts QEMU itself when the hive asks for a reset."""
+    disk = tmp_path / "disk.img"
+    cohimg("flash", str(images["good_a"]), "--to", str(disk), "--slot", "A")
+    h = hives(boot_image, disk, restart_on_reset=True)
+    h.online()
+    h.expect(re.escape(CONFIRMED.format("A")), 5.0, what="slot A confirmed")
+    script = tmp_path / "update.coh"
+    script.write_text(f"update {images['good_b']}\n")
+    r = cohsh("--tcp-port", str(h.console_port), "--role", "queen", "--script", str(script), env={"COHSH_CONSOLE_LOCK": "0"},
+              timeout=UPDATE_TIMEOUT_S)
+    assert r.returncode == 0 and "update: the hive is back online on slot B" in r.stdout, r.stdout + r.stderr
+    h.expect(r"qemu\.sh: the hive asked for a reset: restarting QEMU \(boot 2\)", 1.0, what="qemu.sh's restart")
+    h.expect(re.escape(CONFIRMED.format("B")), 10.0, what="slot B confirmed")
+    assert re.search(r"state\s+active=B last_good=B attempts=0", status(disk)), status(disk)
+    h.kill()
+    assert h.proc.returncode is not None
 
 
 def test_no_disk_boots_the_factory_image_with_why(boot_image, hives):
