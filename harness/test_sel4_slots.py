@@ -140,7 +140,7 @@ def test_first_use_flashes_slot_a_and_boots_it_confirmed(boot_image, images, hiv
     disk = tmp_path / "disk.img"
     h = hives(boot_image, disk)  # qemu.sh creates the disk and flashes the board image into slot A
     h.online()
-    h.expect(r"cohesix-sel4: virtio-blk in slot \d+, \d+ sectors of 512 bytes", 1.0, what="the disk's line")
+    h.expect(r"cohesix-sel4: virtio-blk in slot \d+ \(IRQ \d+\), \d+ sectors of 512 bytes", 1.0, what="the disk's line")
     h.expect(r"cohesix-sel4: slots: trying slot A", 1.0, what="the slot pick")
     h.expect(r"cohesix-sel4: booted slot A \(\d+ bytes: disk read \d+ ms, verify and start \d+ ms\) on trial", 1.0,
              what="the boot from slot A")

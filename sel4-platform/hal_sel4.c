@@ -2,7 +2,7 @@
  * qemu-arm-virt: generic-timer clock and deadline interrupt, arenas from the frame pool, the PL011
  * console with receive interrupts, one notification the pump blocks on, and virtio-net + lwIP behind the
  * socket half (net/net_sockets.c; built when the lwIP drop is there, COHESIX_SEL4_NET), and virtio-blk under
- * the slot half (firmware/slot_disk.c's A/B slots on the disk, requests completed by bounded polling). */
+ * the slot half (firmware/slot_disk.c's A/B slots on the disk; a request waits for the device's interrupt). */
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +33,7 @@
 #define BADGE_UART 0x1u
 #define BADGE_TIMER 0x2u
 #define BADGE_NET 0x4u
+#define BADGE_BLK 0x8u
 
 /* The board's static IPv4 (QEMU user networking: the guest is 10.0.2.15/24, the gateway and the
    host's forwarded ports come from 10.0.2.2; boards/qemu-virt-aarch64/README.md). */
@@ -194,29 +195,45 @@ static void net_init(seL4_BootInfo *bi) {
 #endif
 
 /* ---- virtio-blk: the slot disk. Every request is synchronous (boot reads, an update's writes inside a
-   pump turn), so completion is polled from the used ring, bounded by time, and the device's interrupt
-   is never routed: one request at a time needs no badge on the pump's notification. ---- */
+   pump turn): it waits on the pump's notification for the device's badge, with the timer armed for
+   its deadline; other badges that arrive meanwhile are taken as hal_wait_until takes them. ---- */
 
 /* A request the device has not answered by then is called lost (QEMU answers in microseconds; a
    host under load in milliseconds). */
 #define BLK_REQUEST_TIMEOUT_US 5000000u
+/* How long a request polls the used ring before it waits for the interrupt. */
+#define BLK_SPIN_US 200u
 #define BLK_SECTORS_PER_REQUEST (VIRTIO_BLK_REQ_BYTES_MAX / SLOT_DISK_SECTOR_BYTES)
 _Static_assert(VIRTIO_BLK_SECTOR_BYTES == SLOT_DISK_SECTOR_BYTES, "the slot disk's sectors are the device's");
 
 static VirtioBlk g_blk;
+static seL4_CPtr g_blk_irq;
 static BlockDev g_blk_dev;
 static SlotDisk g_disk;
 static int g_disk_open;
 /* Why there is no slot disk, for the boot line that names the factory image. */
 static char g_disk_why[SLOT_WHY_BYTES_MAX] = "no virtio-blk disk attached";
 
+static void take_badges(seL4_Word badge);
+
 static int blk_request(uint32_t type, uint64_t lba, uint8_t *buf, uint32_t bytes) {
   int id = virtio_blk_submit(&g_blk, type, lba, buf, bytes);
   if (id < 0) return id;
-  uint64_t deadline = hal_clock_us() + BLK_REQUEST_TIMEOUT_US;
-  while (!virtio_blk_done(&g_blk, id)) {
+  uint64_t spin_until = hal_clock_us() + BLK_SPIN_US, deadline = spin_until - BLK_SPIN_US + BLK_REQUEST_TIMEOUT_US;
+  for (;;) {
+    /* The used ring first: an answer that came before the wait has its badge waiting too. */
     virtio_blk_poll(&g_blk);
-    if (!virtio_blk_done(&g_blk, id) && hal_clock_us() > deadline) return VIRTIO_BLK_E_LOST;
+    if (virtio_blk_done(&g_blk, id)) break;
+    uint64_t now = hal_clock_us();
+    if (now >= deadline) return VIRTIO_BLK_E_LOST; /* the request stays busy: the device may still answer */
+    /* QEMU answers most requests within tens of microseconds: a short spin saves the interrupt's round
+       trip (GIC, kernel, notification), which costs more than the answer. */
+    if (now < spin_until) continue;
+    cntp_arm(g_boot_ticks + timer_us_to_ticks(deadline, g_freq_hz));
+    seL4_Word badge = 0;
+    seL4_Wait(g_ntfn, &badge);
+    cntp_disarm();
+    take_badges(badge);
   }
   return virtio_blk_collect(&g_blk, id, type == VIRTIO_BLK_T_IN ? buf : NULL);
 }
@@ -279,13 +296,18 @@ static void blk_init(seL4_BootInfo *bi) {
     snprintf(g_disk_why, sizeof g_disk_why, "no memory for virtio-blk's DMA pages");
     return;
   }
+  g_blk_irq = irq_to_notification(virtio_mmio_irq(&dev), BADGE_BLK);
+  if (!g_blk_irq) {
+    snprintf(g_disk_why, sizeof g_disk_why, "cannot route virtio-blk's interrupt");
+    return;
+  }
   rc = virtio_blk_init(&g_blk, &dev, &dma);
   if (rc < 0) {
     snprintf(g_disk_why, sizeof g_disk_why, "virtio-blk refused: %s", virtio_blk_error_name(rc));
     return;
   }
-  printf("cohesix-sel4: virtio-blk in slot %u, %llu sectors of %u bytes%s\n", dev.slot,
-         (unsigned long long)g_blk.capacity_sectors, VIRTIO_BLK_SECTOR_BYTES,
+  printf("cohesix-sel4: virtio-blk in slot %u (IRQ %u), %llu sectors of %u bytes%s\n", dev.slot,
+         (unsigned)virtio_mmio_irq(&dev), (unsigned long long)g_blk.capacity_sectors, VIRTIO_BLK_SECTOR_BYTES,
          (g_blk.features & VIRTIO_BLK_F_FLUSH) ? ", write cache flushed on demand" : "");
   g_blk_dev = (BlockDev){NULL, g_blk.capacity_sectors, blk_read, blk_write, blk_flush};
   char err[SLOT_WHY_BYTES_MAX];
@@ -402,19 +424,31 @@ void hal_wait_until(uint64_t deadline_us) {
   seL4_Word badge = 0;
   seL4_Wait(g_ntfn, &badge);
   cntp_disarm();
+  take_badges(badge);
+#if COHESIX_SEL4_NET
+  net_service();
+#endif
+}
+
+/* Acknowledges what woke a wait (hal_wait_until's, or a disk request's): UART bytes into the ring, the
+   devices' level-triggered lines lowered. The work they announce (input, frames) is the pump's. */
+static void take_badges(seL4_Word badge) {
   if (badge & BADGE_UART) {
     pl011_rx_drain(&g_uart);
     seL4_IRQHandler_Ack(g_uart_irq);
   }
-  if (badge & BADGE_TIMER) seL4_IRQHandler_Ack(g_timer_irq); /* level-triggered: disarmed above first */
+  if (badge & BADGE_TIMER) seL4_IRQHandler_Ack(g_timer_irq); /* level-triggered: disarmed by the caller first */
 #if COHESIX_SEL4_NET
   if (badge & BADGE_NET) {
     /* The device's status first (it lowers the level-triggered line), then the GIC. */
     virtio_net_irq_ack(&g_net_dev);
     seL4_IRQHandler_Ack(g_net_irq);
   }
-  net_service();
 #endif
+  if ((badge & BADGE_BLK) && g_blk_irq) {
+    virtio_blk_irq_ack(&g_blk);
+    seL4_IRQHandler_Ack(g_blk_irq);
+  }
 }
 
 /* ---- UART and log ---- */
