@@ -51,7 +51,7 @@ unsigned hal_net_ready(int handle);
 
 /*
  * A/B slot storage for over-the-air updates (docs/slots.md, docs/ota-update.md). The host keeps files in
- * its --slots folder (host/sim/slots_posix.c); the seL4 port will keep a virtio-blk disk. An update is
+ * its --slots folder (host/sim/slots_posix.c) or --slot-disk; the seL4 port a virtio-blk disk (hal_sel4.c). An update is
  * staged apart from the slot it goes to, so a crash mid-upload leaves every slot and the state record as
  * they were. One staged update at a time, platform-wide.
  */
@@ -70,7 +70,8 @@ int hal_slot_stage_install(char *err, size_t err_len);
 /* Drops the staged bytes; the slot keeps what it had. */
 void hal_slot_stage_drop(void);
 /* Restarts the firmware into whatever the state record says next: the host re-executes itself (same
-   process id) once the pump has stopped; the seL4 port makes a PSCI SYSTEM_RESET. Returns at once;
+   process id) once the pump has stopped; the seL4 port on QEMU virt, which gives user mode no PSCI
+   call, halts with a reset line its launcher restarts on (sel4-platform/hal_sel4.c). Returns at once;
    the restart happens when the current pump turn ends. */
 void hal_restart(void);
 

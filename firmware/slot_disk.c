@@ -175,7 +175,9 @@ int slot_disk_set_image_bytes(SlotDisk *d, SlotId s, uint32_t bytes, char *err, 
 
 static int check_range(const SlotDisk *d, SlotId s, uint64_t offset, size_t len, char *err, size_t err_len) {
   if (s != SLOT_A && s != SLOT_B) return fail(err, err_len, "no slot named");
-  if (offset + len > d->slot_sectors * SLOT_DISK_SECTOR_BYTES) return fail(err, err_len, "past the end of slot %c", slot_name(s));
+  uint64_t slot_bytes = d->slot_sectors * SLOT_DISK_SECTOR_BYTES;
+  /* Written so that no sum wraps: a huge len is past the end too. */
+  if (len > slot_bytes || offset > slot_bytes - len) return fail(err, err_len, "past the end of slot %c", slot_name(s));
   return 0;
 }
 
@@ -208,8 +210,17 @@ int slot_disk_read_image(SlotDisk *d, SlotId s, uint64_t offset, uint8_t *buf, s
     uint64_t lba = d->slot_lba[s] + offset / SLOT_DISK_SECTOR_BYTES;
     size_t in = (size_t)(offset % SLOT_DISK_SECTOR_BYTES), n = SLOT_DISK_SECTOR_BYTES - in;
     if (n > len) n = len;
-    if (d->dev->read(d->dev->ctx, lba, sec, 1) < 0) return fail(err, err_len, "cannot read sector %llu", (unsigned long long)lba);
-    memcpy(buf, sec + in, n);
+    if (in == 0 && len >= SLOT_DISK_SECTOR_BYTES) {
+      /* Whole sectors straight into buf, in one device call: a boot reads an image in a few requests. */
+      uint64_t count = len / SLOT_DISK_SECTOR_BYTES;
+      if (count > SLOT_DISK_READ_SECTORS_MAX) count = SLOT_DISK_READ_SECTORS_MAX;
+      n = (size_t)count * SLOT_DISK_SECTOR_BYTES;
+      if (d->dev->read(d->dev->ctx, lba, buf, (uint32_t)count) < 0)
+        return fail(err, err_len, "cannot read sectors %llu..%llu", (unsigned long long)lba, (unsigned long long)(lba + count - 1));
+    } else {
+      if (d->dev->read(d->dev->ctx, lba, sec, 1) < 0) return fail(err, err_len, "cannot read sector %llu", (unsigned long long)lba);
+      memcpy(buf, sec + in, n);
+    }
     buf += n;
     offset += n;
     len -= n;

@@ -31,6 +31,8 @@
 #define SLOT_DISK_STATE_REC_OFFSET 28u
 #define SLOT_DISK_STATE_FIELDS_BYTES (SLOT_DISK_STATE_REC_OFFSET + SLOT_STATE_BYTES_MAX)
 #define SLOT_DISK_STATE_CHECK_BYTES 32u
+/* Sectors one read of whole sectors asks the device for (1 MiB): bounds a device call, not the image. */
+#define SLOT_DISK_READ_SECTORS_MAX 2048u
 
 /* The device, as the slot code needs it: whole sectors, and a flush that makes writes durable. */
 typedef struct BlockDev {

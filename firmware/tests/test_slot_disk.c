@@ -109,7 +109,17 @@ static void format_and_round_trip(void **state) {
   assert_int_equal(slot_disk_write_image(&again, SLOT_B, 700, img + 700, sizeof img - 700, err, sizeof err), 0);
   assert_int_equal(slot_disk_read_image(&again, SLOT_B, 0, back, sizeof back, err, sizeof err), 0);
   assert_memory_equal(img, back, sizeof img);
+  /* Reads that start and end mid-sector: the head and tail by sector, the middle in one device call. */
+  for (size_t off = 0; off + 32u < sizeof img; off += 101u) {
+    size_t len = sizeof img - off - (off % 3u) * 7u;
+    memset(back, 0, sizeof back);
+    if (slot_disk_read_image(&again, SLOT_B, off, back, len, err, sizeof err) != 0) fail_msg("off %zu len %zu: %s", off, len, err);
+    assert_memory_equal(img + off, back, len);
+  }
   assert_int_equal(slot_disk_write_image(&again, SLOT_B, TEST_SLOT_SECTORS * SLOT_DISK_SECTOR_BYTES - 10, img, 11, err, sizeof err), -1);
+  assert_string_equal(err, "slot disk: past the end of slot B");
+  /* A length whose sum with the offset wraps is past the end as well, not a read of the whole disk. */
+  assert_int_equal(slot_disk_read_image(&again, SLOT_B, 16, back, SIZE_MAX - 8u, err, sizeof err), -1);
   assert_string_equal(err, "slot disk: past the end of slot B");
   free(m);
 }
