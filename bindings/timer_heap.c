@@ -41,6 +41,7 @@ void timer_heap_init(TimerHeap *h, TimerHeapNode **items, uint32_t capacity) {
 void timer_heap_node_init(TimerHeapNode *n) {
   n->due_us = 0;
   n->pos = TIMER_HEAP_POS_NONE;
+  n->user = 0;
 }
 
 int timer_heap_push(TimerHeap *h, TimerHeapNode *n, uint64_t due_us) {

@@ -14,7 +14,8 @@
 
 typedef struct TimerHeapNode {
   uint64_t due_us;
-  uint32_t pos; /* index in the heap, TIMER_HEAP_POS_NONE while not in it */
+  uint32_t pos;  /* index in the heap, TIMER_HEAP_POS_NONE while not in it */
+  uint32_t user; /* the owner's word, in what would be padding (the timer capability: the timer's index) */
 } TimerHeapNode;
 
 typedef struct TimerHeap {
