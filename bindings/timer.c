@@ -1,9 +1,11 @@
 /* The `timer` capability: clocks and bounded per-task one-shot and periodic timers. */
+#include <stddef.h>
 #include <string.h>
 
 #include "engine_hal.h"
 #include "pump.h"
 #include "task_table.h"
+#include "timer_heap.h"
 
 /* Timer callbacks fired per pump turn across all tasks; the rest fire next turn. */
 #define TIMER_FIRES_PER_TURN_MAX 64u
@@ -11,30 +13,38 @@
 #define TIMER_INTERVAL_MS_MIN 1u
 #define TIMER_DELAY_MS_MAX (7u * 24u * 3600u * 1000u)
 
-/*
- * The earliest due time over all live timers, as timer_deadline last found it, while g_due_known.
- * Every request is a pump turn, and scanning each task's timers twice a turn cost ~600
- * instructions a request. Only a new timer or a firing can make it later than the truth, and both
- * forget it; a timer cleared since only makes it early, which costs one scan, as before.
- */
-static uint64_t g_due_us;
-static int g_due_known;
-
 /* Promise-free, bounded per-task timers. */
 typedef struct TimerSlot {
+  TimerHeapNode node;  /* due time and place in g_heap; node.user is this slot's index in its task */
   uint32_t generation; /* 0 = free; part of the id handed to JS so stale ids do nothing */
-  uint64_t due_us;
-  uint64_t period_us; /* 0 for one-shot */
+  uint32_t armed_poll; /* g_poll_seq when it was set: a callback's new timer waits for the next turn */
+  uint64_t period_us;  /* 0 for one-shot */
   JSValue fn;
 } TimerSlot;
 
 /* What the timer capability keeps per task (in its slot). */
 typedef struct TimerTask {
-  TimerSlot timers[TIMERS_PER_TASK_MAX];
-  /* Live timers in `timers`: the pump's scans stop once they have seen this many (most tasks
-     hold a few timers in the first slots, and every pump turn scans twice). */
+  TaskSlot *owner; /* the slot this state lives in: a heap node leads back to its task */
   unsigned timers_live;
+  TimerSlot timers[TIMERS_PER_TASK_MAX];
 } TimerTask;
+
+/*
+ * Every live timer of every task, by due time. A pump turn looks at the earliest and fires what is
+ * due, so its cost follows the timers due, not the task table (issue 17; it used to scan every
+ * task's table twice a turn). Bound: every timer that can be live at once.
+ */
+#define TIMER_HEAP_NODES_MAX (TASKS_MAX * TIMERS_PER_TASK_MAX)
+static TimerHeapNode *g_heap_items[TIMER_HEAP_NODES_MAX];
+static TimerHeap g_heap = {g_heap_items, 0, TIMER_HEAP_NODES_MAX};
+/* Counts timer_poll calls, so a timer a callback sets during one is left for the next turn. */
+static uint32_t g_poll_seq;
+
+static TimerSlot *timer_of_node(TimerHeapNode *n) { return (TimerSlot *)((char *)n - offsetof(TimerSlot, node)); }
+
+static TimerTask *task_of_timer(TimerSlot *t) {
+  return (TimerTask *)((char *)(t - t->node.user) - offsetof(TimerTask, timers));
+}
 
 static TimerTask *timers_of(TaskSlot *s) { return fw_cap_state(s, CAP_TIMER); }
 
@@ -61,12 +71,13 @@ static JSValue timer_add(JSContext *ctx, JSValueConst fn, JSValueConst ms_val, i
   for (unsigned i = 0; i < TIMERS_PER_TASK_MAX; i++) {
     TimerSlot *t = &s->timers[i];
     if (t->generation & 1u) continue; /* odd generation = in use */
+    /* The heap holds every timer that can be live, so this only fails if that bound is wrong. */
+    if (timer_heap_push(&g_heap, &t->node, hal_clock_us() + (uint64_t)(ms * 1000.0)) < 0) break;
     t->generation++;
-    t->due_us = hal_clock_us() + (uint64_t)(ms * 1000.0);
+    t->armed_poll = g_poll_seq;
     t->period_us = periodic ? (uint64_t)(ms * 1000.0) : 0;
     t->fn = JS_DupValue(ctx, fn);
     s->timers_live++;
-    g_due_known = 0;
     return JS_NewUint32(ctx, timer_id(i, t->generation));
   }
   return cap_throw(ctx, CAP_TIMER, "Busy", "task has %u live timers already", TIMERS_PER_TASK_MAX);
@@ -80,6 +91,7 @@ static JSValue js_timer_set_interval(JSContext *ctx, JSValueConst this_val, int 
 }
 
 static void timer_free(TimerTask *s, JSContext *ctx, TimerSlot *t) {
+  timer_heap_remove(&g_heap, &t->node);
   if (ctx) JS_FreeValue(ctx, t->fn);
   t->fn = JS_UNDEFINED;
   t->generation++; /* even again: free */
@@ -116,7 +128,12 @@ static JSValue timer_build(JSContext *ctx) {
 
 static void timer_init_task(TaskSlot *slot) {
   TimerTask *s = timers_of(slot);
-  for (unsigned i = 0; i < TIMERS_PER_TASK_MAX; i++) s->timers[i].fn = JS_UNDEFINED;
+  s->owner = slot;
+  for (unsigned i = 0; i < TIMERS_PER_TASK_MAX; i++) {
+    timer_heap_node_init(&s->timers[i].node);
+    s->timers[i].node.user = i;
+    s->timers[i].fn = JS_UNDEFINED;
+  }
 }
 
 static void timer_release_task(TaskSlot *slot) {
@@ -127,60 +144,52 @@ static void timer_release_task(TaskSlot *slot) {
 
 static void timer_poll(void *ctx, uint64_t now_us) {
   (void)ctx;
-  if (g_due_known && now_us < g_due_us) return;
-  g_due_known = 0; /* what fires below moves its due time or frees it */
-  unsigned fired = 0, top;
-  TaskSlot *slots = fw_slots(&top);
-  for (unsigned k = 0; k < top && fired < TIMER_FIRES_PER_TURN_MAX; k++) {
-    TaskSlot *s = &slots[k];
-    if (!s->used || !s->started || s->task.state != TASK_RUNNING) continue;
-    TimerTask *ts = timers_of(s);
-    /* Up to the last timer live at the start. A timer a callback adds is due no earlier than
-       this turn's now_us (its delay counts from the clock at setTimeout): the next turn fires it. */
-    unsigned live = ts->timers_live;
-    for (unsigned i = 0, seen = 0; i < TIMERS_PER_TASK_MAX && seen < live && fired < TIMER_FIRES_PER_TURN_MAX; i++) {
-      TimerSlot *t = &ts->timers[i];
-      if (!(t->generation & 1u)) continue;
-      seen++;
-      if (t->due_us > now_us) continue;
-      fired++;
-      JSContext *c = s->task.ctx;
-      JSValue fn = JS_DupValue(c, t->fn);
-      if (t->period_us) {
-        /* Next due from now, not from the old due time: a late tick never bursts to catch up. */
-        t->due_us = now_us + t->period_us;
-      } else {
-        timer_free(ts, c, t);
-      }
-      fw_call(s, fn, 0, NULL);
-      if (s->task.state != TASK_RUNNING) break;
-      JS_FreeValue(c, fn);
+  g_poll_seq++;
+  unsigned fired = 0;
+  TimerHeapNode *n;
+  while (fired < TIMER_FIRES_PER_TURN_MAX && (n = timer_heap_min(&g_heap)) && n->due_us <= now_us) {
+    TimerSlot *t = timer_of_node(n);
+    TimerTask *ts = task_of_timer(t);
+    TaskSlot *s = ts->owner;
+    if (!s->used || !s->started || s->task.state != TASK_RUNNING) {
+      /* A task never runs again once stopped: its timers leave the heap now, and its release frees them. */
+      timer_heap_remove(&g_heap, n);
+      continue;
     }
+    /* Set by a callback in this poll (its delay counts from the clock at setTimeout): the next turn fires it. */
+    if (t->armed_poll == g_poll_seq) break;
+    fired++;
+    JSContext *c = s->task.ctx;
+    JSValue fn = JS_DupValue(c, t->fn);
+    if (t->period_us) {
+      /* Next due from now, not from the old due time: a late tick never bursts to catch up. */
+      timer_heap_move(&g_heap, n, now_us + t->period_us);
+    } else {
+      timer_free(ts, c, t);
+    }
+    fw_call(s, fn, 0, NULL);
+    if (s->task.state != TASK_RUNNING) continue;
+    JS_FreeValue(c, fn);
   }
 }
 
 static uint64_t timer_deadline(void *ctx) {
   (void)ctx;
-  if (g_due_known) return g_due_us;
-  uint64_t d = HAL_DEADLINE_NONE;
-  unsigned top;
-  TaskSlot *slots = fw_slots(&top);
-  for (unsigned k = 0; k < top; k++) {
-    TaskSlot *s = &slots[k];
-    if (!s->used || !s->started || s->task.state != TASK_RUNNING) continue;
-    const TimerTask *ts = timers_of(s);
-    for (unsigned i = 0, seen = 0; i < TIMERS_PER_TASK_MAX && seen < ts->timers_live; i++) {
-      if (!(ts->timers[i].generation & 1u)) continue;
-      seen++;
-      if (ts->timers[i].due_us < d) d = ts->timers[i].due_us;
-    }
-  }
-  g_due_us = d;
-  g_due_known = 1;
-  return d;
+  TimerHeapNode *n = timer_heap_min(&g_heap);
+  return n ? n->due_us : HAL_DEADLINE_NONE;
+}
+
+/* The runtime that does not go on (the old one committed, the new one rolled back) leaves in a
+   drop that zeroes its slot without a release: its timers leave the heap first. Its callbacks go
+   with its runtime, whole. */
+static void timer_reload_end(TaskSlot *old, TaskSlot *next, int committed) {
+  TimerTask *gone = timers_of(committed ? old : next);
+  for (unsigned i = 0; i < TIMERS_PER_TASK_MAX; i++) timer_heap_remove(&g_heap, &gone->timers[i].node);
 }
 
 static void timer_register_source(void) {
+  /* A new boot (tests boot more than once a process) starts with no timers. */
+  timer_heap_init(&g_heap, g_heap_items, TIMER_HEAP_NODES_MAX);
   PumpSource src = {"timers", timer_poll, timer_deadline, NULL};
   pump_add_source(&src);
 }
@@ -193,4 +202,5 @@ const CapRegistration cap_timer_registration = {
     .task_state_bytes = sizeof(TimerTask),
     .init_task = timer_init_task,
     .release_task = timer_release_task,
+    .reload_end = timer_reload_end,
 };
